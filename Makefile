@@ -1,0 +1,130 @@
+# mlprobe: build, demo and tests.  `make V=1` shows full commands.
+# Everything the build produces lands in build/.
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+OUT      := build
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+msg       = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
+
+VERSION  := 0.1.0
+BUILD_ID := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+# SAN=1 builds user space and tests with AddressSanitizer + UBSan.
+SAN      ?= 0
+ifeq ($(SAN),1)
+OUT      := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+endif
+
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CFLAGS   ?= -g -O2
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -Iuser -I$(OUT) \
+            -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
+            $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   := -lbpf -lelf -lz
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -Ibpf -I$(OUT) -mcpu=v3 \
+              -I/usr/include/$(shell $(CC) -dumpmachine)
+
+# User-space modules: everything in user/ except the CLI entry points goes
+# into one static library that the binary and the unit tests link.
+CMD_SRCS := user/main.c $(wildcard user/cmd_*.c)
+LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+CMD_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(CMD_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+PROG_SRCS := $(wildcard tests/progs/*.c)
+PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps demo test test-san unit e2e fuzz bench clean
+all: $(OUT)/mlprobe $(OUT)/examples/train $(PROG_BINS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(OUT)/vmlinux.h:
+	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/wire.h $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUT)/obj/%.o: user/%.c $(wildcard user/*.h) include/mlprobe.h bpf/wire.h \
+		$(OUT)/mlprobe.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libmlprobe.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUT)/mlprobe: $(CMD_OBJS) $(OUT)/libmlprobe.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The example trainer and the test programs use only the public header.
+# -O2 keeps them honest: the probe sites are what users will ship.
+$(OUT)/examples/%: examples/%.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -g -O2 -Wall -Wextra -Werror -Iinclude $< -o $@ -lm -pthread
+
+$(OUT)/progs/%: tests/progs/%.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude $< -o $@ -lm -pthread
+
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/libmlprobe.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUT)/libmlprobe.a $(LDLIBS) -lcmocka -lm -o $@
+
+# libFuzzer targets: clang only, always with ASan + UBSan.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard user/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -Iinclude -Ibpf -Iuser -Ibuild \
+		-DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
+		-fsanitize=fuzzer,address,undefined $< $(filter-out user/attach.c user/engine.c,$(LIB_SRCS)) \
+		$(LDLIBS) -o $@
+
+unit: $(UNIT_BINS)
+e2e: all
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
+	$(Q)scripts/run-tests.sh
+
+fuzz: $(FUZZ_BINS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/bench.sh
+
+clean:
+	rm -rf build runs

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * mlprobe.bpf.c - the kernel side: one program per USDT probe of provider
+ * "mlprobe".  Each turns a probe hit into at most one ring-buffer record.
+ *
+ * Hot-path rules: no per-event wakeup (BPF_RB_NO_WAKEUP unless the ring is
+ * filled past wakeup_bytes), a name crosses the ring once per process
+ * (interning), spans are paired here so one record describes a finished
+ * span, and every record that cannot be written is counted.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "wire.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define MP_VM_WRITE 0x2	/* include/linux/mm.h; macros are not in BTF */
+#define MP_ID_NONE 0xffffffffu
+
+/* Set by user space before load. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mp_counters);
+} counters SEC(".maps");
+
+/* Per process: an epoch that changes on exec (so interned pointers of the old
+ * image are never trusted for the new one) and the current step. */
+struct mp_proc {
+	__u32 epoch;
+	__u32 has_step;
+	__s64 step;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct mp_proc);
+} procs SEC(".maps");
+
+/* Interning.  A key is a pointer (for names in a read-only file mapping,
+ * whose text cannot change while mapped) or a content hash (anything else:
+ * a stack buffer reused by snprintf, a heap string that is freed and
+ * reused).  LRU: an evicted name is simply sent again under a new id. */
+struct ikey {
+	__u32 tgid;
+	__u32 epoch_kind;	/* epoch << 1 | 1 for a content hash */
+	__u64 v;		/* pointer, or FNV-1a 64 of the text */
+};
+
+struct ival {
+	__u32 id;
+	__u32 stable;		/* pointer keys: text is immutable */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ikey);
+	__type(value, struct ival);
+} intern SEC(".maps");
+
+struct frame {
+	__u64 start;
+	__s64 step;
+	__u32 name_id;
+	__u32 flags;
+};
+
+struct stack {
+	__u32 depth;		/* may exceed MP_SPAN_DEPTH; deeper frames untracked */
+	__u32 _pad;
+	struct frame f[MP_SPAN_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct stack);
+} stacks SEC(".maps");
+
+struct scratch {
+	char buf[MP_NAME_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static const struct stack empty_stack;
+__u32 next_name_id = 1;		/* 0 is MP_NAME_ID_UNREADABLE */
+__u32 next_epoch = 1;
+
+static __always_inline void count(enum mp_kind k, enum mp_stat s)
+{
+	__u32 zero = 0;
+	struct mp_counters *c = bpf_map_lookup_elem(&counters, &zero);
+
+	/* Atomic even though per CPU: a preempted program can share the CPU. */
+	if (c)
+		__sync_fetch_and_add(&c->v[k][s], 1);
+}
+
+static __always_inline __u64 wake_flag(void)
+{
+	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct mp_hdr *h, __u16 type, __u64 id,
+				     __u64 ts)
+{
+	h->type = type;
+	h->flags = 0;
+	h->cpu = bpf_get_smp_processor_id();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->ts = ts;
+}
+
+static __always_inline struct mp_proc *get_proc(__u32 tgid)
+{
+	struct mp_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (p)
+		return p;
+	struct mp_proc np = { .epoch = __sync_fetch_and_add(&next_epoch, 1) };
+	bpf_map_update_elem(&procs, &tgid, &np, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
+/* Marks a string that filled its buffer as truncated unless the byte after
+ * the copy ends it.  n is bpf_probe_read_user_str's return value. */
+static __always_inline bool truncated(const char *src, long n, long max)
+{
+	char c = 0;
+
+	if (n < max)
+		return false;
+	if (bpf_probe_read_user(&c, 1, src + max - 1))
+		return false;
+	return c != 0;
+}
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma,
+		   void *data)
+{
+	__u32 *stable = data;
+
+	*stable = vma->vm_file && !(vma->vm_flags & MP_VM_WRITE);
+	return 0;
+}
+
+/* Sends a new name.  Text comes from user memory (src_user) or from the
+ * per-CPU scratch copy (already read).  Returns its id, MP_ID_NONE when the
+ * ring is full, or MP_NAME_ID_UNREADABLE. */
+static __always_inline __u32 new_name(struct ikey *k, const char *src_user,
+				 struct scratch *s, __u64 pid_tgid, __u64 ts,
+				 bool trunc)
+{
+	struct mp_name_rec *r;
+	struct ival v = { .stable = 1 };
+	struct ival *old;
+	long n;
+
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count(MP_K_NAME, MP_S_DROP_RING);
+		return MP_ID_NONE;
+	}
+	fill_hdr(&r->h, MP_REC_NAME, pid_tgid, ts);
+	if (s) {
+		n = bpf_probe_read_kernel_str(r->name, sizeof(r->name), s->buf);
+	} else {
+		n = bpf_probe_read_user_str(r->name, sizeof(r->name), src_user);
+		trunc = n > 0 && truncated(src_user, n, MP_NAME_MAX);
+	}
+	if (n <= 0) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return MP_NAME_ID_UNREADABLE;
+	}
+	if (trunc)
+		r->h.flags |= MP_F_TRUNCATED;
+	r->len = n - 1;
+	v.id = __sync_fetch_and_add(&next_name_id, 1);
+	r->id = v.id;
+	/* Insert before submit: a record that uses the id on another CPU is
+	 * reserved after ours, and the consumer never reads past a record
+	 * that is still reserved, so the name always arrives first. */
+	if (bpf_map_update_elem(&intern, k, &v, BPF_NOEXIST) == -17 /*EEXIST*/) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		old = bpf_map_lookup_elem(&intern, k);
+		return old ? old->id : MP_ID_NONE;
+	}
+	count(MP_K_NAME, MP_S_HITS);
+	if (trunc)
+		count(MP_K_NAME, MP_S_TRUNCATED);
+	bpf_ringbuf_submit(r, wake_flag());
+	return v.id;
+}
+
+/* Returns the id of the name at uptr for this process, sending the name
+ * first if it is new.  MP_ID_NONE: the caller's record must be dropped. */
+static __always_inline __u32 intern_name(const char *uptr, __u64 pid_tgid,
+					 struct mp_proc *p, __u64 ts,
+					 __u16 *flags)
+{
+	struct ikey k = {
+		.tgid = pid_tgid >> 32,
+		.epoch_kind = p->epoch << 1,
+		.v = (__u64)uptr,
+	};
+	struct ival *v = bpf_map_lookup_elem(&intern, &k);
+	struct ival nv = {};
+	struct scratch *s;
+	__u32 zero = 0, id;
+	__u64 h = 0xcbf29ce484222325ULL;
+	long n;
+
+	if (v && v->stable)
+		return v->id;
+	if (!v && bpf_find_vma(bpf_get_current_task_btf(), (__u64)uptr, vma_cb,
+			       &nv.stable, 0) == 0) {
+		if (nv.stable) {
+			id = new_name(&k, uptr, NULL, pid_tgid, ts, false);
+			goto out;
+		}
+		/* Remember that this pointer needs its text checked. */
+		bpf_map_update_elem(&intern, &k, &nv, BPF_ANY);
+	}
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return MP_ID_NONE;
+	n = bpf_probe_read_user_str(s->buf, sizeof(s->buf), uptr);
+	if (n <= 0) {
+		id = MP_NAME_ID_UNREADABLE;
+		goto out;
+	}
+	for (int i = 0; i < MP_NAME_MAX; i++) {
+		if (i >= n - 1)
+			break;
+		h ^= (__u8)s->buf[i];
+		h *= 0x100000001b3ULL;
+	}
+	k.epoch_kind |= 1;
+	k.v = h;
+	v = bpf_map_lookup_elem(&intern, &k);
+	if (v)
+		return v->id;
+	id = new_name(&k, NULL, s, pid_tgid, ts,
+		      truncated(uptr, n, MP_NAME_MAX));
+out:
+	if (id == MP_NAME_ID_UNREADABLE)
+		*flags |= MP_F_FAULT;
+	return id;
+}
+
+/* Counts a record that was written with a damaged string.  A truncated name
+ * is counted once, on its MP_REC_NAME; a truncated message on each log. */
+static __always_inline void count_flags(enum mp_kind k, __u16 flags)
+{
+	if (flags & MP_F_TRUNCATED)
+		count(k, MP_S_TRUNCATED);
+	if (flags & MP_F_FAULT)
+		count(k, MP_S_FAULT);
+}
+
+SEC("usdt")
+int BPF_USDT(mp_metric, const char *name, __s64 step, __u64 bits)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct mp_metric_rec *r;
+	struct mp_proc *p;
+	__u16 flags = 0;
+	__u32 nid;
+
+	count(MP_K_METRIC, MP_S_HITS);
+	p = get_proc(id >> 32);
+	if (!p) {
+		count(MP_K_METRIC, MP_S_DROP_NAME);
+		return 0;
+	}
+	nid = intern_name(name, id, p, ts, &flags);
+	if (nid == MP_ID_NONE) {
+		count(MP_K_METRIC, MP_S_DROP_NAME);
+		return 0;
+	}
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count(MP_K_METRIC, MP_S_DROP_RING);
+		return 0;
+	}
+	fill_hdr(&r->h, MP_REC_METRIC, id, ts);
+	r->h.flags = flags;
+	r->name_id = nid;
+	r->_pad = 0;
+	r->step = step;
+	r->value = bits;
+	count_flags(MP_K_METRIC, flags);
+	bpf_ringbuf_submit(r, wake_flag());
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(mp_step, __s64 step)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct mp_proc *p;
+
+	count(MP_K_STEP, MP_S_HITS);
+	p = get_proc(tgid);
+	if (p) {
+		p->step = step;
+		p->has_step = 1;
+	}
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(mp_span_begin, const char *name)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ts = bpf_ktime_get_boot_ns();
+	__u32 tid = (__u32)id;
+	struct mp_proc *p;
+	struct stack *st;
+	__u16 flags = 0;
+	__u32 nid, d;
+
+	count(MP_K_SPAN_BEGIN, MP_S_HITS);
+	p = get_proc(id >> 32);
+	if (!p) {
+		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
+		return 0;
+	}
+	nid = intern_name(name, id, p, ts, &flags);
+	if (nid == MP_ID_NONE) {
+		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
+		return 0;
+	}
+	st = bpf_map_lookup_elem(&stacks, &tid);
+	if (!st) {
+		bpf_map_update_elem(&stacks, &tid, &empty_stack, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&stacks, &tid);
+		if (!st) {
+			count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
+			return 0;
+		}
+	}
+	d = st->depth;
+	st->depth = d + 1;
+	if (d >= MP_SPAN_DEPTH) {
+		count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
+		return 0;
+	}
+	st->f[d].start = ts;
+	st->f[d].step = p->step;
+	st->f[d].name_id = nid;
+	st->f[d].flags = flags | (p->has_step ? 0 : MP_F_NO_STEP);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(mp_span_end, const char *name)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ts = bpf_ktime_get_boot_ns();
+	__u32 tid = (__u32)id;
+	struct mp_span_rec *r;
+	struct mp_proc *p;
+	struct stack *st;
+	__u16 flags = 0;
+	__u32 nid, d, top;
+	int match = -1;
+
+	count(MP_K_SPAN_END, MP_S_HITS);
+	p = get_proc(id >> 32);
+	st = bpf_map_lookup_elem(&stacks, &tid);
+	if (!p || !st || st->depth == 0) {
+		count(MP_K_SPAN_END, MP_S_UNMATCHED);
+		return 0;
+	}
+	d = st->depth;
+	if (d > MP_SPAN_DEPTH) {
+		/* Its begin was too deep to track; counted there. */
+		st->depth = d - 1;
+		count(MP_K_SPAN_END, MP_S_DEPTH);
+		return 0;
+	}
+	nid = intern_name(name, id, p, ts, &flags);
+	if (nid == MP_ID_NONE) {
+		count(MP_K_SPAN_END, MP_S_DROP_NAME);
+		return 0;
+	}
+	/* Innermost open span with this name; spans opened inside it that were
+	 * never ended are closed with it and counted as unmatched. */
+	for (int i = MP_SPAN_DEPTH - 1; i >= 0; i--) {
+		if ((__u32)i < d && st->f[i].name_id == nid) {
+			match = i;
+			break;
+		}
+	}
+	if (match < 0) {
+		count(MP_K_SPAN_END, MP_S_UNMATCHED);
+		return 0;
+	}
+	for (top = d; top > (__u32)match + 1; top--)
+		count(MP_K_SPAN_BEGIN, MP_S_UNMATCHED);
+	st->depth = match;
+
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count(MP_K_SPAN_END, MP_S_DROP_RING);
+		return 0;
+	}
+	match &= MP_SPAN_DEPTH - 1;
+	fill_hdr(&r->h, MP_REC_SPAN, id, st->f[match].start);
+	r->h.flags = st->f[match].flags | flags;
+	r->dur_ns = ts - st->f[match].start;
+	r->step = st->f[match].step;
+	r->name_id = nid;
+	r->depth = match;
+	count_flags(MP_K_SPAN_END, r->h.flags);
+	bpf_ringbuf_submit(r, wake_flag());
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(mp_log, __s64 level, const char *msg)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mp_log_rec *r;
+	struct mp_proc *p;
+	long n;
+
+	count(MP_K_LOG, MP_S_HITS);
+	p = get_proc(id >> 32);
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count(MP_K_LOG, MP_S_DROP_RING);
+		return 0;
+	}
+	fill_hdr(&r->h, MP_REC_LOG, id, bpf_ktime_get_boot_ns());
+	r->level = level;
+	if (p && p->has_step) {
+		r->step = p->step;
+	} else {
+		r->step = 0;
+		r->h.flags |= MP_F_NO_STEP;
+	}
+	n = bpf_probe_read_user_str(r->msg, sizeof(r->msg), msg);
+	if (n <= 0) {
+		r->len = 0;
+		r->msg[0] = 0;
+		r->h.flags |= MP_F_FAULT;
+	} else {
+		r->len = n - 1;
+		if (truncated(msg, n, MP_MSG_MAX))
+			r->h.flags |= MP_F_TRUNCATED;
+	}
+	count_flags(MP_K_LOG, r->h.flags);
+	bpf_ringbuf_submit(r, wake_flag());
+	return 0;
+}
+
+/* The floor that the benchmark compares against: the same probe, no work. */
+SEC("usdt")
+int mp_bare(void *ctx)
+{
+	return 0;
+}
+
+/* Forget per-thread and per-process state as threads and processes end, and
+ * renew a process's epoch when it execs a new image. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(mp_exit, struct task_struct *task)
+{
+	__u32 tid = task->pid, tgid = task->tgid;
+
+	bpf_map_delete_elem(&stacks, &tid);
+	if (tid == tgid)
+		bpf_map_delete_elem(&procs, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(mp_exec, struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+
+	bpf_map_delete_elem(&procs, &tgid);
+	return 0;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wire.h - the records that cross the BPF ring buffer, and the counters the
+ * BPF side keeps.  The one header that bpf/ and user/ share; nothing else
+ * about the record layout is defined anywhere.
+ *
+ * Every record starts with struct mp_hdr.  Timestamps are CLOCK_BOOTTIME ns
+ * (bpf_ktime_get_boot_ns); user space converts them to UTC.
+ * Names (metric and span names) are interned: the first use of a name in a
+ * process emits one MP_REC_NAME record carrying the text and a fresh id; later
+ * records carry only the id.  Ids are global across processes and never
+ * reused within a recording, so the consumer keeps one id -> text table.
+ */
+#ifndef MLPROBE_WIRE_H
+#define MLPROBE_WIRE_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define MP_NAME_MAX	128	/* bytes of a name, NUL included */
+#define MP_MSG_MAX	256	/* bytes of a log message, NUL included */
+#define MP_SPAN_DEPTH	32	/* open spans tracked per thread */
+
+/* Name id 0 stands for a name pointer that could not be read. */
+#define MP_NAME_ID_UNREADABLE 0
+
+enum mp_rec_type {
+	MP_REC_NAME = 1,
+	MP_REC_METRIC = 2,
+	MP_REC_SPAN = 3,
+	MP_REC_LOG = 4,
+};
+
+/* mp_hdr.flags */
+enum mp_rec_flags {
+	MP_F_TRUNCATED = 1 << 0,	/* string cut at MP_NAME_MAX/MP_MSG_MAX */
+	MP_F_NO_STEP = 1 << 1,		/* no MLPROBE_STEP seen yet: step unknown */
+	MP_F_FAULT = 1 << 2,		/* a string pointer could not be read */
+};
+
+struct mp_hdr {
+	__u16 type;		/* enum mp_rec_type */
+	__u16 flags;		/* enum mp_rec_flags */
+	__u32 cpu;
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u64 ts;		/* boot-time ns; for a span, its start */
+};
+
+struct mp_name_rec {
+	struct mp_hdr h;
+	__u32 id;
+	__u32 len;		/* bytes in name, NUL excluded */
+	char name[MP_NAME_MAX];
+};
+
+struct mp_metric_rec {
+	struct mp_hdr h;
+	__u32 name_id;
+	__u32 _pad;
+	__s64 step;
+	__u64 value;		/* IEEE-754 bits of a double */
+};
+
+struct mp_span_rec {
+	struct mp_hdr h;
+	__u64 dur_ns;
+	__s64 step;		/* the process's step when the span began */
+	__u32 name_id;
+	__u32 depth;		/* 0 = outermost open span of the thread */
+};
+
+struct mp_log_rec {
+	struct mp_hdr h;
+	__s64 step;
+	__u32 level;
+	__u32 len;		/* bytes in msg, NUL excluded */
+	char msg[MP_MSG_MAX];
+};
+
+/* What the probes count, per CPU, per kind.  A "kind" is a probe. */
+enum mp_kind {
+	MP_K_METRIC,
+	MP_K_SPAN_BEGIN,
+	MP_K_SPAN_END,
+	MP_K_LOG,
+	MP_K_STEP,
+	MP_K_NAME,		/* name records (interning), not a probe */
+	MP_K_MAX,
+};
+
+/* Records submitted for a kind = HITS - DROP_RING - DROP_NAME - UNMATCHED -
+ * DEPTH; user space derives it instead of paying a second atomic add. */
+enum mp_stat {
+	MP_S_HITS,		/* probe fired */
+	MP_S_DROP_RING,		/* ring full: reserve failed, record lost */
+	MP_S_DROP_NAME,		/* name could not be interned: record lost */
+	MP_S_UNMATCHED,		/* span_end without its span_begin, or a
+				 * span_begin never ended (popped by an outer
+				 * end); no record */
+	MP_S_DEPTH,		/* spans nested deeper than MP_SPAN_DEPTH */
+	MP_S_TRUNCATED,		/* record written with a truncated string */
+	MP_S_FAULT,		/* record written, a string was unreadable */
+	MP_S_MAX,
+};
+
+struct mp_counters {
+	__u64 v[MP_K_MAX][MP_S_MAX];
+};
+
+#endif /* MLPROBE_WIRE_H */

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# deps.sh - install what mlprobe needs on a Debian 12 machine, and only what
+# is missing.  Idempotent and quiet when everything is there.
+set -euo pipefail
+
+pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+      libcmocka-dev pkg-config bpftrace tmux)
+need_node=0
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need_node=1
+[ "$need_node" = 1 ] && pkgs+=(nodejs npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "mlprobe: missing packages: ${missing[*]}; run as root (or sudo apt-get install ${missing[*]})" >&2
+		exit 1
+	fi
+	echo "mlprobe: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# DuckDB (an independent Parquet reader) for the tests and the demo's query.
+"$(dirname "$0")/duckdb-setup.sh"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# run-tests.sh - every mlprobe test: cmocka unit tests (plain and under
+# ASan+UBSan), then the end-to-end tests against real BPF and DuckDB (and a
+# sanitizer pass of the record path).  Ends with one line "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+log=build/test-logs
+mkdir -p "$log"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "mlprobe tests need root (BPF, uprobes): run 'sudo make test'" >&2
+	exit 1
+fi
+# Some tests read tracefs; BPF itself does not need it.
+[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+
+run_unit() { # BIN LABEL
+	local bin=$1 label=$2 out p f
+	out=$("$bin" 2>&1)
+	local rc=$?
+	echo "$out" >"$log/$label.log"
+	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi	# crashed or sanitizer
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" = 0 ]; then
+		echo "ok - $label ($p tests)"
+	else
+		echo "not ok - $label ($f of $((p + f)) failed; see $log/$label.log)"
+		grep -E '^\[  (FAILED|ERROR) |ERROR|runtime error|Sanitizer' "$log/$label.log" | head -20 | sed 's/^/#   /'
+	fi
+}
+
+run_e2e() { # SCRIPT LABEL [ENV...]
+	local t=$1 label=$2 p f rc
+	shift 2
+	env "$@" timeout 600 bash "$t" >"$log/$label.log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$log/$label.log")
+	f=$(grep -c '^not ok ' "$log/$label.log")
+	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" = 0 ]; then
+		echo "ok - $label ($p checks)"
+	else
+		echo "not ok - $label ($f failed; see $log/$label.log)"
+		grep -E '^not ok |runtime error|Sanitizer' "$log/$label.log" | head -20 | sed 's/^/#   /'
+		[ $rc -ne 0 ] && tail -5 "$log/$label.log" | sed 's/^/#   /'
+	fi
+}
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] && run_unit "$t" "unit/$(basename "$t")"
+done
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in build/san/tests/test_*; do
+	[ -x "$t" ] && run_unit "$t" "unit-san/$(basename "$t")"
+done
+for t in tests/e2e/test_*.sh; do
+	run_e2e "$t" "e2e/$(basename "$t" .sh)"
+done
+# The record and show paths again, built with ASan + UBSan.
+for t in test_launch test_strings test_errors; do
+	run_e2e "tests/e2e/$t.sh" "e2e-san/$t" MLPROBE="$PWD/build/san/mlprobe"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

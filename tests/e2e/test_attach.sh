@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Attach mode: -p PID on a process that has run for a while gives a gapless
+# step sequence from attach on; Ctrl-C detaches and the process goes on;
+# kill -9 of mlprobe leaves the trainer running with its output unchanged
+# and its probes disabled again; finished flushes are valid Parquet.
+. "$(dirname "$0")/lib.sh"
+
+# --- attach, detach with SIGINT ---
+"$PROGS/counter" 100000000 200 >"$TMP/c1.out" &
+cpid=$!
+wait_for "$TMP/c1.out" '^step 1000' 20 || not_ok "counter did not start"
+"$MLPROBE" record -q -o "$TMP/a1" -p "$cpid" --flush-interval 0.2 2>"$TMP/a1.err" &
+mpid=$!
+sleep 2
+kill -INT "$mpid"
+wait "$mpid"
+expect_eq "record -p exits 0 after Ctrl-C" "$?" 0
+check "trainer still running after detach" kill -0 "$cpid"
+M="'$TMP/a1/metrics-*.parquet'"
+n=$(duck1 "SELECT count(*) FROM $M")
+check "events recorded while attached ($n)" test "${n:-0}" -gt 100
+expect_eq "gapless step sequence from attach on" \
+	"$(duck1 "SELECT max(step) - min(step) + 1 = count(*) AND count(DISTINCT step) = count(*) FROM $M")" true
+expect_eq "first recorded step is after attach, not 0" \
+	"$(duck1 "SELECT min(step) > 0 FROM $M")" true
+expect_eq "spans gapless too" \
+	"$(duck1 "SELECT max(step) - min(step) + 1 <= count(*) + 1 FROM '$TMP/a1/spans-*.parquet'")" true
+check "run.json: attach mode, accounting ok" grep -q '"accounting_ok": true' "$TMP/a1/run.json"
+before=$(grep -c '^step' "$TMP/c1.out")
+sleep 0.6
+after=$(grep -c '^step' "$TMP/c1.out")
+check "trainer keeps making progress after detach" test "$after" -gt "$before"
+kill "$cpid"; wait "$cpid" 2>/dev/null
+
+# --- kill -9 of mlprobe mid-recording ---
+# Reference run without mlprobe.
+"$PROGS/counter" 30000 40 | grep -v '^pid' >"$TMP/ref.out"
+"$PROGS/counter" 30000 40 >"$TMP/c2.out" &
+cpid=$!
+wait_for "$TMP/c2.out" '^pid' 10
+"$MLPROBE" record -q -o "$TMP/a2" -p "$cpid" --flush-interval 0.2 2>/dev/null &
+mpid=$!
+sleep 1.5
+kill -9 "$mpid"
+wait "$mpid" 2>/dev/null
+check "trainer alive after kill -9 of mlprobe" kill -0 "$cpid"
+wait "$cpid"
+expect_eq "trainer exits 0" "$?" 0
+check "trainer output unchanged by attach + kill -9" \
+	cmp -s "$TMP/ref.out" <(grep -v '^pid' "$TMP/c2.out")
+n=$(duck1 "SELECT count(*) FROM '$TMP/a2/metrics-*.parquet'")
+check "files flushed before kill -9 are valid Parquet ($n rows)" test "${n:-0}" -gt 0
+
+# --- after detach the probes are off again (semaphore back to 0) ---
+"$PROGS/counter" 100000000 200 >"$TMP/c3.out" &
+cpid=$!
+wait_for "$TMP/c3.out" '^pid' 10
+"$MLPROBE" record -q -o "$TMP/a3" -p "$cpid" 2>/dev/null &
+mpid=$!
+sleep 1
+sema() { # the semaphore's value, read from the process's memory
+	local addr
+	addr=$(readelf -n "$PROGS/counter" | awk '/Semaphore:/ { print $NF; exit }')
+	local base
+	base=$(awk -v p="$PROGS/counter" '$6 == p { split($1, a, "-"); print a[1]; exit }' /proc/"$cpid"/maps)
+	python3 - "$cpid" "$base" "$addr" <<'PY'
+import sys
+pid, base, addr = int(sys.argv[1]), int(sys.argv[2], 16), int(sys.argv[3], 16)
+with open(f"/proc/{pid}/mem", "rb") as f:
+    f.seek(base + addr)
+    print(int.from_bytes(f.read(2), "little"))
+PY
+}
+check "semaphore raised while attached" test "$(sema)" -gt 0
+kill -9 "$mpid"; wait "$mpid" 2>/dev/null
+sleep 0.3
+expect_eq "semaphore back to 0 after kill -9" "$(sema)" 0
+kill "$cpid"; wait "$cpid" 2>/dev/null
+done_testing

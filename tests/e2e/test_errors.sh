@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Bad input: one clear line on stderr and a non-zero exit, nothing corrupted.
+. "$(dirname "$0")/lib.sh"
+
+# expect_fail DESC PATTERN CMD...: non-zero exit, exactly one stderr line
+# matching PATTERN.
+expect_fail() {
+	local d=$1 pat=$2; shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$? lines
+	lines=$(wc -l <"$TMP/err")
+	if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" "$TMP/err"; then
+		ok "$d"
+	else
+		not_ok "$d (rc=$rc, $lines lines: $(head -c 300 "$TMP/err"))"
+	fi
+}
+
+expect_fail "no such PID" "no process with PID 999999" \
+	"$MLPROBE" record -o "$TMP/e1" -p 999999
+expect_fail "binary without probes" "has no mlprobe probes" \
+	"$MLPROBE" record -o "$TMP/e2" -- /bin/true
+expect_fail "process without probes" "has no mlprobe probes" \
+	"$MLPROBE" record -o "$TMP/e2b" -p $$
+expect_fail "command not found" "command not found" \
+	"$MLPROBE" record -o "$TMP/e3" -- /nonexistent/train
+expect_fail "not root" "needs root" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$MLPROBE" record -o /tmp/x -- "$PROGS/counter" 1
+mkdir -p "$TMP/ro"
+mount -t tmpfs -o ro,size=1M none "$TMP/ro"
+expect_fail "unwritable output dir" "not writable\|cannot create" \
+	"$MLPROBE" record -o "$TMP/ro/run" -- "$PROGS/counter" 1
+expect_fail "output dir is read-only (existing)" "not writable" \
+	"$MLPROBE" record -o "$TMP/ro" -- "$PROGS/counter" 1
+umount "$TMP/ro"
+
+"$MLPROBE" record -q -o "$TMP/full" -- "$PROGS/counter" 10 >/dev/null 2>&1
+sum1=$(md5sum "$TMP/full"/*.parquet | md5sum)
+expect_fail "existing recording refused without --force" "not empty" \
+	"$MLPROBE" record -o "$TMP/full" -- "$PROGS/counter" 10
+expect_eq "refused recording left the old files untouched" "$(md5sum "$TMP/full"/*.parquet | md5sum)" "$sum1"
+"$MLPROBE" record -q --force -o "$TMP/full" -- "$PROGS/counter" 20 >/dev/null 2>&1
+expect_eq "--force replaces the recording" \
+	"$(duck1 "SELECT count(*) FROM '$TMP/full/metrics-*.parquet'")" 20
+mkdir -p "$TMP/foreign" && echo hi >"$TMP/foreign/notes.txt"
+expect_fail "--force never deletes files mlprobe did not write" "did not write" \
+	"$MLPROBE" record --force -o "$TMP/foreign" -- "$PROGS/counter" 1
+check "foreign file kept" test -f "$TMP/foreign/notes.txt"
+
+expect_fail "bad option value" "invalid ring size" \
+	"$MLPROBE" record -o "$TMP/e4" --ring-size 1000 -- "$PROGS/counter" 1
+expect_fail "no target" "either -p PID or" "$MLPROBE" record -o "$TMP/e5"
+
+# show on bad files
+head -c 100 "$TMP/full/metrics-0000.parquet" >"$TMP/trunc.parquet"
+expect_fail "show: truncated file" "trunc.parquet" "$MLPROBE" show "$TMP/trunc.parquet"
+echo "not parquet at all" >"$TMP/text.parquet"
+expect_fail "show: not a Parquet file" "text.parquet" "$MLPROBE" show "$TMP/text.parquet"
+expect_fail "show: missing path" "No such file" "$MLPROBE" show "$TMP/nope"
+mkdir -p "$TMP/emptydir"
+expect_fail "show: directory without a recording" "no .*Parquet files" "$MLPROBE" show "$TMP/emptydir"
+done_testing

@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_record.c - `mlprobe record`: attach to a trainer (launched, or running)
+ * and write what its probes emit to Parquet until it exits or we are told
+ * to stop.  Argument parsing and the order of the steps live here; the work
+ * is done by tracer, engine, decoder, sink_parquet and runmeta.
+ */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "cmds.h"
+#include "decoder.h"
+#include "engine.h"
+#include "log.h"
+#include "runmeta.h"
+#include "sink_parquet.h"
+#include "tracer.h"
+#include "usdt_notes.h"
+
+static const char doc[] =
+	"Record the mlprobe probes of a trainer to Parquet.\n"
+	"\n"
+	"USAGE: mlprobe record -o DIR [OPTIONS] -- CMD [ARGS...]\n"
+	"       mlprobe record -o DIR [OPTIONS] -p PID\n"
+	"\n"
+	"With a command, mlprobe starts it with the probes already attached, so no\n"
+	"event of main() is missed; Ctrl-C stops the command and the recording.\n"
+	"With -p, mlprobe attaches to a running process (all its threads and its\n"
+	"loaded libraries); Ctrl-C detaches and leaves the process running.\n"
+	"\n"
+	"Writes DIR/metrics-NNNN.parquet, spans-NNNN.parquet, logs-NNNN.parquet\n"
+	"and run.json.  Every flush leaves valid Parquet files on disk.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  mlprobe record -o runs/exp1 -- ./train --lr 3e-4\n"
+	"  mlprobe record -o runs/live -p 4242 --flush-interval 0.2\n";
+
+static const struct argp_option opts[] = {
+	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
+	{ "pid", 'p', "PID", 0, "Attach to this running process", 0 },
+	{ "force", 'f', NULL, 0, "Reuse a non-empty output directory, replacing "
+				 "an earlier recording in it", 0 },
+	{ "flush-interval", 'F', "SEC", 0, "Flush at least this often "
+					   "(default 1)", 0 },
+	{ "ring-size", 'r', "BYTES", 0, "BPF ring buffer size, power of two, "
+					"K/M suffix (default 16M)", 0 },
+	{ "file-size", 's', "BYTES", 0, "Start a new file above this size, K/M/G "
+					"suffix (default 256M)", 0 },
+	{ "quiet", 'q', NULL, 0, "Print no summary", 0 },
+	{ "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 },
+	{},
+};
+
+struct args {
+	const char *dir;
+	pid_t pid;
+	bool force, quiet;
+	double flush_s;
+	unsigned long long ring, file_bytes;
+	char **cmd;
+	int ncmd;
+};
+
+static int parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *st)
+{
+	struct args *a = st->input;
+	char *end;
+	long v;
+
+	switch (key) {
+	case 'o':
+		a->dir = arg;
+		break;
+	case 'p':
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v <= 0 || v > INT_MAX)
+			argp_error(st, "invalid PID '%s'", arg);
+		a->pid = (pid_t)v;
+		break;
+	case 'f':
+		a->force = true;
+		break;
+	case 'F':
+		errno = 0;
+		a->flush_s = strtod(arg, &end);
+		if (errno || *end || !(a->flush_s >= 0.01 && a->flush_s <= 3600))
+			argp_error(st, "invalid flush interval '%s' (0.01 to 3600 s)",
+				   arg);
+		break;
+	case 'r':
+		if (parse_size(arg, &a->ring) || a->ring < 4096 ||
+		    (a->ring & (a->ring - 1)) || a->ring > (1ull << 30))
+			argp_error(st, "invalid ring size '%s' (a power of two, "
+				       "4K to 1G)", arg);
+		break;
+	case 's':
+		if (parse_size(arg, &a->file_bytes) || a->file_bytes < 4096)
+			argp_error(st, "invalid file size '%s'", arg);
+		break;
+	case 'q':
+		a->quiet = true;
+		break;
+	case 'v':
+		mp_verbosity++;
+		break;
+	case ARGP_KEY_ARGS:
+		a->cmd = st->argv + st->next;
+		a->ncmd = st->argc - st->next;
+		break;
+	case ARGP_KEY_END:
+		if (!a->dir)
+			argp_error(st, "an output directory is required (-o DIR)");
+		if (!a->pid == !a->ncmd)
+			argp_error(st, "give either -p PID or -- CMD [ARGS...]");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static bool is_our_file(const char *n)
+{
+	static const char *const pre[] = { "metrics-", "spans-", "logs-" };
+	size_t len = strlen(n);
+
+	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp"))
+		return true;
+	for (int i = 0; i < 3; i++)
+		if (!strncmp(n, pre[i], strlen(pre[i])) && len > 8 &&
+		    !strcmp(n + len - 8, ".parquet"))
+			return true;
+	return false;
+}
+
+/* Makes dir usable: created if missing, refused if it holds anything unless
+ * --force, and then only our own files are removed. */
+static int prepare_dir(const char *dir, bool force)
+{
+	char probe[PATH_MAX];
+	struct dirent *de;
+	bool empty = true, foreign = false;
+	DIR *d;
+	int fd;
+
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		if (errno == ENOENT) {
+			/* mkdir -p */
+			char tmp[PATH_MAX];
+
+			snprintf(tmp, sizeof(tmp), "%s", dir);
+			for (char *s = tmp + 1; *s; s++) {
+				if (*s != '/')
+					continue;
+				*s = 0;
+				if (mkdir(tmp, 0755) && errno != EEXIST)
+					goto mkfail;
+				*s = '/';
+			}
+			if (!mkdir(dir, 0755))
+				goto check;
+		}
+mkfail:
+		pr_err("cannot create output directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+check:
+	d = opendir(dir);
+	if (!d) {
+		pr_err("cannot open output directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		empty = false;
+		if (!is_our_file(de->d_name))
+			foreign = true;
+		else if (force && unlinkat(dirfd(d), de->d_name, 0)) {
+			pr_err("cannot remove %s/%s: %s", dir, de->d_name,
+			       strerror(errno));
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	if (!empty && !force) {
+		pr_err("output directory %s is not empty: choose a new one, or "
+		       "--force to replace the recording in it", dir);
+		return -1;
+	}
+	if (foreign && force) {
+		pr_err("output directory %s holds files mlprobe did not write; "
+		       "refusing to mix a recording into it", dir);
+		return -1;
+	}
+	snprintf(probe, sizeof(probe), "%s/.mlprobe-write-test", dir);
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pr_err("output directory %s is not writable: %s", dir,
+		       strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
+static int64_t now_utc(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The launched command waits on go[0] until the probes are attached, then
+ * execs.  An exec failure comes back over err[1] (close-on-exec). */
+struct child {
+	pid_t pid;
+	int go, err;
+};
+
+static int spawn(char **argv, struct child *c)
+{
+	int go[2], err[2];
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		return -errno;
+	c->pid = fork();
+	if (c->pid < 0)
+		return -errno;
+	if (c->pid == 0) {
+		sigset_t none;
+		char b;
+		int e;
+
+		close(go[1]);
+		close(err[0]);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (read(go[0], &b, 1) != 1)
+			_exit(127);	/* mlprobe gave up before attaching */
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(err[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(err[1]);
+	c->go = go[1];
+	c->err = err[0];
+	return 0;
+}
+
+static void print_summary(const struct args *a, const struct mp_counters *c,
+			  const struct decoder_stats *ds, struct pqsink *ps,
+			  double secs)
+{
+	static const struct {
+		const char *label;
+		enum mp_kind k;
+		int table;
+	} rows[] = {
+		{ "metric", MP_K_METRIC, ROW_METRICS },
+		{ "span", MP_K_SPAN_END, ROW_SPANS },
+		{ "log", MP_K_LOG, ROW_LOGS },
+	};
+	unsigned long long total = 0;
+
+	fprintf(stderr, "mlprobe: recorded %.1f s to %s\n", secs, a->dir);
+	fprintf(stderr, "  %-8s %12s %12s %12s %10s\n", "kind", "events",
+		"written", "dropped", "unmatched");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const __u64 *v = c->v[rows[i].k];
+
+		fprintf(stderr, "  %-8s %12llu %12llu %12llu %10llu\n", rows[i].label,
+			(unsigned long long)v[MP_S_HITS],
+			(unsigned long long)ds->rows[rows[i].table],
+			(unsigned long long)(v[MP_S_DROP_RING] + v[MP_S_DROP_NAME]),
+			(unsigned long long)(v[MP_S_UNMATCHED] + v[MP_S_DEPTH]));
+	}
+	fprintf(stderr, "  %-8s %12llu\n", "step",
+		(unsigned long long)c->v[MP_K_STEP][MP_S_HITS]);
+	for (int i = 0; i < pqsink__nfiles(ps); i++) {
+		const struct pqsink_file *f = pqsink__file(ps, i);
+		const char *base = strrchr(f->path, '/');
+
+		total += f->bytes;
+		fprintf(stderr, "  %-22s %10llu rows %10llu bytes\n",
+			base ? base + 1 : f->path, (unsigned long long)f->rows,
+			(unsigned long long)f->bytes);
+	}
+	fprintf(stderr, "  %d files, %llu bytes\n", pqsink__nfiles(ps), total);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, 0, 0, 0 };
+	struct args a = { .flush_s = 1.0 };
+	struct tracer_opts to = { .sz = sizeof(to) };
+	struct pqsink_opts po = { .sz = sizeof(po) };
+	struct engine_opts eo = { .sz = sizeof(eo) };
+	struct decoder_opts dopt = { .sz = sizeof(dopt) };
+	struct child child = { .pid = -1, .go = -1, .err = -1 };
+	struct tracer *tr = NULL;
+	struct engine *eng = NULL;
+	struct decoder *dec = NULL;
+	struct pqsink *ps = NULL;
+	struct mp_counters sum, *percpu = NULL;
+	struct runmeta rm = { .exit_status = -1 };
+	struct sink sinks[1];
+	char err[512] = "", path[PATH_MAX], procexe[64];
+	struct usdt_file *libs = NULL;
+	const char **attached = NULL;
+	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0;
+	pid_t target;
+	struct timespec t0, t1;
+
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
+		return 2;
+	if (geteuid() != 0) {
+		pr_err("record needs root to load BPF programs and attach "
+		       "uprobes: run it with sudo");
+		return 1;
+	}
+
+	/* Find the probes before touching anything. */
+	if (a.pid) {
+		if (kill(a.pid, 0) && errno == ESRCH) {
+			pr_err("no process with PID %d", a.pid);
+			return 1;
+		}
+		nlibs = usdt_proc__scan(a.pid, "mlprobe", &libs, err, sizeof(err));
+		if (nlibs < 0) {
+			pr_err("cannot read the probes of PID %d: %s", a.pid, err);
+			return 1;
+		}
+		if (nlibs == 0) {
+			pr_err("process %d has no mlprobe probes in its executable or "
+			       "loaded libraries (build it with #include \"mlprobe.h\")",
+			       a.pid);
+			return 1;
+		}
+	} else {
+		struct usdt_file f = { 0 };
+
+		if (usdt_resolve_cmd(a.cmd[0], path, sizeof(path))) {
+			pr_err("%s: command not found", a.cmd[0]);
+			return 127;
+		}
+		ret = usdt_file__read(path, "mlprobe", &f, err, sizeof(err));
+		if (ret) {
+			pr_err("%s: %s", a.cmd[0], err);
+			return 1;
+		}
+		ret = f.nsites;
+		usdt_file__free(&f);
+		if (!ret) {
+			pr_err("%s has no mlprobe probes (build it with #include "
+			       "\"mlprobe.h\" and the MLPROBE_* macros)", path);
+			return 1;
+		}
+	}
+	if (prepare_dir(a.dir, a.force))
+		return 1;
+
+	to.ring_bytes = a.ring;
+	ret = tracer__open(&to, &tr, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		goto out;
+	}
+
+	if (a.pid) {
+		target = a.pid;
+		for (int i = 0; i < nlibs; i++) {
+			const char *p = libs[i].path;
+
+			/* The executable goes through /proc/PID/exe: it works
+			 * even when its file was replaced or deleted. */
+			if (i == 0) {
+				snprintf(procexe, sizeof(procexe), "/proc/%d/exe", a.pid);
+				p = procexe;
+			}
+			ret = tracer__attach(tr, a.pid, p, err, sizeof(err));
+			if (ret < 0) {
+				pr_err("%s", err);
+				goto out;
+			}
+			pr_verbose("attached %d probe sites in %s", ret,
+				   libs[i].display);
+		}
+	} else {
+		ret = spawn(a.cmd, &child);
+		if (ret) {
+			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
+			goto out;
+		}
+		target = child.pid;
+		ret = tracer__attach(tr, child.pid, path, err, sizeof(err));
+		if (ret < 0) {
+			pr_err("%s", err);
+			goto out;
+		}
+		pr_verbose("attached %d probe sites in %s", ret, path);
+	}
+
+	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
+	po.dir = a.dir;
+	po.flush_interval_ns = (uint64_t)(a.flush_s * 1e9);
+	po.file_bytes = a.file_bytes;
+	po.created_by = "mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")";
+	if ((ret = pqsink__new(&po, &ps))) {
+		pr_err("cannot set up the Parquet sink: %s", strerror(-ret));
+		goto out;
+	}
+	sinks[0] = pqsink__sink(ps);
+	dec = decoder__new(&dopt, sinks, 1);
+	if (!dec) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	eo.ring_map_fd = tracer__ring_map_fd(tr);
+	eo.dec = dec;
+	eo.sinks = sinks;
+	eo.nsinks = 1;
+	eo.tick_ms = a.flush_s < 0.1 ? (unsigned)(a.flush_s * 1000) : 100;
+	if ((ret = engine__new(&eo, &eng)) || (ret = engine__watch_pid(eng, target))) {
+		pr_err("cannot watch PID %d: %s", target, strerror(-ret));
+		goto out;
+	}
+
+	attached = calloc(tracer__nattached(tr) + 1, sizeof(*attached));
+	for (int i = 0; attached && i < tracer__nattached(tr); i++)
+		attached[i] = tracer__attached_desc(tr, i);
+	rm.dir = a.dir;
+	rm.mode = a.pid ? "attach" : "launch";
+	rm.argv = a.cmd;
+	rm.argc = a.ncmd;
+	rm.pids = &target;
+	rm.npids = 1;
+	rm.start_ns = now_utc();
+	rm.attached = attached;
+	rm.nattached = attached ? tracer__nattached(tr) : 0;
+	if ((ret = runmeta__write(&rm)))
+		pr_warn("cannot write %s/run.json: %s", a.dir, strerror(-ret));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	if (child.pid > 0) {
+		int e = 0;
+
+		if (write(child.go, "g", 1) != 1) {
+			ret = -errno;
+			pr_err("cannot start %s: %s", a.cmd[0], strerror(errno));
+			goto out;
+		}
+		close(child.go);
+		child.go = -1;
+		if (read(child.err, &e, sizeof(e)) == sizeof(e)) {
+			pr_err("cannot run %s: %s", a.cmd[0], strerror(e));
+			rc = 127;
+			waitpid(child.pid, &status, 0);
+			child.pid = -1;
+			goto finish;
+		}
+	}
+	if (!a.quiet)
+		fprintf(stderr, "mlprobe: recording PID %d to %s; Ctrl-C to %s\n",
+			target, a.dir, a.pid ? "detach" : "stop");
+
+	for (;;) {
+		ret = engine__run(eng, &signo);
+		if (ret != ENGINE_SIGNAL)
+			break;
+		if (child.pid <= 0 || signo == SIGHUP)
+			break;
+		/* Launch mode: the command got the terminal's Ctrl-C too (or
+		 * gets our SIGTERM now); keep draining until it exits.  A
+		 * second signal stops at once. */
+		kill(child.pid, signo == SIGINT ? SIGINT : SIGTERM);
+		ret = engine__run(eng, &signo);
+		break;
+	}
+	if (ret < 0)
+		pr_err("event loop failed: %s", strerror(-ret));
+
+finish:
+	/* Detach first, so nothing new arrives; then drain what is left. */
+	tracer__detach(tr);
+	engine__drain(eng);
+	if (child.pid > 0 && waitpid(child.pid, &status, WNOHANG) > 0)
+		rm.exit_status = status;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	ret = sinks[0].finish(sinks[0].ctx);
+	if (ret)
+		pr_err("cannot finish the Parquet files in %s: %s", a.dir,
+		       strerror(-ret));
+	rc = ret ? 1 : 0;
+
+	if (!tracer__counters(tr, &sum, &percpu, &ncpus)) {
+		const struct decoder_stats *ds = decoder__stats(dec);
+
+		rm.accounting_ok =
+			ds->rows[ROW_METRICS] == tracer_emitted(&sum, MP_K_METRIC) &&
+			ds->rows[ROW_SPANS] == tracer_emitted(&sum, MP_K_SPAN_END) &&
+			ds->rows[ROW_LOGS] == tracer_emitted(&sum, MP_K_LOG) &&
+			ds->names == tracer_emitted(&sum, MP_K_NAME);
+		if (!rm.accounting_ok) {
+			pr_err("ACCOUNTING MISMATCH: rows written differ from records "
+			       "the kernel emitted (metrics %llu/%llu, spans %llu/%llu, "
+			       "logs %llu/%llu); see %s/run.json",
+			       (unsigned long long)ds->rows[ROW_METRICS],
+			       (unsigned long long)tracer_emitted(&sum, MP_K_METRIC),
+			       (unsigned long long)ds->rows[ROW_SPANS],
+			       (unsigned long long)tracer_emitted(&sum, MP_K_SPAN_END),
+			       (unsigned long long)ds->rows[ROW_LOGS],
+			       (unsigned long long)tracer_emitted(&sum, MP_K_LOG), a.dir);
+			rc = 3;
+		}
+		rm.counters = &sum;
+		rm.percpu = percpu;
+		rm.ncpus = ncpus;
+		rm.dec = ds;
+		rm.sink = ps;
+		rm.end_ns = now_utc();
+		if ((ret = runmeta__write(&rm))) {
+			pr_err("cannot write %s/run.json: %s", a.dir, strerror(-ret));
+			rc = 1;
+		}
+		if (!a.quiet)
+			print_summary(&a, &sum, ds, ps,
+				      (t1.tv_sec - t0.tv_sec) +
+					      (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
+	if (child.pid > 0 && rm.exit_status < 0) {
+		/* The command outlived a second Ctrl-C: leave it be. */
+		pr_warn("PID %d is still running", child.pid);
+	} else if (rc == 0 && rm.exit_status >= 0) {
+		/* Like time(1): the command's failure is ours. */
+		if (WIFEXITED(rm.exit_status))
+			rc = WEXITSTATUS(rm.exit_status);
+		else if (WIFSIGNALED(rm.exit_status) &&
+			 WTERMSIG(rm.exit_status) != SIGINT &&
+			 WTERMSIG(rm.exit_status) != SIGTERM)
+			rc = 128 + WTERMSIG(rm.exit_status);
+	}
+	ret = 0;
+out:
+	if (ret && child.pid > 0) {
+		/* Never leave the command waiting on us. */
+		kill(child.pid, SIGKILL);
+		waitpid(child.pid, NULL, 0);
+	}
+	if (child.go >= 0)
+		close(child.go);
+	if (child.err >= 0)
+		close(child.err);
+	engine__free(eng);
+	decoder__free(dec);
+	pqsink__free(ps);
+	tracer__free(tr);
+	for (int i = 0; i < nlibs; i++)
+		usdt_file__free(&libs[i]);
+	free(libs);
+	free(attached);
+	free(percpu);
+	return rc;
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/*
+ * decoder.c - ring records to rows.  Runs on the drain path for every
+ * event, so it does no allocation per record: names are sanitized once, when
+ * their record arrives, and messages into one reused buffer.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/types.h>
+#include "decoder.h"
+#include "utf8.h"
+#include "wire.h"
+
+struct name {
+	char *s;	/* NULL: id not seen */
+	uint32_t len;
+};
+
+struct decoder {
+	int64_t boot_to_utc;
+	const struct sink *sinks;
+	int nsinks;
+	struct name *names;
+	size_t cap;
+	char msgbuf[MP_MSG_MAX * 3 + 8];
+	char unknown[32];
+	struct decoder_stats st;
+	int sink_err;
+	const char *sink_err_name;
+};
+
+static const char unreadable_name[] = "<unreadable>";
+
+const char *row_level_name(int level)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error" };
+
+	return level >= 0 && level < 4 ? names[level] : "unknown";
+}
+
+int64_t decoder_boot_to_utc_ns(void)
+{
+	struct timespec b, r, b2;
+
+	/* Bracket the realtime read to halve the error of two clock reads. */
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_BOOTTIME, &b2);
+	int64_t bt = ((int64_t)b.tv_sec * 1000000000 + b.tv_nsec +
+		      (int64_t)b2.tv_sec * 1000000000 + b2.tv_nsec) / 2;
+	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - bt;
+}
+
+struct decoder *decoder__new(const struct decoder_opts *opts,
+			     const struct sink *sinks, int nsinks)
+{
+	struct decoder *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->boot_to_utc = opts ? opts->boot_to_utc_ns : 0;
+	d->sinks = sinks;
+	d->nsinks = nsinks;
+	return d;
+}
+
+void decoder__free(struct decoder *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->cap; i++)
+		free(d->names[i].s);
+	free(d->names);
+	free(d);
+}
+
+const struct decoder_stats *decoder__stats(const struct decoder *d)
+{
+	return &d->st;
+}
+
+const char *decoder__name(const struct decoder *d, uint32_t id)
+{
+	if (id == MP_NAME_ID_UNREADABLE)
+		return unreadable_name;
+	return id < d->cap ? d->names[id].s : NULL;
+}
+
+int decoder__take_sink_error(struct decoder *d, const char **sink_name)
+{
+	int err = d->sink_err;
+
+	if (sink_name)
+		*sink_name = d->sink_err_name;
+	d->sink_err = 0;
+	return err;
+}
+
+static void note_sink_err(struct decoder *d, int err, const struct sink *s)
+{
+	if (!err)
+		return;
+	d->st.sink_errors++;
+	if (!d->sink_err) {
+		d->sink_err = err;
+		d->sink_err_name = s->name;
+	}
+}
+
+static int add_name(struct decoder *d, const struct mp_name_rec *r)
+{
+	uint32_t id = r->id;
+	size_t len = r->len < MP_NAME_MAX ? r->len : MP_NAME_MAX - 1;
+	char *s;
+
+	if (id == MP_NAME_ID_UNREADABLE || id > (1u << 30))
+		return -EINVAL;
+	if (id >= d->cap) {
+		size_t cap = d->cap ? d->cap : 256;
+		struct name *n;
+
+		while (cap <= id)
+			cap *= 2;
+		n = realloc(d->names, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memset(n + d->cap, 0, (cap - d->cap) * sizeof(*n));
+		d->names = n;
+		d->cap = cap;
+	}
+	s = malloc(utf8_sanitize_max(len));
+	if (!s)
+		return -ENOMEM;
+	d->names[id].len = utf8_sanitize(s, r->name, len,
+					 r->h.flags & MP_F_TRUNCATED);
+	free(d->names[id].s);	/* an id is sent once; be safe anyway */
+	d->names[id].s = s;
+	d->st.names++;
+	return 0;
+}
+
+static const char *lookup(struct decoder *d, uint32_t id, size_t *len)
+{
+	if (id == MP_NAME_ID_UNREADABLE) {
+		*len = sizeof(unreadable_name) - 1;
+		return unreadable_name;
+	}
+	if (id < d->cap && d->names[id].s) {
+		*len = d->names[id].len;
+		return d->names[id].s;
+	}
+	/* Cannot happen while BPF keeps its ordering promise; keep the row. */
+	d->st.unknown_names++;
+	*len = (size_t)snprintf(d->unknown, sizeof(d->unknown), "<id %u>", id);
+	return d->unknown;
+}
+
+int decoder__feed(struct decoder *d, const void *data, size_t size)
+{
+	const struct mp_hdr *h = data;
+	int64_t ts;
+
+	if (size < sizeof(*h))
+		goto malformed;
+	ts = (int64_t)h->ts + d->boot_to_utc;
+
+	switch (h->type) {
+	case MP_REC_NAME:
+		if (size < sizeof(struct mp_name_rec))
+			goto malformed;
+		return add_name(d, data) == -EINVAL ? (d->st.malformed++, -EINVAL) : 0;
+	case MP_REC_METRIC: {
+		const struct mp_metric_rec *r = data;
+		struct row_metric m;
+
+		if (size < sizeof(*r))
+			goto malformed;
+		m.ts = ts;
+		m.pid = h->pid;
+		m.tid = h->tid;
+		m.cpu = h->cpu;
+		m.step = r->step;
+		memcpy(&m.value, &r->value, sizeof(m.value));
+		m.name = lookup(d, r->name_id, &m.name_len);
+		for (int i = 0; i < d->nsinks; i++)
+			if (d->sinks[i].metric)
+				note_sink_err(d, d->sinks[i].metric(d->sinks[i].ctx, &m),
+					      &d->sinks[i]);
+		d->st.rows[ROW_METRICS]++;
+		return 0;
+	}
+	case MP_REC_SPAN: {
+		const struct mp_span_rec *r = data;
+		struct row_span s;
+
+		if (size < sizeof(*r))
+			goto malformed;
+		s.ts = ts;
+		s.dur_ns = (int64_t)r->dur_ns;
+		s.pid = h->pid;
+		s.tid = h->tid;
+		s.cpu = h->cpu;
+		s.depth = r->depth;
+		s.has_step = !(h->flags & MP_F_NO_STEP);
+		s.step = r->step;
+		s.name = lookup(d, r->name_id, &s.name_len);
+		for (int i = 0; i < d->nsinks; i++)
+			if (d->sinks[i].span)
+				note_sink_err(d, d->sinks[i].span(d->sinks[i].ctx, &s),
+					      &d->sinks[i]);
+		d->st.rows[ROW_SPANS]++;
+		return 0;
+	}
+	case MP_REC_LOG: {
+		const struct mp_log_rec *r = data;
+		struct row_log l;
+		size_t len;
+
+		if (size < sizeof(*r))
+			goto malformed;
+		len = r->len < MP_MSG_MAX ? r->len : MP_MSG_MAX - 1;
+		l.ts = ts;
+		l.pid = h->pid;
+		l.tid = h->tid;
+		l.cpu = h->cpu;
+		l.level = (int)r->level;
+		l.has_step = !(h->flags & MP_F_NO_STEP);
+		l.step = r->step;
+		l.msg_len = utf8_sanitize(d->msgbuf, r->msg, len,
+					  h->flags & MP_F_TRUNCATED);
+		l.msg = d->msgbuf;
+		for (int i = 0; i < d->nsinks; i++)
+			if (d->sinks[i].log)
+				note_sink_err(d, d->sinks[i].log(d->sinks[i].ctx, &l),
+					      &d->sinks[i]);
+		d->st.rows[ROW_LOGS]++;
+		return 0;
+	}
+	}
+malformed:
+	d->st.malformed++;
+	return -EINVAL;
+}

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * engine.c - one thread, one epoll.  The ring buffer's own epoll fd is
+ * nested in ours; the BPF side only wakes it above the fill mark, so the
+ * timerfd drives the steady-state drain.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <bpf/libbpf.h>
+#include "engine.h"
+#include "log.h"
+
+#define MAX_PIDS 64
+
+enum { TAG_RING, TAG_TIMER, TAG_SIGNAL, TAG_PID };
+
+struct engine {
+	struct engine_opts o;
+	struct ring_buffer *rb;
+	int epfd, tfd, sfd;
+	int pidfds[MAX_PIDS];
+	int npids, nexited;
+	uint64_t records;
+	sigset_t oldmask;
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct engine *e = ctx;
+
+	e->records++;
+	decoder__feed(e->o.dec, data, size);
+	return 0;
+}
+
+static int add_fd(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int engine__new(const struct engine_opts *opts, struct engine **out)
+{
+	struct itimerspec its = { 0 };
+	struct engine *e;
+	sigset_t mask;
+	int ret;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->o = *opts;
+	if (!e->o.tick_ms)
+		e->o.tick_ms = 100;
+	e->epfd = e->tfd = e->sfd = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, &e->oldmask)) {
+		ret = -errno;
+		goto fail;
+	}
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (e->epfd < 0 || e->sfd < 0 || e->tfd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	its.it_interval.tv_sec = e->o.tick_ms / 1000;
+	its.it_interval.tv_nsec = (e->o.tick_ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(e->tfd, 0, &its, NULL)) {
+		ret = -errno;
+		goto fail;
+	}
+	e->rb = ring_buffer__new(e->o.ring_map_fd, on_record, e, NULL);
+	if (!e->rb) {
+		ret = -errno;
+		goto fail;
+	}
+	if ((ret = add_fd(e->epfd, ring_buffer__epoll_fd(e->rb), TAG_RING)) ||
+	    (ret = add_fd(e->epfd, e->tfd, TAG_TIMER)) ||
+	    (ret = add_fd(e->epfd, e->sfd, TAG_SIGNAL)))
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	engine__free(e);
+	return ret;
+}
+
+int engine__watch_pid(struct engine *e, pid_t pid)
+{
+	int fd, ret;
+
+	if (e->npids >= MAX_PIDS)
+		return -E2BIG;
+	fd = syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	ret = add_fd(e->epfd, fd, TAG_PID | (uint64_t)e->npids << 8);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	e->pidfds[e->npids++] = fd;
+	return 0;
+}
+
+int engine__drain(struct engine *e)
+{
+	int n = ring_buffer__consume(e->rb);
+
+	return n;
+}
+
+uint64_t engine__records(const struct engine *e)
+{
+	return e->records;
+}
+
+static void tick(struct engine *e)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (int i = 0; i < e->o.nsinks; i++) {
+		const struct sink *s = &e->o.sinks[i];
+		int ret;
+
+		if (!s->tick)
+			continue;
+		ret = s->tick(s->ctx, (uint64_t)now.tv_sec * 1000000000ull +
+					      now.tv_nsec);
+		if (ret)
+			pr_debug("sink %s: tick: %s", s->name, strerror(-ret));
+	}
+}
+
+int engine__run(struct engine *e, int *signo)
+{
+	struct epoll_event evs[8];
+
+	for (;;) {
+		int n = epoll_wait(e->epfd, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			switch (tag & 0xff) {
+			case TAG_RING:
+				engine__drain(e);
+				break;
+			case TAG_TIMER: {
+				uint64_t ticks;
+
+				if (read(e->tfd, &ticks, sizeof(ticks)) < 0 &&
+				    errno != EAGAIN)
+					return -errno;
+				engine__drain(e);
+				tick(e);
+				break;
+			}
+			case TAG_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(e->sfd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGCHLD)
+					break;	/* pidfds say who exited */
+				*signo = si.ssi_signo;
+				return ENGINE_SIGNAL;
+			}
+			case TAG_PID: {
+				int idx = (int)(tag >> 8);
+
+				epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->pidfds[idx], NULL);
+				if (++e->nexited == e->npids)
+					return ENGINE_TARGETS_EXITED;
+				break;
+			}
+			}
+		}
+	}
+}
+
+void engine__free(struct engine *e)
+{
+	if (!e)
+		return;
+	ring_buffer__free(e->rb);
+	for (int i = 0; i < e->npids; i++)
+		close(e->pidfds[i]);
+	if (e->tfd >= 0)
+		close(e->tfd);
+	if (e->sfd >= 0)
+		close(e->sfd);
+	if (e->epfd >= 0)
+		close(e->epfd);
+	free(e);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.h - the consumer's one loop.  epoll over the ring buffer, a timerfd
+ * (drain and flush: the BPF side does not wake us per event), a signalfd and
+ * the pidfds of the targets.  Every record goes to the decoder, which hands
+ * rows to the sinks; every tick goes to the sinks so they flush when due.
+ */
+#ifndef MLPROBE_ENGINE_H
+#define MLPROBE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "decoder.h"
+#include "rows.h"
+
+struct engine_opts {
+	size_t sz;		/* sizeof(struct engine_opts) */
+	int ring_map_fd;
+	struct decoder *dec;	/* borrowed */
+	const struct sink *sinks;	/* borrowed; tick/finish go here */
+	int nsinks;
+	unsigned tick_ms;	/* drain + tick period; 0: 100 ms */
+};
+
+enum engine_event {
+	ENGINE_SIGNAL,		/* *signo says which */
+	ENGINE_TARGETS_EXITED,	/* every watched pidfd reported exit */
+};
+
+struct engine;
+
+/* Blocks SIGINT, SIGTERM, SIGHUP and SIGCHLD (they arrive via signalfd) and
+ * sets up the loop.  -errno on failure. */
+int engine__new(const struct engine_opts *opts, struct engine **out);
+/* Watches a process; when all watched processes have exited, run returns
+ * ENGINE_TARGETS_EXITED.  -errno (e.g. -ESRCH) on failure. */
+int engine__watch_pid(struct engine *e, pid_t pid);
+/* Runs until a signal or until the targets exit.  Returns an engine_event or
+ * -errno. */
+int engine__run(struct engine *e, int *signo);
+/* Consumes everything in the ring now.  Returns records consumed or -errno. */
+int engine__drain(struct engine *e);
+/* Total records consumed. */
+uint64_t engine__records(const struct engine *e);
+void engine__free(struct engine *e);
+
+#endif

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/* main.c - `mlprobe COMMAND ...`: dispatch to a subcommand. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include "cmds.h"
+
+const char *argp_program_version =
+	"mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")";
+const char *argp_program_bug_address = "<the mlprobe issue tracker>";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} cmds[] = {
+	{ "record", cmd_record, "record a trainer's probes to Parquet" },
+	{ "list", cmd_list, "list the probes of a binary or a process" },
+	{ "show", cmd_show, "print a recording (table, csv or jsonl)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: mlprobe COMMAND [ARGS...]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\n'mlprobe COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		puts(argp_program_version);
+		return 0;
+	}
+	/* A closed pipe (mlprobe show | head) ends us quietly. */
+	signal(SIGPIPE, SIG_DFL);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "mlprobe: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rows.h - decoded rows and the sink interface.
+ *
+ * The decoder turns ring records into these rows, with names resolved, text
+ * made valid UTF-8 and timestamps in UTC ns.  The engine hands every row to
+ * every sink; sinks (Parquet, live view, ...) never know about each other.
+ * Pointers in a row are valid only during the call.
+ */
+#ifndef MLPROBE_ROWS_H
+#define MLPROBE_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct row_metric {
+	int64_t ts;		/* UTC ns */
+	uint32_t pid, tid, cpu;
+	int64_t step;
+	const char *name;
+	size_t name_len;
+	double value;
+};
+
+struct row_span {
+	int64_t ts;		/* UTC ns of the start */
+	int64_t dur_ns;
+	uint32_t pid, tid, cpu;
+	uint32_t depth;
+	bool has_step;
+	int64_t step;
+	const char *name;
+	size_t name_len;
+};
+
+struct row_log {
+	int64_t ts;
+	uint32_t pid, tid, cpu;
+	int level;		/* MLPROBE_DEBUG .. MLPROBE_ERROR */
+	bool has_step;
+	int64_t step;
+	const char *msg;
+	size_t msg_len;
+};
+
+enum row_table { ROW_METRICS, ROW_SPANS, ROW_LOGS, ROW_TABLES };
+
+/* A consumer of rows.  Callbacks return 0 or -errno; an error is reported by
+ * the engine once and the sink keeps receiving rows (it decides what to keep).
+ * Any callback may be NULL. */
+struct sink {
+	const char *name;
+	void *ctx;
+	int (*metric)(void *ctx, const struct row_metric *r);
+	int (*span)(void *ctx, const struct row_span *r);
+	int (*log)(void *ctx, const struct row_log *r);
+	/* Called on every engine tick with CLOCK_MONOTONIC ns: flush if due. */
+	int (*tick)(void *ctx, uint64_t now_ns);
+	/* Called once at the end: write out everything and release. */
+	int (*finish)(void *ctx);
+};
+
+const char *row_level_name(int level);
+
+#endif

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/* runmeta.c - run.json, written whole or not at all. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include "json.h"
+#include "runmeta.h"
+#include "tracer.h"
+
+static void jstr(FILE *f, const char *s)
+{
+	json_str(f, s, strlen(s));
+}
+
+static void write_counters(FILE *f, const struct runmeta *m)
+{
+	static const enum mp_kind rec_kind[ROW_TABLES] = {
+		[ROW_METRICS] = MP_K_METRIC, [ROW_SPANS] = MP_K_SPAN_END,
+		[ROW_LOGS] = MP_K_LOG,
+	};
+	static const char *const table[ROW_TABLES] = { "metrics", "spans", "logs" };
+
+	fputs(",\n  \"events\": {", f);
+	for (int k = 0; k < MP_K_MAX; k++) {
+		fprintf(f, "%s\n    ", k ? "," : "");
+		jstr(f, tracer_kind_name(k));
+		fputs(": {", f);
+		for (int s = 0; s < MP_S_MAX; s++)
+			fprintf(f, "%s\"%s\": %llu", s ? ", " : "",
+				tracer_stat_name(s),
+				(unsigned long long)m->counters->v[k][s]);
+		fprintf(f, ", \"emitted\": %llu}",
+			(unsigned long long)tracer_emitted(m->counters, k));
+	}
+	fputs("\n  },\n  \"written\": {", f);
+	for (int t = 0; t < ROW_TABLES; t++)
+		fprintf(f, "%s\"%s\": {\"rows\": %llu, \"emitted\": %llu}",
+			t ? ", " : "", table[t],
+			(unsigned long long)(m->dec ? m->dec->rows[t] : 0),
+			(unsigned long long)tracer_emitted(m->counters, rec_kind[t]));
+	fprintf(f, "},\n  \"accounting_ok\": %s", m->accounting_ok ? "true" : "false");
+	fputs(",\n  \"drops_per_cpu\": [", f);
+	for (int c = 0; m->percpu && c < m->ncpus; c++) {
+		unsigned long long d = 0;
+
+		for (int k = 0; k < MP_K_MAX; k++)
+			d += m->percpu[c].v[k][MP_S_DROP_RING] +
+			     m->percpu[c].v[k][MP_S_DROP_NAME];
+		fprintf(f, "%s%llu", c ? ", " : "", d);
+	}
+	fputc(']', f);
+	if (m->dec)
+		fprintf(f, ",\n  \"decoder\": {\"names\": %llu, \"malformed\": %llu, "
+			   "\"unknown_names\": %llu, \"sink_errors\": %llu}",
+			(unsigned long long)m->dec->names,
+			(unsigned long long)m->dec->malformed,
+			(unsigned long long)m->dec->unknown_names,
+			(unsigned long long)m->dec->sink_errors);
+}
+
+static void write_body(FILE *f, const struct runmeta *m)
+{
+	struct utsname u;
+	char host[256] = "";
+
+	uname(&u);
+	gethostname(host, sizeof(host) - 1);
+	fputs("{\n  \"mlprobe\": ", f);
+	jstr(f, "mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")");
+	fputs(",\n  \"mode\": ", f);
+	jstr(f, m->mode);
+	fputs(",\n  \"command\": [", f);
+	for (int i = 0; i < m->argc; i++) {
+		fputs(i ? ", " : "", f);
+		jstr(f, m->argv[i]);
+	}
+	fputs("],\n  \"pids\": [", f);
+	for (int i = 0; i < m->npids; i++)
+		fprintf(f, "%s%d", i ? ", " : "", (int)m->pids[i]);
+	fputs("],\n  \"host\": ", f);
+	jstr(f, host);
+	fputs(",\n  \"kernel\": ", f);
+	jstr(f, u.release);
+	fprintf(f, ",\n  \"start_ns\": %lld,\n  \"end_ns\": %lld",
+		(long long)m->start_ns, (long long)m->end_ns);
+	if (m->exit_status >= 0) {
+		if (WIFEXITED(m->exit_status))
+			fprintf(f, ",\n  \"exit_code\": %d", WEXITSTATUS(m->exit_status));
+		else if (WIFSIGNALED(m->exit_status))
+			fprintf(f, ",\n  \"exit_signal\": %d", WTERMSIG(m->exit_status));
+	}
+	fputs(",\n  \"probes\": [", f);
+	for (int i = 0; i < m->nattached; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		jstr(f, m->attached[i]);
+	}
+	fputs("\n  ]", f);
+	if (m->counters)
+		write_counters(f, m);
+	fputs(",\n  \"files\": [", f);
+	for (int i = 0; m->sink && i < pqsink__nfiles(m->sink); i++) {
+		const struct pqsink_file *pf = pqsink__file(m->sink, i);
+		const char *base = strrchr(pf->path, '/');
+
+		fputs(i ? ",\n    " : "\n    ", f);
+		fputs("{\"file\": ", f);
+		jstr(f, base ? base + 1 : pf->path);
+		fprintf(f, ", \"rows\": %llu, \"bytes\": %llu}",
+			(unsigned long long)pf->rows, (unsigned long long)pf->bytes);
+	}
+	fputs("\n  ]\n}\n", f);
+}
+
+int runmeta__write(const struct runmeta *m)
+{
+	char tmp[4200], path[4200];
+	FILE *f;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/run.json", m->dir);
+	snprintf(tmp, sizeof(tmp), "%s/.run.json.tmp", m->dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		goto fail;
+	}
+	write_body(f, m);
+	if (fflush(f) || fsync(fileno(f)))
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (ret)
+		goto fail;
+	if (rename(tmp, path)) {
+		ret = -errno;
+		goto fail;
+	}
+	fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	return ret;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runmeta.h - DIR/run.json: what was recorded, from where, and what was
+ * lost.  Written when recording starts and rewritten at the end, each time
+ * through a temp file, fsync and rename, so it is always whole.
+ */
+#ifndef MLPROBE_RUNMETA_H
+#define MLPROBE_RUNMETA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "decoder.h"
+#include "sink_parquet.h"
+#include "wire.h"
+
+struct runmeta {
+	const char *dir;
+	const char *mode;		/* "launch" or "attach" */
+	char *const *argv;		/* launch: the command */
+	int argc;
+	const pid_t *pids;
+	int npids;
+	int64_t start_ns, end_ns;	/* UTC; end 0 while recording */
+	const char *const *attached;	/* "path:probe:sites" */
+	int nattached;
+	const struct mp_counters *counters;	/* NULL while recording */
+	const struct mp_counters *percpu;
+	int ncpus;
+	const struct decoder_stats *dec;
+	const struct pqsink *sink;
+	int exit_status;		/* launch: target's wait status, -1 unknown */
+	bool accounting_ok;
+};
+
+/* Writes m->dir/run.json.  0 or -errno. */
+int runmeta__write(const struct runmeta *m);
+
+#endif

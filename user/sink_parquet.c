@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/* sink_parquet.c - rows to rotating Parquet files, one series per table. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+#include "pq_writer.h"
+#include "sink_parquet.h"
+
+enum { C_TS, C_PID, C_TID };	/* leading columns shared by every table */
+
+static const struct pq_column metric_cols[] = {
+	{ "ts", PQ_TIMESTAMP_NS, false, PQ_ENC_DEFAULT },
+	{ "pid", PQ_INT32, false, PQ_ENC_DEFAULT },
+	{ "tid", PQ_INT32, false, PQ_ENC_DEFAULT },
+	{ "step", PQ_INT64, false, PQ_ENC_DEFAULT },
+	{ "name", PQ_STRING, false, PQ_ENC_DEFAULT },
+	{ "value", PQ_DOUBLE, false, PQ_ENC_DEFAULT },
+};
+enum { M_STEP = 3, M_NAME, M_VALUE };
+
+static const struct pq_column span_cols[] = {
+	{ "ts", PQ_TIMESTAMP_NS, false, PQ_ENC_DEFAULT },
+	{ "pid", PQ_INT32, false, PQ_ENC_DEFAULT },
+	{ "tid", PQ_INT32, false, PQ_ENC_DEFAULT },
+	{ "duration_ns", PQ_INT64, false, PQ_ENC_DEFAULT },
+	{ "name", PQ_STRING, false, PQ_ENC_DEFAULT },
+	{ "step", PQ_INT64, true, PQ_ENC_DEFAULT },
+	{ "depth", PQ_INT32, false, PQ_ENC_DEFAULT },
+};
+enum { S_DUR = 3, S_NAME, S_STEP, S_DEPTH };
+
+static const struct pq_column log_cols[] = {
+	{ "ts", PQ_TIMESTAMP_NS, false, PQ_ENC_DEFAULT },
+	{ "pid", PQ_INT32, false, PQ_ENC_DEFAULT },
+	{ "tid", PQ_INT32, false, PQ_ENC_DEFAULT },
+	{ "level", PQ_STRING, false, PQ_ENC_DEFAULT },
+	{ "message", PQ_STRING, false, PQ_ENC_DEFAULT },
+	{ "step", PQ_INT64, true, PQ_ENC_DEFAULT },
+};
+enum { L_LEVEL = 3, L_MSG, L_STEP };
+
+static const struct {
+	const char *name;
+	const struct pq_column *cols;
+	int ncols;
+} tables[ROW_TABLES] = {
+	[ROW_METRICS] = { "metrics", metric_cols, 6 },
+	[ROW_SPANS] = { "spans", span_cols, 7 },
+	[ROW_LOGS] = { "logs", log_cols, 6 },
+};
+
+struct table {
+	struct pq_writer *w;
+	int seq;		/* number of the current file */
+	int file_idx;		/* index in files[], -1 until created */
+	int row_groups;
+	uint64_t rows_flushed;
+	int err;		/* last flush error, reported once */
+};
+
+struct pqsink {
+	struct pqsink_opts o;
+	char dir[4096];
+	struct table t[ROW_TABLES];
+	uint64_t last_flush_ns;
+	struct pqsink_file *files;
+	int nfiles, capfiles;
+};
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int open_table(struct pqsink *p, enum row_table ti)
+{
+	struct pq_writer_opts wo = {
+		.sz = sizeof(wo),
+		.created_by = p->o.created_by,
+		.gzip_level = p->o.gzip_level,
+	};
+	struct table *t = &p->t[ti];
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/%s-%04d.parquet", p->dir,
+		     tables[ti].name, t->seq) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	t->w = pq_writer__new(path, tables[ti].cols, tables[ti].ncols, &wo);
+	if (!t->w)
+		return -errno;
+	t->file_idx = -1;
+	t->row_groups = 0;
+	return 0;
+}
+
+static int note_file(struct pqsink *p, struct table *t, enum row_table ti)
+{
+	struct pqsink_file *f;
+
+	if (t->file_idx < 0) {
+		if (p->nfiles == p->capfiles) {
+			int cap = p->capfiles ? p->capfiles * 2 : 16;
+
+			f = realloc(p->files, cap * sizeof(*f));
+			if (!f)
+				return -ENOMEM;
+			p->files = f;
+			p->capfiles = cap;
+		}
+		t->file_idx = p->nfiles++;
+		f = &p->files[t->file_idx];
+		snprintf(f->path, sizeof(f->path), "%s/%s-%04d.parquet", p->dir,
+			 tables[ti].name, t->seq);
+		/* The file was just created: make its name durable. */
+		fsync_dir(p->dir);
+	}
+	f = &p->files[t->file_idx];
+	f->rows = pq_writer__rows_written(t->w);
+	f->bytes = pq_writer__file_bytes(t->w);
+	return 0;
+}
+
+/* Finishes the current file of a table; the next row opens the next one. */
+static int finish_table(struct pqsink *p, struct table *t, enum row_table ti)
+{
+	int ret;
+
+	if (!t->w)
+		return 0;
+	ret = pq_writer__close(t->w);
+	t->w = NULL;
+	if (t->file_idx >= 0) {
+		int r2 = fsync_dir(p->dir);
+
+		if (!ret)
+			ret = r2;
+		t->seq++;
+	}
+	(void)ti;
+	return ret;
+}
+
+static int flush_table(struct pqsink *p, enum row_table ti)
+{
+	struct table *t = &p->t[ti];
+	size_t pending;
+	int ret;
+
+	if (!t->w || !(pending = pq_writer__pending_rows(t->w)))
+		return 0;
+	ret = pq_writer__flush(t->w);
+	if (ret) {
+		if (ret != t->err)
+			pr_err("cannot write %s-%04d.parquet: %s; rows stay in "
+			       "memory and the write is retried",
+			       tables[ti].name, t->seq, strerror(-ret));
+		t->err = ret;
+		return ret;
+	}
+	if (t->err)
+		pr_err("writing %s again after an error", tables[ti].name);
+	t->err = 0;
+	t->rows_flushed += pending;
+	t->row_groups++;
+	ret = note_file(p, t, ti);
+	if (ret)
+		return ret;
+	if (pq_writer__file_bytes(t->w) >= p->o.file_bytes ||
+	    t->row_groups >= p->o.max_row_groups)
+		ret = finish_table(p, t, ti);
+	return ret;
+}
+
+int pqsink__flush(struct pqsink *p)
+{
+	int ret = 0;
+
+	for (int i = 0; i < ROW_TABLES; i++) {
+		int r = flush_table(p, i);
+
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+static struct pq_writer *writer(struct pqsink *p, enum row_table ti)
+{
+	struct table *t = &p->t[ti];
+
+	if (!t->w && open_table(p, ti))
+		return NULL;
+	return t->w;
+}
+
+/* Bounds memory at high rates: a table flushes early past this much. */
+#define PENDING_BYTES_MAX (32u << 20)
+
+static int row_done(struct pqsink *p, enum row_table ti, struct pq_writer *w)
+{
+	int ret = pq_writer__end_row(w);
+
+	if (!ret && pq_writer__pending_bytes(w) > PENDING_BYTES_MAX)
+		ret = flush_table(p, ti);
+	return ret;
+}
+
+static void set_common(struct pq_writer *w, int64_t ts, uint32_t pid,
+		       uint32_t tid)
+{
+	pq_writer__set_i64(w, C_TS, ts);
+	pq_writer__set_i32(w, C_PID, (int32_t)pid);
+	pq_writer__set_i32(w, C_TID, (int32_t)tid);
+}
+
+static int on_metric(void *ctx, const struct row_metric *r)
+{
+	struct pq_writer *w = writer(ctx, ROW_METRICS);
+
+	if (!w)
+		return -errno;
+	set_common(w, r->ts, r->pid, r->tid);
+	pq_writer__set_i64(w, M_STEP, r->step);
+	pq_writer__set_str(w, M_NAME, r->name, r->name_len);
+	pq_writer__set_double(w, M_VALUE, r->value);
+	return row_done(ctx, ROW_METRICS, w);
+}
+
+static int on_span(void *ctx, const struct row_span *r)
+{
+	struct pq_writer *w = writer(ctx, ROW_SPANS);
+
+	if (!w)
+		return -errno;
+	set_common(w, r->ts, r->pid, r->tid);
+	pq_writer__set_i64(w, S_DUR, r->dur_ns);
+	pq_writer__set_str(w, S_NAME, r->name, r->name_len);
+	if (r->has_step)
+		pq_writer__set_i64(w, S_STEP, r->step);
+	pq_writer__set_i32(w, S_DEPTH, (int32_t)r->depth);
+	return row_done(ctx, ROW_SPANS, w);
+}
+
+static int on_log(void *ctx, const struct row_log *r)
+{
+	struct pq_writer *w = writer(ctx, ROW_LOGS);
+	const char *lv = row_level_name(r->level);
+
+	if (!w)
+		return -errno;
+	set_common(w, r->ts, r->pid, r->tid);
+	pq_writer__set_str(w, L_LEVEL, lv, strlen(lv));
+	pq_writer__set_str(w, L_MSG, r->msg, r->msg_len);
+	if (r->has_step)
+		pq_writer__set_i64(w, L_STEP, r->step);
+	return row_done(ctx, ROW_LOGS, w);
+}
+
+static int on_tick(void *ctx, uint64_t now)
+{
+	struct pqsink *p = ctx;
+
+	if (!p->last_flush_ns)
+		p->last_flush_ns = now;
+	if (now - p->last_flush_ns < p->o.flush_interval_ns)
+		return 0;
+	p->last_flush_ns = now;
+	return pqsink__flush(p);
+}
+
+static int on_finish(void *ctx)
+{
+	struct pqsink *p = ctx;
+	int ret = pqsink__flush(p);
+
+	for (int i = 0; i < ROW_TABLES; i++) {
+		int r = finish_table(p, &p->t[i], i);
+
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
+{
+	struct pqsink *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	p->o = *opts;
+	if (snprintf(p->dir, sizeof(p->dir), "%s", opts->dir) >= (int)sizeof(p->dir)) {
+		free(p);
+		return -ENAMETOOLONG;
+	}
+	p->o.dir = p->dir;
+	if (!p->o.flush_interval_ns)
+		p->o.flush_interval_ns = 1000000000ull;
+	if (!p->o.file_bytes)
+		p->o.file_bytes = 256ull << 20;
+	if (!p->o.max_row_groups)
+		p->o.max_row_groups = 256;
+	*out = p;
+	return 0;
+}
+
+struct sink pqsink__sink(struct pqsink *p)
+{
+	return (struct sink){
+		.name = "parquet",
+		.ctx = p,
+		.metric = on_metric,
+		.span = on_span,
+		.log = on_log,
+		.tick = on_tick,
+		.finish = on_finish,
+	};
+}
+
+int pqsink__nfiles(const struct pqsink *p)
+{
+	return p->nfiles;
+}
+
+const struct pqsink_file *pqsink__file(const struct pqsink *p, int i)
+{
+	return i >= 0 && i < p->nfiles ? &p->files[i] : NULL;
+}
+
+uint64_t pqsink__rows(const struct pqsink *p, enum row_table t)
+{
+	return p->t[t].rows_flushed;
+}
+
+void pqsink__free(struct pqsink *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < ROW_TABLES; i++)
+		pq_writer__close(p->t[i].w);
+	free(p->files);
+	free(p);
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tracer.c - load mlprobe.bpf.c and attach it with libbpf's USDT support,
+ * which parses the notes, resolves the argument specs and raises the
+ * semaphore through the kernel's uprobe reference counter.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "tracer.h"
+#include "usdt_notes.h"
+#include "mlprobe.skel.h"
+
+#define MAX_LINKS 4096
+
+struct tracer {
+	struct mlprobe *skel;
+	bool bare;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	char *desc[MAX_LINKS];
+	int ndesc;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && mp_verbosity < 2)
+		return 0;
+	if (level == LIBBPF_INFO && mp_verbosity < 1)
+		return 0;
+	if (level == LIBBPF_WARN && mp_verbosity < 1)
+		return 0;	/* failures are reported by us, in one line */
+	return vfprintf(stderr, fmt, ap);
+}
+
+static const char *const kind_names[MP_K_MAX] = {
+	[MP_K_METRIC] = "metric",	  [MP_K_SPAN_BEGIN] = "span_begin",
+	[MP_K_SPAN_END] = "span_end", [MP_K_LOG] = "log",
+	[MP_K_STEP] = "step",	  [MP_K_NAME] = "name",
+};
+
+static const char *const stat_names[MP_S_MAX] = {
+	[MP_S_HITS] = "hits",		[MP_S_DROP_RING] = "dropped_ring_full",
+	[MP_S_DROP_NAME] = "dropped_name",	[MP_S_UNMATCHED] = "unmatched",
+	[MP_S_DEPTH] = "too_deep",	[MP_S_TRUNCATED] = "truncated",
+	[MP_S_FAULT] = "unreadable",
+};
+
+const char *tracer_kind_name(enum mp_kind k)
+{
+	return k < MP_K_MAX ? kind_names[k] : "?";
+}
+
+const char *tracer_stat_name(enum mp_stat s)
+{
+	return s < MP_S_MAX ? stat_names[s] : "?";
+}
+
+uint64_t tracer_emitted(const struct mp_counters *c, enum mp_kind k)
+{
+	const __u64 *v = c->v[k];
+
+	return v[MP_S_HITS] - v[MP_S_DROP_RING] - v[MP_S_DROP_NAME] -
+	       v[MP_S_UNMATCHED] - v[MP_S_DEPTH];
+}
+
+int tracer__open(const struct tracer_opts *opts, struct tracer **out,
+		 char *err, size_t errlen)
+{
+	size_t ring = opts && opts->ring_bytes ? opts->ring_bytes : 16u << 20;
+	struct tracer *t;
+	int ret;
+
+	*out = NULL;
+	libbpf_set_print(libbpf_print);
+	if (ring < 4096 || (ring & (ring - 1))) {
+		snprintf(err, errlen, "ring size %zu is not a power of two >= 4096",
+			 ring);
+		return -EINVAL;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->bare = opts && opts->bare;
+	t->skel = mlprobe__open();
+	if (!t->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open BPF object: %s", strerror(-ret));
+		goto fail;
+	}
+	bpf_map__set_max_entries(t->skel->maps.rb, ring);
+	t->skel->rodata->wakeup_bytes =
+		opts && opts->wakeup_bytes ? opts->wakeup_bytes : ring / 4;
+	ret = mlprobe__load(t->skel);
+	if (ret) {
+		if (ret == -EPERM || ret == -EACCES)
+			snprintf(err, errlen,
+				 "permission denied loading BPF programs: run as "
+				 "root (or with CAP_BPF and CAP_PERFMON)");
+		else
+			snprintf(err, errlen,
+				 "cannot load BPF programs: %s (run with -vv for "
+				 "the verifier log)", strerror(-ret));
+		goto fail;
+	}
+	/* Exit/exec hooks keep per-process state from going stale. */
+	ret = mlprobe__attach(t->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach process hooks: %s",
+			 strerror(-ret));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	tracer__free(t);
+	return ret;
+}
+
+static int add_desc(struct tracer *t, const char *path, const char *probe,
+		    int sites)
+{
+	char buf[4200];
+
+	if (t->ndesc >= MAX_LINKS)
+		return -E2BIG;
+	snprintf(buf, sizeof(buf), "%s:%s:%d", path, probe, sites);
+	t->desc[t->ndesc] = strdup(buf);
+	if (!t->desc[t->ndesc])
+		return -ENOMEM;
+	t->ndesc++;
+	return 0;
+}
+
+int tracer__attach(struct tracer *t, pid_t pid, const char *path, char *err,
+		   size_t errlen)
+{
+	static const char *const probes[] = { "metric", "span_begin",
+					      "span_end", "log", "step" };
+	struct bpf_program *progs[] = {
+		t->bare ? t->skel->progs.mp_bare : t->skel->progs.mp_metric,
+		t->skel->progs.mp_span_begin,
+		t->skel->progs.mp_span_end,
+		t->skel->progs.mp_log,
+		t->skel->progs.mp_step,
+	};
+	struct usdt_file f = { 0 };
+	int counts[5] = { 0 };
+	int ret, total = 0;
+
+	ret = usdt_file__read(path, "mlprobe", &f, err, errlen);
+	if (ret)
+		return ret;
+	for (int i = 0; i < f.nsites; i++)
+		for (int p = 0; p < 5; p++)
+			if (!strcmp(f.sites[i].name, probes[p]))
+				counts[p]++;
+	for (int p = 0; p < 5; p++) {
+		struct bpf_link *l;
+
+		if (!counts[p])
+			continue;
+		if (t->nlinks >= MAX_LINKS) {
+			snprintf(err, errlen, "too many attachments");
+			ret = -E2BIG;
+			goto out;
+		}
+		l = bpf_program__attach_usdt(progs[p], pid, path, "mlprobe",
+					     probes[p], NULL);
+		if (!l) {
+			ret = -errno;
+			if (ret == -ESRCH)
+				snprintf(err, errlen, "no process with PID %d", pid);
+			else
+				snprintf(err, errlen, "cannot attach to %s:%s in %s: %s",
+					 "mlprobe", probes[p], path, strerror(-ret));
+			goto out;
+		}
+		t->links[t->nlinks++] = l;
+		total += counts[p];
+		ret = add_desc(t, path, probes[p], counts[p]);
+		if (ret)
+			goto out;
+	}
+	ret = total;
+out:
+	usdt_file__free(&f);
+	return ret;
+}
+
+int tracer__nattached(const struct tracer *t)
+{
+	return t->ndesc;
+}
+
+const char *tracer__attached_desc(const struct tracer *t, int i)
+{
+	return i >= 0 && i < t->ndesc ? t->desc[i] : NULL;
+}
+
+int tracer__ring_map_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.rb);
+}
+
+int tracer__counters(const struct tracer *t, struct mp_counters *sum,
+		     struct mp_counters **percpu, int *ncpus)
+{
+	int n = libbpf_num_possible_cpus();
+	struct mp_counters *v;
+	__u32 zero = 0;
+	int ret = 0;
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &zero, v)) {
+		ret = -errno;
+		free(v);
+		return ret;
+	}
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < n; c++)
+		for (int k = 0; k < MP_K_MAX; k++)
+			for (int s = 0; s < MP_S_MAX; s++)
+				sum->v[k][s] += v[c].v[k][s];
+	if (percpu) {
+		*percpu = v;
+		*ncpus = n;
+	} else {
+		free(v);
+	}
+	return 0;
+}
+
+void tracer__detach(struct tracer *t)
+{
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+}
+
+void tracer__free(struct tracer *t)
+{
+	if (!t)
+		return;
+	tracer__detach(t);
+	for (int i = 0; i < t->ndesc; i++)
+		free(t->desc[i]);
+	mlprobe__destroy(t->skel);
+	free(t);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracer.h - the BPF side as user space sees it: load the programs, attach
+ * them to the mlprobe probes of a process, read the counters, detach.
+ *
+ * Order (libbpf-bootstrap): open, configure (ring size, wakeup mark), load,
+ * then attach per target.  Detaching is tracer__free(); the kernel also drops
+ * every uprobe and semaphore count when the process that owns the links dies,
+ * so a kill -9 of mlprobe leaves the trainer clean.
+ */
+#ifndef MLPROBE_TRACER_H
+#define MLPROBE_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "wire.h"
+
+struct tracer_opts {
+	size_t sz;		/* sizeof(struct tracer_opts) */
+	size_t ring_bytes;	/* power of two, >= page size; 0: 16 MiB */
+	uint64_t wakeup_bytes;	/* force a wakeup above this fill; 0: ring/4 */
+	bool bare;		/* benchmark floor: metric probe runs a no-op */
+};
+
+struct tracer;
+
+/* Opens and loads the BPF programs.  On failure returns -errno and writes one
+ * line to err saying what is wrong and what to do. */
+int tracer__open(const struct tracer_opts *opts, struct tracer **out,
+		 char *err, size_t errlen);
+
+/* Attaches every mlprobe probe found in the ELF at path, for process pid
+ * (all its threads).  path may be /proc/PID/exe or a library as mapped.
+ * Returns the number of probe sites attached (0: the file has none), or
+ * -errno with a reason in err. */
+int tracer__attach(struct tracer *t, pid_t pid, const char *path, char *err,
+		   size_t errlen);
+
+/* Probes attached so far, as "probe:sites" lines for run.json. */
+int tracer__nattached(const struct tracer *t);
+const char *tracer__attached_desc(const struct tracer *t, int i);
+
+int tracer__ring_map_fd(const struct tracer *t);
+
+/* Sums the per-CPU counters into *sum.  If percpu is not NULL it receives a
+ * malloc'ed array of *ncpus per-CPU copies (caller frees). */
+int tracer__counters(const struct tracer *t, struct mp_counters *sum,
+		     struct mp_counters **percpu, int *ncpus);
+
+/* Detaches every probe; counters and ring stay readable.  Idempotent. */
+void tracer__detach(struct tracer *t);
+
+/* Detaches everything and frees.  NULL is fine. */
+void tracer__free(struct tracer *t);
+
+/* Records written for a kind, derived from the kernel's counters. */
+uint64_t tracer_emitted(const struct mp_counters *c, enum mp_kind k);
+const char *tracer_kind_name(enum mp_kind k);
+const char *tracer_stat_name(enum mp_stat s);
+
+#endif
