@@ -16,6 +16,14 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* The string-reading programs are loaded sleepable (user space sets
+ * BPF_F_SLEEPABLE), so a read may fault the page in.  A string literal on a
+ * .rodata page the trainer never touched is not yet mapped, and the
+ * non-faulting bpf_probe_read_user_str() would fail on it forever. */
+extern int bpf_copy_from_user_str(void *dst, __u32 dst__sz,
+				  const void *unsafe_ptr__ign, __u64 flags) __ksym;
+#define read_user_str(dst, sz, src) bpf_copy_from_user_str(dst, sz, src, 0)
+
 #define MP_VM_WRITE 0x2	/* include/linux/mm.h; macros are not in BTF */
 #define MP_ID_NONE 0xffffffffu
 
@@ -145,14 +153,14 @@ static __always_inline struct mp_proc *get_proc(__u32 tgid)
 }
 
 /* Marks a string that filled its buffer as truncated unless the byte after
- * the copy ends it.  n is bpf_probe_read_user_str's return value. */
+ * the copy ends it.  n is read_user_str()'s return value. */
 static __always_inline bool truncated(const char *src, long n, long max)
 {
 	char c = 0;
 
 	if (n < max)
 		return false;
-	if (bpf_probe_read_user(&c, 1, src + max - 1))
+	if (bpf_copy_from_user(&c, 1, src + max - 1))
 		return false;
 	return c != 0;
 }
@@ -187,7 +195,7 @@ static __always_inline __u32 new_name(struct ikey *k, const char *src_user,
 	if (s) {
 		n = bpf_probe_read_kernel_str(r->name, sizeof(r->name), s->buf);
 	} else {
-		n = bpf_probe_read_user_str(r->name, sizeof(r->name), src_user);
+		n = read_user_str(r->name, sizeof(r->name), src_user);
 		trunc = n > 0 && truncated(src_user, n, MP_NAME_MAX);
 	}
 	if (n <= 0) {
@@ -247,7 +255,7 @@ static __always_inline __u32 intern_name(const char *uptr, __u64 pid_tgid,
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return MP_ID_NONE;
-	n = bpf_probe_read_user_str(s->buf, sizeof(s->buf), uptr);
+	n = read_user_str(s->buf, sizeof(s->buf), uptr);
 	if (n <= 0) {
 		id = MP_NAME_ID_UNREADABLE;
 		goto out;
@@ -465,7 +473,7 @@ int BPF_USDT(mp_log, __s64 level, const char *msg)
 		r->step = 0;
 		r->h.flags |= MP_F_NO_STEP;
 	}
-	n = bpf_probe_read_user_str(r->msg, sizeof(r->msg), msg);
+	n = read_user_str(r->msg, sizeof(r->msg), msg);
 	if (n <= 0) {
 		r->len = 0;
 		r->msg[0] = 0;

@@ -33,6 +33,10 @@
  * <sys/sdt.h>, so the header has no dependency beyond the compiler.  Its
  * layout is the one readelf -n, libbpf, bpftrace and perf expect.
  *
+ * Each site clobbers "memory": the tracer reads the strings behind the
+ * pointers, so the compiler must not drop or delay a store to a name buffer
+ * (snprintf into a reused buffer, strcpy into a heap block) past the probe.
+ *
  * Define MLPROBE_DISABLE before including to compile every probe out.
  * Safe across fork(): the header keeps no state but the semaphore, which the
  * kernel owns.
@@ -87,7 +91,7 @@ volatile unsigned short mlprobe_semaphore;
 		"\t.size _.stapsdt.base,1\n"                                   \
 		"\t.popsection\n"                                              \
 		"\t.endif\n"                                                   \
-		: : __VA_ARGS__)
+		: : __VA_ARGS__ : "memory")
 
 #define _MLPROBE_U64(x) ((unsigned long long)(__UINTPTR_TYPE__)(x))
 

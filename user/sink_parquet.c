@@ -94,7 +94,7 @@ static int open_table(struct pqsink *p, enum row_table ti)
 	struct table *t = &p->t[ti];
 	char path[4096];
 
-	if (snprintf(path, sizeof(path), "%s/%s-%04d.parquet", p->dir,
+	if (snprintf(path, sizeof(path), "%.4000s/%s-%04d.parquet", p->dir,
 		     tables[ti].name, t->seq) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	t->w = pq_writer__new(path, tables[ti].cols, tables[ti].ncols, &wo);
@@ -121,7 +121,7 @@ static int note_file(struct pqsink *p, struct table *t, enum row_table ti)
 		}
 		t->file_idx = p->nfiles++;
 		f = &p->files[t->file_idx];
-		snprintf(f->path, sizeof(f->path), "%s/%s-%04d.parquet", p->dir,
+		snprintf(f->path, sizeof(f->path), "%.4000s/%s-%04d.parquet", p->dir,
 			 tables[ti].name, t->seq);
 		/* The file was just created: make its name durable. */
 		fsync_dir(p->dir);

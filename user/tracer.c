@@ -104,6 +104,11 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 	bpf_map__set_max_entries(t->skel->maps.rb, ring);
 	t->skel->rodata->wakeup_bytes =
 		opts && opts->wakeup_bytes ? opts->wakeup_bytes : ring / 4;
+	/* Programs that read strings may fault pages in (see the BPF side). */
+	bpf_program__set_flags(t->skel->progs.mp_metric, BPF_F_SLEEPABLE);
+	bpf_program__set_flags(t->skel->progs.mp_span_begin, BPF_F_SLEEPABLE);
+	bpf_program__set_flags(t->skel->progs.mp_span_end, BPF_F_SLEEPABLE);
+	bpf_program__set_flags(t->skel->progs.mp_log, BPF_F_SLEEPABLE);
 	ret = mlprobe__load(t->skel);
 	if (ret) {
 		if (ret == -EPERM || ret == -EACCES)

@@ -20,7 +20,7 @@ expect_eq() {
 # duck SQL: rows as JSON lines (see tests/duckdb/query.mjs)
 duck() { node "$ROOT/tests/duckdb/query.mjs" "$1"; }
 # duck1 SQL: the single value of a one-row, one-column result
-duck1() { duck "$1" | sed -e 's/^{"[^"]*"://' -e 's/}$//'; }
+duck1() { duck "$1" | node -e 'for (const l of require("fs").readFileSync(0, "utf8").split("\n")) if (l) console.log(JSON.stringify(Object.values(JSON.parse(l))[0]))'; }
 # wait_for FILE PATTERN [SECONDS]
 wait_for() {
 	local i

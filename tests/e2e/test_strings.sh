@@ -14,7 +14,7 @@ expect_eq "4 names through one stack buffer stay distinct" \
 	'"layer0.grad:0 layer0.grad:0 layer1.grad:1 layer2.grad:2 layer3.grad:3"'
 expect_eq "reused heap block: both names kept" \
 	"$(duck1 "SELECT string_agg(name, ' ' ORDER BY step) FROM $M WHERE name LIKE 'heap%'")" '"heap.alpha heap.beta!"'
-expect_eq "Unicode name" "$(duck1 "SELECT name FROM $M WHERE step = 3")" '"损失/λ"'
+expect_eq "Unicode name" "$(duck1 "SELECT name FROM $M WHERE step = 3 AND value = 0.5")" '"损失/λ"'
 expect_eq "Unicode message" "$(duck1 "SELECT message FROM $L WHERE level = 'warn'")" '"température élevée ☀"'
 expect_eq "200-byte name truncated at 127 bytes and marked" \
 	"$(duck1 "SELECT length(name) = 128 AND name LIKE 'long.nnn%…' FROM $M WHERE step = 4")" true

@@ -1,0 +1,184 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# test_header_bpftrace.sh - checks include/mlprobe.h against independent
+# tools: readelf and objdump (binutils) read its notes and sites, bpftrace
+# attaches to its probes and decodes their arguments.  If mlprobe's own
+# reader and this script disagree, the header is what they disagree on.
+#
+# Builds nothing: run `make all` first.  MLPROBE_BUILD names the build
+# folder (default build).  The bpftrace checks need root; without it or
+# without bpftrace they are reported as skipped.
+#
+# Prints "ok - ..." or "not ok - ..." per check; exits 1 if any failed.
+
+set -u
+cd "$(dirname "$0")/../.."
+
+B=${MLPROBE_BUILD:-build}
+ABI=$B/progs/abi
+TRAIN=$B/examples/train
+CXX=${CXX:-g++}
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+skip() { echo "ok - $* # SKIP"; }
+check() {	# check DESCRIPTION EXPECTED ACTUAL
+	if [ "$2" == "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "#   expected: $2" | head -c 2000
+		echo "#   actual:   $3" | head -c 2000
+	fi
+}
+
+for f in "$ABI" "$TRAIN"; do
+	if [ ! -x "$f" ]; then
+		not_ok "$f exists (run make all first)"
+		exit 1
+	fi
+done
+
+# --- the notes, read by readelf -------------------------------------------
+# "provider name location semaphore args" per note.
+notes() {
+	readelf -nW "$1" | awk '
+		/Provider:/ { p = $2 }
+		/Name:/ { n = $2 }
+		/Location:/ { loc = $2; sub(",", "", loc); sem = $6 }
+		/Arguments:/ { sub(/^ *Arguments: */, ""); print p, n, loc, sem, $0 }'
+}
+notes "$ABI" > "$tmp/abi.notes"
+check "readelf: abi has the 5 probes of provider mlprobe" \
+	"log metric span_begin span_end step" \
+	"$(awk '$1 == "mlprobe" { print $2 }' "$tmp/abi.notes" | sort | xargs)"
+
+# Every argument is an 8-byte register; signed where the ABI says int64.
+spec_shape() {
+	awk '{ printf "%s:", $2; for (i = 5; i <= NF; i++) {
+		a = $i; gsub(/%[a-z0-9]+$/, "REG", a); printf " %s", a }
+		print "" }' "$1" | sort | paste -sd ';'
+}
+check "readelf: argument specs are 8-byte registers of the ABI" \
+	"log: -8@REG 8@REG;metric: 8@REG -8@REG 8@REG;span_begin: 8@REG;span_end: 8@REG;step: -8@REG" \
+	"$(spec_shape "$tmp/abi.notes")"
+
+# One semaphore, inside the .probes section.
+read -r probes_addr probes_size < <(readelf -SW "$ABI" |
+	awk '$2 == ".probes" { print $4, $6 }')
+sems=$(awk '{ print $4 }' "$tmp/abi.notes" | sort -u)
+if [ "$(echo "$sems" | wc -l)" == 1 ] && [ -n "${probes_addr:-}" ] &&
+   (( sems >= 0x$probes_addr && sems < 0x$probes_addr + 0x$probes_size )); then
+	ok "readelf: all sites share one semaphore ($sems) in .probes"
+else
+	not_ok "readelf: all sites share one semaphore in .probes"
+	echo "#   semaphores: $(echo $sems), .probes at ${probes_addr:-none}"
+fi
+
+# --- the sites, read by objdump: a one-byte nop at each location -----------
+bad=""
+while read -r _ name loc _; do
+	insn=$(objdump -d --start-address="$loc" \
+		--stop-address=$(printf '0x%x' $((loc + 1))) "$ABI" |
+		awk -F'\t' '/^ *[0-9a-f]+:/ { print $2 "|" $3 }' | head -1)
+	# Expect "90 |nop": the byte, then the mnemonic.
+	[[ "$insn" =~ ^90\ *\|nop ]] || bad="$bad $name@$loc(${insn:-none})"
+done < "$tmp/abi.notes"
+check "objdump: each of the 5 sites is a single-byte nop (0x90)" "" "$bad"
+
+# --- C++: the header compiles as C++11 and keeps its 5 probes -------------
+if command -v "$CXX" > /dev/null; then
+	if "$CXX" -x c++ -std=c++11 -O2 -Wall -Wextra -Werror -Iinclude \
+		tests/progs/abi.c -o "$tmp/abi_cxx" 2> "$tmp/cxx.err"; then
+		check "c++11: abi.c builds warning-free as C++ with the 5 probes" \
+			"log metric span_begin span_end step" \
+			"$(notes "$tmp/abi_cxx" | awk '$1 == "mlprobe" { print $2 }' |
+				sort | xargs)"
+	else
+		not_ok "c++11: abi.c builds warning-free as C++"
+		sed 's/^/#   /' "$tmp/cxx.err" | head -20
+	fi
+else
+	skip "c++11: no $CXX"
+fi
+
+# --- bpftrace: attach and decode ------------------------------------------
+if [ "$(id -u)" != 0 ] || ! command -v bpftrace > /dev/null; then
+	skip "bpftrace checks need root and bpftrace"
+	[ "$fails" == 0 ]
+	exit
+fi
+
+# Runs a bpftrace program against a command; keeps the lines it printed
+# that start with "T " (the child's own output goes elsewhere).
+trace() {	# trace OUTFILE PROGRAM CMD
+	timeout 120 bpftrace -q -B none -e "$2" -c "$3" > "$1.raw" 2> "$1.err"
+	local rc=$?
+	grep '^T ' "$1.raw" | sed 's/^T //' > "$1"
+	return $rc
+}
+
+P="usdt:$ABI:mlprobe"
+prog="
+$P:metric { printf(\"T metric %s %d 0x%lx\n\", str(arg0), arg1, arg2); }
+$P:step { printf(\"T step %d\n\", arg0); }
+$P:span_begin { printf(\"T span_begin %s\n\", str(arg0)); }
+$P:span_end { printf(\"T span_end %s\n\", str(arg0)); }
+$P:log { printf(\"T log %d %s\n\", arg0, str(arg1)); }
+"
+if trace "$tmp/abi.bt" "$prog" "$ABI"; then
+	check "bpftrace: abi's probes fire with the exact arguments" \
+		"metric m 7 0x3ff8000000000000|step 42|span_begin s|span_end s|log 2 hello" \
+		"$(paste -sd '|' "$tmp/abi.bt")"
+else
+	not_ok "bpftrace runs against $ABI"
+	sed 's/^/#   /' "$tmp/abi.bt.err" | head -20
+fi
+
+STEPS=100
+P="usdt:$TRAIN:mlprobe"
+prog="
+$P:metric { @m[str(arg0)] = count(); }
+$P:span_begin { @b[str(arg0)] = count(); }
+$P:span_end { @e[str(arg0)] = count(); }
+$P:step { @s = count(); @last = arg0; }
+$P:log { printf(\"T log %d %s\n\", arg0, str(arg1, 18)); }
+END {
+	printf(\"T metric loss=%d accuracy=%d lr=%d grad_norm=%d\n\",
+	       @m[\"loss\"], @m[\"accuracy\"], @m[\"lr\"], @m[\"grad_norm\"]);
+	printf(\"T span_begin step=%d data=%d forward=%d backward=%d optimizer=%d\n\",
+	       @b[\"step\"], @b[\"data\"], @b[\"forward\"], @b[\"backward\"],
+	       @b[\"optimizer\"]);
+	printf(\"T span_end step=%d data=%d forward=%d backward=%d optimizer=%d\n\",
+	       @e[\"step\"], @e[\"data\"], @e[\"forward\"], @e[\"backward\"],
+	       @e[\"optimizer\"]);
+	printf(\"T step count=%d last=%d\n\", @s, @last);
+	clear(@m); clear(@b); clear(@e); clear(@s); clear(@last);
+}
+"
+n=$STEPS
+if trace "$tmp/train.bt" "$prog" "$TRAIN --steps $STEPS --quiet"; then
+	check "bpftrace: train logs start and finish at info level" \
+		"log 1 training started|log 1 training finished" \
+		"$(grep '^log' "$tmp/train.bt" | sed 's/: .*//' | paste -sd '|')"
+	check "bpftrace: train fires each metric once per step (grad_norm: the semaphore is raised)" \
+		"metric loss=$n accuracy=$n lr=$n grad_norm=$n" \
+		"$(grep '^metric' "$tmp/train.bt")"
+	check "bpftrace: train opens the 5 spans once per step" \
+		"span_begin step=$n data=$n forward=$n backward=$n optimizer=$n" \
+		"$(grep '^span_begin' "$tmp/train.bt")"
+	check "bpftrace: train closes the 5 spans once per step" \
+		"span_end step=$n data=$n forward=$n backward=$n optimizer=$n" \
+		"$(grep '^span_end' "$tmp/train.bt")"
+	check "bpftrace: train steps 1..$n" "step count=$n last=$n" \
+		"$(grep '^step' "$tmp/train.bt")"
+else
+	not_ok "bpftrace runs against $TRAIN"
+	sed 's/^/#   /' "$tmp/train.bt.err" | head -20
+fi
+
+[ "$fails" == 0 ]
