@@ -62,7 +62,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case 't':
 		if (strcmp(arg, "metrics") && strcmp(arg, "spans") &&
 		    strcmp(arg, "logs"))
-			argp_error(st, "unknown table '%s' (metrics, spans, logs)", arg);
+			argp_failure(st, 2, 0, "unknown table '%s' (metrics, spans, logs)", arg);
 		a->table = arg;
 		break;
 	case 'f':
@@ -73,13 +73,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		else if (!strcmp(arg, "jsonl"))
 			a->fmt = F_JSONL;
 		else
-			argp_error(st, "unknown format '%s' (table, csv, jsonl)", arg);
+			argp_failure(st, 2, 0, "unknown format '%s' (table, csv, jsonl)", arg);
 		break;
 	case 'n':
 		errno = 0;
 		a->limit = strtol(arg, &end, 10);
 		if (errno || *end || a->limit < 0)
-			argp_error(st, "invalid row limit '%s'", arg);
+			argp_failure(st, 2, 0, "invalid row limit '%s'", arg);
 		a->limit_set = true;
 		break;
 	case 'v':
@@ -90,7 +90,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		a->npaths = st->argc - st->next;
 		break;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(st, "give a recording directory or Parquet files");
+		argp_failure(st, 2, 0, "give a recording directory or Parquet files");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -132,7 +132,10 @@ static int col_width(const struct pq_reader_column *c)
 {
 	switch (c->type) {
 	case PQ_TIMESTAMP_NS: return 15;
-	case PQ_STRING: return strcmp(c->name, "message") ? 12 : 30;
+	case PQ_STRING:
+		if (!strcmp(c->name, "level"))
+			return 5;
+		return strcmp(c->name, "message") ? 12 : 30;
 	case PQ_DOUBLE: return 11;
 	case PQ_INT64: return strcmp(c->name, "duration_ns") ? 6 : 11;
 	default: return 7;

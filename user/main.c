@@ -44,9 +44,16 @@ int main(int argc, char **argv)
 	}
 	/* A closed pipe (mlprobe show | head) ends us quietly. */
 	signal(SIGPIPE, SIG_DFL);
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char name[32];
+
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		/* argp prefixes its messages with argv[0]. */
+		snprintf(name, sizeof(name), "mlprobe %s", cmds[i].name);
+		argv[1] = name;
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "mlprobe: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

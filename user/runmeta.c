@@ -43,6 +43,7 @@ static void write_counters(FILE *f, const struct runmeta *m)
 			(unsigned long long)(m->dec ? m->dec->rows[t] : 0),
 			(unsigned long long)tracer_emitted(m->counters, rec_kind[t]));
 	fprintf(f, "},\n  \"accounting_ok\": %s", m->accounting_ok ? "true" : "false");
+	fprintf(f, ",\n  \"consumer_cpu_s\": %.6f", m->cpu_s);
 	fputs(",\n  \"drops_per_cpu\": [", f);
 	for (int c = 0; m->percpu && c < m->ncpus; c++) {
 		unsigned long long d = 0;
