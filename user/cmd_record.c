@@ -366,7 +366,7 @@ int cmd_record(int argc, char **argv)
 	struct mp_counters sum, *percpu = NULL;
 	struct runmeta rm = { .exit_status = -1 };
 	struct sink sinks[1];
-	char err[512] = "", path[PATH_MAX], procexe[64];
+	char err[512] = "", path[PATH_MAX];
 	struct usdt_file *libs = NULL;
 	const char **attached = NULL;
 	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0;
@@ -432,14 +432,11 @@ int cmd_record(int argc, char **argv)
 	if (a.pid) {
 		target = a.pid;
 		for (int i = 0; i < nlibs; i++) {
+			/* usdt_proc__scan gives /proc/PID/exe for the executable
+			 * (it works even when the file was replaced) and
+			 * /proc/PID/root/... for libraries. */
 			const char *p = libs[i].path;
 
-			/* The executable goes through /proc/PID/exe: it works
-			 * even when its file was replaced or deleted. */
-			if (i == 0) {
-				snprintf(procexe, sizeof(procexe), "/proc/%d/exe", a.pid);
-				p = procexe;
-			}
 			ret = tracer__attach(tr, a.pid, p, err, sizeof(err));
 			if (ret < 0) {
 				pr_err("%s", err);
