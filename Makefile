@@ -29,7 +29,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -Iuser -I$(OUT) \
             -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
             $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -pthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -Ibpf -I$(OUT) -mcpu=v3 \
@@ -99,14 +99,19 @@ $(OUT)/tests/%: tests/unit/%.c $(OUT)/libmlprobe.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUT)/libmlprobe.a $(LDLIBS) -lcmocka -lm -o $@
 
-# libFuzzer targets: clang only, always with ASan + UBSan.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard user/*.h)
+# libFuzzer targets: clang only, always with ASan + UBSan.  Each target
+# compiles only the pure modules it needs (FUZZ_DEPS_<name>); a target
+# without that list gets the library sources minus the BPF-bound ones.
+FUZZ_DEPS_fuzz_pq_reader := user/thrift.c user/pq_reader.c user/pq_meta.c \
+			    user/pq_decode.c
+build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -Iinclude -Ibpf -Iuser -Ibuild \
 		-DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
-		-fsanitize=fuzzer,address,undefined $< $(filter-out user/attach.c user/engine.c,$(LIB_SRCS)) \
-		$(LDLIBS) -o $@
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< \
+		$(or $(FUZZ_DEPS_$*),$(filter-out user/attach.c user/engine.c,$(LIB_SRCS)) -lbpf -lelf) \
+		-lz -o $@
 
 unit: $(UNIT_BINS)
 e2e: all

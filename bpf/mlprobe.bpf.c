@@ -112,6 +112,10 @@ struct {
 
 static const struct stack empty_stack;
 __u32 next_name_id = 1;		/* 0 is MP_NAME_ID_UNREADABLE */
+/* Set by user space when it stops recording: probes that fire while the
+ * links are being torn down (which takes a grace period per site) do
+ * nothing, so the final drain and the counters agree exactly. */
+volatile __u32 stopped;
 __u32 next_epoch = 1;
 
 static __always_inline void count(enum mp_kind k, enum mp_stat s)
@@ -299,6 +303,8 @@ int BPF_USDT(mp_metric, const char *name, __s64 step, __u64 bits)
 	__u16 flags = 0;
 	__u32 nid;
 
+	if (stopped)
+		return 0;
 	count(MP_K_METRIC, MP_S_HITS);
 	p = get_proc(id >> 32);
 	if (!p) {
@@ -332,6 +338,8 @@ int BPF_USDT(mp_step, __s64 step)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct mp_proc *p;
 
+	if (stopped)
+		return 0;
 	count(MP_K_STEP, MP_S_HITS);
 	p = get_proc(tgid);
 	if (p) {
@@ -352,6 +360,8 @@ int BPF_USDT(mp_span_begin, const char *name)
 	__u16 flags = 0;
 	__u32 nid, d;
 
+	if (stopped)
+		return 0;
 	count(MP_K_SPAN_BEGIN, MP_S_HITS);
 	p = get_proc(id >> 32);
 	if (!p) {
@@ -398,6 +408,8 @@ int BPF_USDT(mp_span_end, const char *name)
 	__u32 nid, d, top;
 	int match = -1;
 
+	if (stopped)
+		return 0;
 	count(MP_K_SPAN_END, MP_S_HITS);
 	p = get_proc(id >> 32);
 	st = bpf_map_lookup_elem(&stacks, &tid);
@@ -458,6 +470,8 @@ int BPF_USDT(mp_log, __s64 level, const char *msg)
 	struct mp_proc *p;
 	long n;
 
+	if (stopped)
+		return 0;
 	count(MP_K_LOG, MP_S_HITS);
 	p = get_proc(id >> 32);
 	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);

@@ -5,6 +5,7 @@
  * semaphore through the kernel's uprobe reference counter.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,10 +254,44 @@ int tracer__counters(const struct tracer *t, struct mp_counters *sum,
 	return 0;
 }
 
+void tracer__stop(struct tracer *t)
+{
+	struct mp_counters a, b;
+
+	t->skel->bss->stopped = 1;
+	__sync_synchronize();
+	/* A program that passed the check before the store may still be
+	 * running; it is done when two reads of the counters agree. */
+	if (tracer__counters(t, &a, NULL, NULL))
+		return;
+	for (int i = 0; i < 100; i++) {
+		usleep(1000);
+		if (tracer__counters(t, &b, NULL, NULL) ||
+		    !memcmp(&a, &b, sizeof(a)))
+			return;
+		a = b;
+	}
+}
+
+static void *destroy_link(void *l)
+{
+	bpf_link__destroy(l);
+	return NULL;
+}
+
 void tracer__detach(struct tracer *t)
 {
+	pthread_t th[MAX_LINKS];
+	bool started[MAX_LINKS];
+
 	for (int i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+		started[i] = !pthread_create(&th[i], NULL, destroy_link, t->links[i]);
+	for (int i = 0; i < t->nlinks; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			bpf_link__destroy(t->links[i]);
+	}
 	t->nlinks = 0;
 }
 

@@ -50,8 +50,16 @@ int tracer__ring_map_fd(const struct tracer *t);
 int tracer__counters(const struct tracer *t, struct mp_counters *sum,
 		     struct mp_counters **percpu, int *ncpus);
 
-/* Detaches every probe; counters and ring stay readable.  Idempotent. */
+/* Makes every probe a no-op at once (they stay attached), then waits until
+ * the counters stop moving, so that a drain after it sees every record the
+ * counters count.  Cheap, unlike detaching. */
+void tracer__stop(struct tracer *t);
+
+/* Detaches every probe; counters and ring stay readable.  Idempotent.  Each
+ * uprobe costs the kernel a grace period to remove (about 0.1 s per site,
+ * measured on 6.18), so the links are destroyed in parallel. */
 void tracer__detach(struct tracer *t);
+
 
 /* Detaches everything and frees.  NULL is fine. */
 void tracer__free(struct tracer *t);
