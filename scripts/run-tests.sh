@@ -18,6 +18,7 @@ fi
 
 run_unit() { # BIN LABEL
 	local bin=$1 label=$2 out p f
+	mkdir -p "$(dirname "$log/$label.log")"
 	out=$("$bin" 2>&1)
 	local rc=$?
 	echo "$out" >"$log/$label.log"
@@ -39,10 +40,13 @@ run_unit() { # BIN LABEL
 run_e2e() { # SCRIPT LABEL [ENV...]
 	local t=$1 label=$2 p f rc
 	shift 2
+	mkdir -p "$(dirname "$log/$label.log")"
 	env "$@" timeout 600 bash "$t" >"$log/$label.log" 2>&1
 	rc=$?
-	p=$(grep -c '^ok ' "$log/$label.log")
-	f=$(grep -c '^not ok ' "$log/$label.log")
+	p=$(grep -c '^ok ' "$log/$label.log" || true)
+	f=$(grep -c '^not ok ' "$log/$label.log" || true)
+	p=${p:-0}
+	f=${f:-0}
 	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
 	pass=$((pass + p))
 	fail=$((fail + f))
