@@ -104,6 +104,7 @@ $(OUT)/tests/%: tests/unit/%.c $(OUT)/libmlprobe.a
 # without that list gets the library sources minus the BPF-bound ones.
 FUZZ_DEPS_fuzz_pq_reader := user/thrift.c user/pq_reader.c user/pq_meta.c \
 			    user/pq_decode.c
+FUZZ_DEPS_fuzz_decoder := user/decoder.c user/utf8.c
 build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -123,6 +124,7 @@ demo: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
+	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)scripts/run-tests.sh
 
 fuzz: $(FUZZ_BINS)

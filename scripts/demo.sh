@@ -19,7 +19,9 @@ echo "== DuckDB: the loss curve from $out/metrics-*.parquet"
 node tests/duckdb/query.mjs "
   SELECT step, round(value, 4) AS loss
   FROM '$out/metrics-*.parquet'
-  WHERE name = 'loss' AND (step % 200 = 0 OR step = (SELECT max(step) FROM '$out/metrics-*.parquet'))
+  WHERE name = 'loss' AND (step % 200 = 0 OR step IN (
+      SELECT min(step) FROM '$out/metrics-*.parquet' UNION ALL
+      SELECT max(step) FROM '$out/metrics-*.parquet'))
   ORDER BY step" | node -e '
     const rows = require("fs").readFileSync(0, "utf8").trim().split("\n").map(JSON.parse);
     console.log("   step      loss");

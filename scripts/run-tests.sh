@@ -75,5 +75,28 @@ for t in test_launch test_strings test_errors; do
 	run_e2e "tests/e2e/$t.sh" "e2e-san/$t" MLPROBE="$PWD/build/san/mlprobe"
 done
 
+# Fuzz each parser for a bounded time, from its seed corpus (new inputs go to
+# a scratch copy; tests/fuzz/corpus stays as committed).
+run_fuzz() { # NAME SECONDS
+	local name=$1 secs=$2 label="fuzz/$1" work
+	work=$(mktemp -d /tmp/mlprobe-fuzz.XXXXXX)
+	mkdir -p "$log/fuzz"
+	[ -d "tests/fuzz/corpus/${name#fuzz_}" ] && cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$work/"
+	if (cd "$work" && "$OLDPWD/build/fuzz/$name" -max_total_time="$secs" -rss_limit_mb=1024 \
+		-timeout=10 . ) >"$log/$label.log" 2>&1; then
+		pass=$((pass + 1))
+		echo "ok - $label ($(grep -o 'Done [0-9]* runs' "$log/$label.log" | tail -1), ${secs}s)"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $label (see $log/$label.log; crash input kept in $work)"
+		grep -E 'ERROR|runtime error' "$log/$label.log" | head -5 | sed 's/^/#   /'
+		return
+	fi
+	rm -rf "$work"
+}
+for f in build/fuzz/fuzz_*; do
+	[ -x "$f" ] && run_fuzz "$(basename "$f")" "${FUZZ_SECONDS:-30}"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

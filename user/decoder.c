@@ -15,6 +15,8 @@
 #include "utf8.h"
 #include "wire.h"
 
+#define NAME_ID_MAX (1u << 24)
+
 struct name {
 	char *s;	/* NULL: id not seen */
 	uint32_t len;
@@ -117,7 +119,9 @@ static int add_name(struct decoder *d, const struct mp_name_rec *r)
 	size_t len = r->len < MP_NAME_MAX ? r->len : MP_NAME_MAX - 1;
 	char *s;
 
-	if (id == MP_NAME_ID_UNREADABLE || id > (1u << 30))
+	/* Ids are dense from 1 (BPF allocates them in order), so an array
+	 * serves; the cap bounds it at 256 MiB against a corrupt id. */
+	if (id == MP_NAME_ID_UNREADABLE || id >= NAME_ID_MAX)
 		return -EINVAL;
 	if (id >= d->cap) {
 		size_t cap = d->cap ? d->cap : 256;

@@ -44,6 +44,17 @@ check "run.json names the command" grep -q "\"$PROGS/counter\", \"3000\"" "$out/
 check "created_by is set" test "$(duck1 "SELECT DISTINCT created_by FROM parquet_file_metadata($M)")" = \
 	"\"$("$MLPROBE" --version)\""
 
+# rotation: small files, frequent flushes; every file valid, no row lost
+rout=$TMP/rot
+"$MLPROBE" record -q -o "$rout" --file-size 8K --flush-interval 0.02 -- "$PROGS/counter" 20000 5 >/dev/null 2>&1
+expect_eq "record with rotation exits 0" "$?" 0
+nf=$(ls "$rout"/metrics-*.parquet | wc -l)
+check "rotation made several metrics files ($nf)" test "$nf" -gt 2
+expect_eq "rotated files hold every row exactly once" \
+	"$(duck1 "SELECT count(*) = 20000 AND count(DISTINCT step) = 20000 FROM '$rout/metrics-*.parquet'")" true
+expect_eq "run.json lists every file" \
+	"$(grep -c '"file": "metrics-' "$rout/run.json")" "$nf"
+
 # show, in its three formats
 "$MLPROBE" show "$out" >"$TMP/show.txt" 2>&1
 expect_eq "show exits 0" "$?" 0
