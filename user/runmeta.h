@@ -32,7 +32,7 @@ struct runmeta {
 	const struct pqsink *sink;
 	int exit_status;		/* launch: target's wait status, -1 unknown */
 	bool accounting_ok;
-	double cpu_s;			/* consumer CPU time; < 0 unknown */
+	double cpu_s;			/* consumer CPU time while recording */
 };
 
 /* Writes m->dir/run.json.  0 or -errno. */
