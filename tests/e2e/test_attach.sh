@@ -11,13 +11,8 @@ sema() { # PID: the semaphore's value, read from the process's memory
 	addr=$(readelf -n "$PROGS/counter" | awk '/Semaphore:/ { print $NF; exit }')
 	local base
 	base=$(awk -v p="$PROGS/counter" '$6 == p { split($1, a, "-"); print a[1]; exit }' /proc/"$cpid"/maps)
-	python3 - "$cpid" "$base" "$addr" <<'PY'
-import sys
-pid, base, addr = int(sys.argv[1]), int(sys.argv[2], 16), int(sys.argv[3], 16)
-with open(f"/proc/{pid}/mem", "rb") as f:
-    f.seek(base + addr)
-    print(int.from_bytes(f.read(2), "little"))
-PY
+	dd if=/proc/"$cpid"/mem iflag=skip_bytes,count_bytes bs=2 count=2 \
+		skip=$((0x$base + addr)) 2>/dev/null | od -An -tu2 | tr -d ' '
 }
 # sema_drops_to_0 PID: the semaphore is 0 within 5 s (the kernel takes a
 # grace period per probe site to remove uprobes)
@@ -56,6 +51,20 @@ before=$(grep -c '^step' "$TMP/c1.out")
 sleep 0.6
 after=$(grep -c '^step' "$TMP/c1.out")
 check "trainer keeps making progress after detach" test "$after" -gt "$before"
+kill "$cpid"; wait "$cpid" 2>/dev/null
+
+# --- SIGTERM detaches like Ctrl-C ---
+"$PROGS/counter" 100000000 200 >"$TMP/ct.out" &
+cpid=$!
+wait_for "$TMP/ct.out" '^pid' 10
+"$MLPROBE" record -q -o "$TMP/at" -p "$cpid" 2>"$TMP/at.err" &
+mpid=$!
+sleep 1
+kill -TERM "$mpid"
+wait "$mpid"
+expect_eq "record -p exits 0 after SIGTERM" "$?" 0
+check "trainer still running after SIGTERM detach" kill -0 "$cpid"
+check "SIGTERM: files finished, accounting ok" grep -q '"accounting_ok": true' "$TMP/at/run.json"
 kill "$cpid"; wait "$cpid" 2>/dev/null
 
 # --- kill -9 of mlprobe mid-recording ---
