@@ -8,6 +8,7 @@
 
 #include "pq_encode.h"
 #include "pq_format.h"
+#include "varint.h"
 
 void pq_buf__free(struct pq_buf *b)
 {
@@ -59,15 +60,9 @@ void pq_buf__u32le(struct pq_buf *b, uint32_t v)
 
 void pq_buf__uleb(struct pq_buf *b, uint64_t v)
 {
-	uint8_t tmp[10];
-	size_t n = 0;
+	uint8_t tmp[ULEB128_MAX];
 
-	while (v >= 0x80) {
-		tmp[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	tmp[n++] = (uint8_t)v;
-	pq_buf__put(b, tmp, n);
+	pq_buf__put(b, tmp, uleb128_encode(tmp, v));
 }
 
 int pq_enc__bit_width(uint64_t max_value)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "thrift.h"
+#include "varint.h"
 
 /* ---- encoder ---- */
 
@@ -72,15 +73,9 @@ static void enc_byte(struct thrift_enc *e, uint8_t b)
 
 static void enc_varint(struct thrift_enc *e, uint64_t v)
 {
-	uint8_t tmp[10];
-	size_t n = 0;
+	uint8_t tmp[ULEB128_MAX];
 
-	while (v >= 0x80) {
-		tmp[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	tmp[n++] = (uint8_t)v;
-	thrift_enc__raw(e, tmp, n);
+	thrift_enc__raw(e, tmp, uleb128_encode(tmp, v));
 }
 
 static uint64_t zigzag64(int64_t v)
