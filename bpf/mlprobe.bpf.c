@@ -99,16 +99,12 @@ struct {
 	__type(value, struct stack);
 } stacks SEC(".maps");
 
+/* A copy of a name being hashed.  It lives on the BPF stack, not in a
+ * per-CPU map: the programs are sleepable, so another thread can run on this
+ * CPU while a read waits for a page fault. */
 struct scratch {
 	char buf[MP_NAME_MAX];
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
 
 static const struct stack empty_stack;
 __u32 next_name_id = 1;		/* 0 is MP_NAME_ID_UNREADABLE */
@@ -179,7 +175,7 @@ static long vma_cb(struct task_struct *task, struct vm_area_struct *vma,
 }
 
 /* Sends a new name.  Text comes from user memory (src_user) or from the
- * per-CPU scratch copy (already read).  Returns its id, MP_ID_NONE when the
+ * scratch copy (already read).  Returns its id, MP_ID_NONE when the
  * ring is full, or MP_NAME_ID_UNREADABLE. */
 static __always_inline __u32 new_name(struct ikey *k, const char *src_user,
 				 struct scratch *s, __u64 pid_tgid, __u64 ts,
@@ -239,8 +235,8 @@ static __always_inline __u32 intern_name(const char *uptr, __u64 pid_tgid,
 	};
 	struct ival *v = bpf_map_lookup_elem(&intern, &k);
 	struct ival nv = {};
-	struct scratch *s;
-	__u32 zero = 0, id;
+	struct scratch sbuf, *s = &sbuf;
+	__u32 id;
 	__u64 h = 0xcbf29ce484222325ULL;
 	long n;
 
@@ -256,9 +252,6 @@ static __always_inline __u32 intern_name(const char *uptr, __u64 pid_tgid,
 		bpf_map_update_elem(&intern, &k, &nv, BPF_ANY);
 	}
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return MP_ID_NONE;
 	n = read_user_str(s->buf, sizeof(s->buf), uptr);
 	if (n <= 0) {
 		id = MP_NAME_ID_UNREADABLE;
@@ -426,6 +419,9 @@ int BPF_USDT(mp_span_end, const char *name)
 	}
 	nid = intern_name(name, id, p, ts, &flags);
 	if (nid == MP_ID_NONE) {
+		/* The name is unknown; the innermost frame is the best guess,
+		 * and keeps the depths of later spans right. */
+		st->depth = d - 1;
 		count(MP_K_SPAN_END, MP_S_DROP_NAME);
 		return 0;
 	}
@@ -515,7 +511,17 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(mp_exit, struct task_struct *task)
 {
 	__u32 tid = task->pid, tgid = task->tgid;
+	struct stack *st = bpf_map_lookup_elem(&stacks, &tid);
 
+	/* Spans still open when their thread ends never get a record. */
+	if (st && st->depth) {
+		__u32 zero = 0;
+		struct mp_counters *c = bpf_map_lookup_elem(&counters, &zero);
+		__u32 d = st->depth < MP_SPAN_DEPTH ? st->depth : MP_SPAN_DEPTH;
+
+		if (c)
+			__sync_fetch_and_add(&c->v[MP_K_SPAN_BEGIN][MP_S_UNMATCHED], d);
+	}
 	bpf_map_delete_elem(&stacks, &tid);
 	if (tid == tgid)
 		bpf_map_delete_elem(&procs, &tgid);

@@ -86,7 +86,10 @@ enum mp_kind {
 	MP_K_SPAN_END,
 	MP_K_LOG,
 	MP_K_STEP,
-	MP_K_NAME,		/* name records (interning), not a probe */
+	MP_K_NAME,		/* name records (interning), not a probe: HITS
+				 * counts records submitted, DROP_RING those
+				 * lost (the event that needed it is lost too,
+				 * and counted under its own kind) */
 	MP_K_MAX,
 };
 

@@ -36,11 +36,11 @@ sratio=$(awk -v a="$ss" -v b="$ff" 'BEGIN { printf "%.2f", a / (2 * b) }')
 
 # 3. Consumer CPU per million events, end to end.
 rec -- "$B" metric "$N" >/dev/null
-cpu=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log((j.consumer_cpu_s*1e6/j.written.metrics.rows).toFixed(3))' "$tmp/r/run.json")
+cpu=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log((j.consumer_cpu_s*1e6/j.tables.metrics.written).toFixed(3))' "$tmp/r/run.json")
 
 # 4. Bytes on disk per metric event, for the example trainer.
 rec -- build/examples/train --quiet >/dev/null
-bpe=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));let b=0;for(const f of j.files)if(f.file.startsWith("metrics"))b+=f.bytes;console.log((b/j.written.metrics.rows).toFixed(2))' "$tmp/r/run.json")
+bpe=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));let b=0;for(const f of j.files)if(f.file.startsWith("metrics"))b+=f.bytes;console.log((b/j.tables.metrics.written).toFixed(2))' "$tmp/r/run.json")
 
 cat <<EOF2
 | figure | measured | baseline | target |

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "cmds.h"
+#include "account.h"
 #include "decoder.h"
 #include "engine.h"
 #include "log.h"
@@ -174,9 +175,31 @@ static bool is_our_file(const char *n)
 	return false;
 }
 
-/* Makes dir usable: created if missing, refused if it holds anything unless
- * --force, and then only our own files are removed. */
-static int prepare_dir(const char *dir, bool force)
+/* mkdir -p */
+static int mkdirs(const char *dir)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *s = tmp + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* Makes dir usable without changing what is in it: created if missing,
+ * refused if it holds anything unless --force, and refused even then if it
+ * holds files that mlprobe did not write.  Nothing is deleted here; see
+ * clear_dir. */
+static int check_dir(const char *dir, bool force)
 {
 	char probe[PATH_MAX];
 	struct dirent *de;
@@ -184,28 +207,10 @@ static int prepare_dir(const char *dir, bool force)
 	DIR *d;
 	int fd;
 
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		if (errno == ENOENT) {
-			/* mkdir -p */
-			char tmp[PATH_MAX];
-
-			snprintf(tmp, sizeof(tmp), "%s", dir);
-			for (char *s = tmp + 1; *s; s++) {
-				if (*s != '/')
-					continue;
-				*s = 0;
-				if (mkdir(tmp, 0755) && errno != EEXIST)
-					goto mkfail;
-				*s = '/';
-			}
-			if (!mkdir(dir, 0755))
-				goto check;
-		}
-mkfail:
+	if (mkdirs(dir)) {
 		pr_err("cannot create output directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
-check:
 	d = opendir(dir);
 	if (!d) {
 		pr_err("cannot open output directory %s: %s", dir, strerror(errno));
@@ -217,12 +222,6 @@ check:
 		empty = false;
 		if (!is_our_file(de->d_name))
 			foreign = true;
-		else if (force && unlinkat(dirfd(d), de->d_name, 0)) {
-			pr_err("cannot remove %s/%s: %s", dir, de->d_name,
-			       strerror(errno));
-			closedir(d);
-			return -1;
-		}
 	}
 	closedir(d);
 	if (!empty && !force) {
@@ -230,12 +229,12 @@ check:
 		       "--force to replace the recording in it", dir);
 		return -1;
 	}
-	if (foreign && force) {
+	if (foreign) {
 		pr_err("output directory %s holds files mlprobe did not write; "
 		       "refusing to mix a recording into it", dir);
 		return -1;
 	}
-	snprintf(probe, sizeof(probe), "%s/.mlprobe-write-test", dir);
+	snprintf(probe, sizeof(probe), "%.4000s/.mlprobe-write-test", dir);
 	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		pr_err("output directory %s is not writable: %s", dir,
@@ -245,6 +244,27 @@ check:
 	close(fd);
 	unlink(probe);
 	return 0;
+}
+
+/* --force: removes the earlier recording (our files only).  Called once the
+ * probes are attached, so a failure before that loses nothing. */
+static int clear_dir(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (is_our_file(de->d_name) && unlinkat(dirfd(d), de->d_name, 0)) {
+			ret = -errno;
+			pr_err("cannot remove %s/%s: %s", dir, de->d_name,
+			       strerror(errno));
+			break;
+		}
+	closedir(d);
+	return ret;
 }
 
 /* CPU time of the consumer (this process), user + system. */
@@ -291,6 +311,7 @@ static int spawn(char **argv, struct child *c)
 		close(err[0]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);	/* we ignore it; the command must not */
 		if (read(go[0], &b, 1) != 1)
 			_exit(127);	/* mlprobe gave up before attaching */
 		execvp(argv[0], argv);
@@ -306,32 +327,22 @@ static int spawn(char **argv, struct child *c)
 	return 0;
 }
 
-static void print_summary(const struct args *a, const struct mp_counters *c,
-			  const struct decoder_stats *ds, struct pqsink *ps,
-			  double secs, double cpu_s, uint64_t events)
+static void print_summary(const struct args *a, const struct account *acct,
+			  const struct mp_counters *c, struct pqsink *ps,
+			  double secs, double cpu_s, uint64_t records)
 {
-	static const struct {
-		const char *label;
-		enum mp_kind k;
-		int table;
-	} rows[] = {
-		{ "metric", MP_K_METRIC, ROW_METRICS },
-		{ "span", MP_K_SPAN_END, ROW_SPANS },
-		{ "log", MP_K_LOG, ROW_LOGS },
-	};
 	unsigned long long total = 0;
 
 	fprintf(stderr, "mlprobe: recorded %.1f s to %s\n", secs, a->dir);
 	fprintf(stderr, "  %-8s %12s %12s %12s %10s\n", "kind", "events",
 		"written", "dropped", "unmatched");
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const __u64 *v = c->v[rows[i].k];
+	for (int i = 0; i < ROW_TABLES; i++) {
+		const struct account_table *t = &acct->t[i];
 
-		fprintf(stderr, "  %-8s %12llu %12llu %12llu %10llu\n", rows[i].label,
-			(unsigned long long)v[MP_S_HITS],
-			(unsigned long long)ds->rows[rows[i].table],
-			(unsigned long long)(v[MP_S_DROP_RING] + v[MP_S_DROP_NAME]),
-			(unsigned long long)(v[MP_S_UNMATCHED] + v[MP_S_DEPTH]));
+		fprintf(stderr, "  %-8s %12llu %12llu %12llu %10llu\n", t->kind,
+			(unsigned long long)t->hits, (unsigned long long)t->written,
+			(unsigned long long)(t->lost_kernel + t->lost_io),
+			(unsigned long long)t->unmatched);
 	}
 	fprintf(stderr, "  %-8s %12llu\n", "step",
 		(unsigned long long)c->v[MP_K_STEP][MP_S_HITS]);
@@ -345,9 +356,59 @@ static void print_summary(const struct args *a, const struct mp_counters *c,
 			(unsigned long long)f->bytes);
 	}
 	fprintf(stderr, "  %d files, %llu bytes\n", pqsink__nfiles(ps), total);
-	if (cpu_s >= 0 && events)
+	if (cpu_s >= 0 && records)
 		fprintf(stderr, "  consumer CPU %.3f s, %.3f s per million records\n",
-			cpu_s, cpu_s * 1e6 / events);
+			cpu_s, cpu_s * 1e6 / records);
+}
+
+/* One loud line naming every table whose books do not balance. */
+static void report_mismatch(const struct account *acct, const char *dir)
+{
+	char buf[512];
+	int n = 0;
+
+	for (int i = 0; i < ROW_TABLES; i++) {
+		const struct account_table *t = &acct->t[i];
+
+		if (t->ok || n >= (int)sizeof(buf) - 1)
+			continue;
+		n += snprintf(buf + n, sizeof(buf) - n,
+			      "%s%s: emitted %llu, delivered %llu, written %llu + "
+			      "lost %llu", n ? "; " : "", t->table,
+			      (unsigned long long)t->emitted,
+			      (unsigned long long)t->delivered,
+			      (unsigned long long)t->written,
+			      (unsigned long long)t->lost_io);
+	}
+	if (acct->names_emitted != acct->names_delivered && n < (int)sizeof(buf) - 1)
+		n += snprintf(buf + n, sizeof(buf) - n, "%snames: emitted %llu, "
+			      "delivered %llu", n ? "; " : "",
+			      (unsigned long long)acct->names_emitted,
+			      (unsigned long long)acct->names_delivered);
+	pr_err("ACCOUNTING MISMATCH (%s); see %s/run.json", buf, dir);
+}
+
+/* After tracer__stop: a program that passed the stop check may still be
+ * running (a sleepable read can wait on a page fault), so drain until every
+ * record the counters count has been delivered, for at most a second. */
+static void drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
+{
+	struct mp_counters c;
+	struct account acct;
+
+	for (int i = 0; i < 500; i++) {
+		engine__drain(eng);
+		if (tracer__counters(tr, &c, NULL, NULL))
+			return;
+		account_compute(&acct, &c, decoder__stats(dec), NULL);
+		bool balanced = acct.names_emitted == acct.names_delivered;
+
+		for (int t = 0; t < ROW_TABLES; t++)
+			balanced &= acct.t[t].delivered == acct.t[t].emitted;
+		if (balanced)
+			return;
+		usleep(2000);
+	}
 }
 
 /*
@@ -362,6 +423,11 @@ static bool background_detach(void)
 {
 	pid_t pid;
 
+#if defined(__SANITIZE_ADDRESS__)
+	/* Sanitizer builds free everything in the process that the tests
+	 * wait for, so a leak or a bad free fails them. */
+	return false;
+#endif
 	fflush(NULL);
 	pid = fork();
 	if (pid <= 0) {
@@ -386,18 +452,21 @@ int cmd_record(int argc, char **argv)
 	struct decoder *dec = NULL;
 	struct pqsink *ps = NULL;
 	struct mp_counters sum, *percpu = NULL;
+	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
 	struct sink sinks[1];
 	char err[512] = "", path[PATH_MAX];
 	struct usdt_file *libs = NULL;
 	const char **attached = NULL;
-	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0;
+	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, sigcode = 0;
 	pid_t target;
 	struct timespec t0, t1;
 	double cpu0 = 0;
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return 2;
+	/* A closed stdout or pipe must not kill a recording midway. */
+	signal(SIGPIPE, SIG_IGN);
 	if (geteuid() != 0) {
 		pr_err("record needs root to load BPF programs and attach "
 		       "uprobes: run it with sudo");
@@ -441,7 +510,7 @@ int cmd_record(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (prepare_dir(a.dir, a.force))
+	if (check_dir(a.dir, a.force))
 		return 1;
 
 	to.ring_bytes = a.ring;
@@ -482,6 +551,9 @@ int cmd_record(int argc, char **argv)
 		}
 		pr_verbose("attached %d probe sites in %s", ret, path);
 	}
+
+	if (a.force && (ret = clear_dir(a.dir)))
+		goto out;
 
 	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
 	po.dir = a.dir;
@@ -539,38 +611,40 @@ int cmd_record(int argc, char **argv)
 		close(child.go);
 		child.go = -1;
 		if (read(child.err, &e, sizeof(e)) == sizeof(e)) {
+			char rj[PATH_MAX];
+
 			pr_err("cannot run %s: %s", a.cmd[0], strerror(e));
-			rc = 127;
 			waitpid(child.pid, &status, 0);
 			child.pid = -1;
-			goto finish;
+			/* Nothing ran: leave no recording behind. */
+			snprintf(rj, sizeof(rj), "%.4000s/run.json", a.dir);
+			unlink(rj);
+			rc = 127;
+			ret = -ENOEXEC;
+			goto out;
 		}
 	}
 	if (!a.quiet)
 		fprintf(stderr, "mlprobe: recording PID %d to %s; Ctrl-C to %s\n",
 			target, a.dir, a.pid ? "detach" : "stop");
 
-	for (;;) {
-		ret = engine__run(eng, &signo);
-		if (ret != ENGINE_SIGNAL)
-			break;
-		if (child.pid <= 0 || signo == SIGHUP)
-			break;
-		/* Launch mode: the command got the terminal's Ctrl-C too (or
-		 * gets our SIGTERM now); keep draining until it exits.  A
-		 * second signal stops at once. */
-		kill(child.pid, signo == SIGINT ? SIGINT : SIGTERM);
-		ret = engine__run(eng, &signo);
-		break;
+	ret = engine__run(eng, &signo, &sigcode);
+	if (ret == ENGINE_SIGNAL && child.pid > 0 && signo != SIGHUP) {
+		/* Launch mode: keep draining until the command exits.  The
+		 * terminal's Ctrl-C (sent by the kernel to the whole process
+		 * group) reached it already; a signal sent to us alone is
+		 * passed on.  A second signal stops at once. */
+		if (sigcode != SI_KERNEL)
+			kill(child.pid, signo == SIGINT ? SIGINT : SIGTERM);
+		ret = engine__run(eng, &signo, &sigcode);
 	}
 	if (ret < 0)
 		pr_err("event loop failed: %s", strerror(-ret));
 
-finish:
 	/* Stop the probes first, so nothing new arrives; then drain what is
 	 * left.  Detaching comes last: it takes a grace period per site. */
 	tracer__stop(tr);
-	engine__drain(eng);
+	drain_all(tr, eng, dec);
 	if (child.pid > 0 && waitpid(child.pid, &status, WNOHANG) > 0)
 		rm.exit_status = status;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -584,23 +658,12 @@ finish:
 	if (!tracer__counters(tr, &sum, &percpu, &ncpus)) {
 		const struct decoder_stats *ds = decoder__stats(dec);
 
-		rm.accounting_ok =
-			ds->rows[ROW_METRICS] == tracer_emitted(&sum, MP_K_METRIC) &&
-			ds->rows[ROW_SPANS] == tracer_emitted(&sum, MP_K_SPAN_END) &&
-			ds->rows[ROW_LOGS] == tracer_emitted(&sum, MP_K_LOG) &&
-			ds->names == tracer_emitted(&sum, MP_K_NAME);
-		if (!rm.accounting_ok) {
-			pr_err("ACCOUNTING MISMATCH: rows written differ from records "
-			       "the kernel emitted (metrics %llu/%llu, spans %llu/%llu, "
-			       "logs %llu/%llu); see %s/run.json",
-			       (unsigned long long)ds->rows[ROW_METRICS],
-			       (unsigned long long)tracer_emitted(&sum, MP_K_METRIC),
-			       (unsigned long long)ds->rows[ROW_SPANS],
-			       (unsigned long long)tracer_emitted(&sum, MP_K_SPAN_END),
-			       (unsigned long long)ds->rows[ROW_LOGS],
-			       (unsigned long long)tracer_emitted(&sum, MP_K_LOG), a.dir);
+		account_compute(&acct, &sum, ds, ps);
+		if (!acct.ok) {
+			report_mismatch(&acct, a.dir);
 			rc = 3;
 		}
+		rm.acct = &acct;
 		rm.counters = &sum;
 		rm.percpu = percpu;
 		rm.ncpus = ncpus;
@@ -614,7 +677,7 @@ finish:
 			rc = 1;
 		}
 		if (!a.quiet)
-			print_summary(&a, &sum, ds, ps,
+			print_summary(&a, &acct, &sum, ps,
 				      (t1.tv_sec - t0.tv_sec) +
 					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
 				      rm.cpu_s, engine__records(eng));

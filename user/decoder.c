@@ -31,8 +31,6 @@ struct decoder {
 	char msgbuf[MP_MSG_MAX * 3 + 8];
 	char unknown[32];
 	struct decoder_stats st;
-	int sink_err;
-	const char *sink_err_name;
 };
 
 static const char unreadable_name[] = "<unreadable>";
@@ -85,32 +83,12 @@ const struct decoder_stats *decoder__stats(const struct decoder *d)
 	return &d->st;
 }
 
-const char *decoder__name(const struct decoder *d, uint32_t id)
+/* A sink reports its own errors (once per kind, to the user); the decoder
+ * only counts them. */
+static void note_sink_err(struct decoder *d, int err)
 {
-	if (id == MP_NAME_ID_UNREADABLE)
-		return unreadable_name;
-	return id < d->cap ? d->names[id].s : NULL;
-}
-
-int decoder__take_sink_error(struct decoder *d, const char **sink_name)
-{
-	int err = d->sink_err;
-
-	if (sink_name)
-		*sink_name = d->sink_err_name;
-	d->sink_err = 0;
-	return err;
-}
-
-static void note_sink_err(struct decoder *d, int err, const struct sink *s)
-{
-	if (!err)
-		return;
-	d->st.sink_errors++;
-	if (!d->sink_err) {
-		d->sink_err = err;
-		d->sink_err_name = s->name;
-	}
+	if (err)
+		d->st.sink_errors++;
 }
 
 static int add_name(struct decoder *d, const struct mp_name_rec *r)
@@ -192,8 +170,7 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		m.name = lookup(d, r->name_id, &m.name_len);
 		for (int i = 0; i < d->nsinks; i++)
 			if (d->sinks[i].metric)
-				note_sink_err(d, d->sinks[i].metric(d->sinks[i].ctx, &m),
-					      &d->sinks[i]);
+				note_sink_err(d, d->sinks[i].metric(d->sinks[i].ctx, &m));
 		d->st.rows[ROW_METRICS]++;
 		return 0;
 	}
@@ -214,8 +191,7 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		s.name = lookup(d, r->name_id, &s.name_len);
 		for (int i = 0; i < d->nsinks; i++)
 			if (d->sinks[i].span)
-				note_sink_err(d, d->sinks[i].span(d->sinks[i].ctx, &s),
-					      &d->sinks[i]);
+				note_sink_err(d, d->sinks[i].span(d->sinks[i].ctx, &s));
 		d->st.rows[ROW_SPANS]++;
 		return 0;
 	}
@@ -239,8 +215,7 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		l.msg = d->msgbuf;
 		for (int i = 0; i < d->nsinks; i++)
 			if (d->sinks[i].log)
-				note_sink_err(d, d->sinks[i].log(d->sinks[i].ctx, &l),
-					      &d->sinks[i]);
+				note_sink_err(d, d->sinks[i].log(d->sinks[i].ctx, &l));
 		d->st.rows[ROW_LOGS]++;
 		return 0;
 	}

@@ -35,11 +35,6 @@ struct decoder *decoder__new(const struct decoder_opts *opts,
  * skipped: the stream goes on). */
 int decoder__feed(struct decoder *d, const void *data, size_t size);
 const struct decoder_stats *decoder__stats(const struct decoder *d);
-/* The text of a name id, or NULL. */
-const char *decoder__name(const struct decoder *d, uint32_t id);
-/* Returns the first sink error seen since the last call (and clears it), or
- * 0; *sink_name is set to the failing sink's name. */
-int decoder__take_sink_error(struct decoder *d, const char **sink_name);
 void decoder__free(struct decoder *d);
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */

@@ -42,9 +42,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int add_fd(int epfd, int fd, uint64_t tag)
+static int add_fd(int epfd, int fd, uint64_t tag, uint32_t flags)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+	struct epoll_event ev = { .events = EPOLLIN | flags, .data.u64 = tag };
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
@@ -93,9 +93,14 @@ int engine__new(const struct engine_opts *opts, struct engine **out)
 		ret = -errno;
 		goto fail;
 	}
-	if ((ret = add_fd(e->epfd, ring_buffer__epoll_fd(e->rb), TAG_RING)) ||
-	    (ret = add_fd(e->epfd, e->tfd, TAG_TIMER)) ||
-	    (ret = add_fd(e->epfd, e->sfd, TAG_SIGNAL)))
+	/* Edge-triggered: the ring's epoll fd is readable whenever the ring
+	 * holds data, so level-triggered would have us drain after every few
+	 * records.  We want the forced wakeups (ring past its fill mark) and
+	 * the timer, nothing else. */
+	if ((ret = add_fd(e->epfd, ring_buffer__epoll_fd(e->rb), TAG_RING,
+			  EPOLLET)) ||
+	    (ret = add_fd(e->epfd, e->tfd, TAG_TIMER, 0)) ||
+	    (ret = add_fd(e->epfd, e->sfd, TAG_SIGNAL, 0)))
 		goto fail;
 	*out = e;
 	return 0;
@@ -113,7 +118,7 @@ int engine__watch_pid(struct engine *e, pid_t pid)
 	fd = syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return -errno;
-	ret = add_fd(e->epfd, fd, TAG_PID | (uint64_t)e->npids << 8);
+	ret = add_fd(e->epfd, fd, TAG_PID | (uint64_t)e->npids << 8, 0);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -152,7 +157,7 @@ static void tick(struct engine *e)
 	}
 }
 
-int engine__run(struct engine *e, int *signo)
+int engine__run(struct engine *e, int *signo, int *code)
 {
 	struct epoll_event evs[8];
 
@@ -189,6 +194,7 @@ int engine__run(struct engine *e, int *signo)
 				if (si.ssi_signo == SIGCHLD)
 					break;	/* pidfds say who exited */
 				*signo = si.ssi_signo;
+				*code = si.ssi_code;
 				return ENGINE_SIGNAL;
 			}
 			case TAG_PID: {
@@ -217,5 +223,6 @@ void engine__free(struct engine *e)
 		close(e->sfd);
 	if (e->epfd >= 0)
 		close(e->epfd);
+	sigprocmask(SIG_SETMASK, &e->oldmask, NULL);
 	free(e);
 }

@@ -18,11 +18,7 @@ static void jstr(FILE *f, const char *s)
 
 static void write_counters(FILE *f, const struct runmeta *m)
 {
-	static const enum mp_kind rec_kind[ROW_TABLES] = {
-		[ROW_METRICS] = MP_K_METRIC, [ROW_SPANS] = MP_K_SPAN_END,
-		[ROW_LOGS] = MP_K_LOG,
-	};
-	static const char *const table[ROW_TABLES] = { "metrics", "spans", "logs" };
+	const struct account *a = m->acct;
 
 	fputs(",\n  \"events\": {", f);
 	for (int k = 0; k < MP_K_MAX; k++) {
@@ -33,16 +29,29 @@ static void write_counters(FILE *f, const struct runmeta *m)
 			fprintf(f, "%s\"%s\": %llu", s ? ", " : "",
 				tracer_stat_name(s),
 				(unsigned long long)m->counters->v[k][s]);
-		fprintf(f, ", \"emitted\": %llu}",
-			(unsigned long long)tracer_emitted(m->counters, k));
+		fputc('}', f);
 	}
-	fputs("\n  },\n  \"written\": {", f);
-	for (int t = 0; t < ROW_TABLES; t++)
-		fprintf(f, "%s\"%s\": {\"rows\": %llu, \"emitted\": %llu}",
-			t ? ", " : "", table[t],
-			(unsigned long long)(m->dec ? m->dec->rows[t] : 0),
-			(unsigned long long)tracer_emitted(m->counters, rec_kind[t]));
-	fprintf(f, "},\n  \"accounting_ok\": %s", m->accounting_ok ? "true" : "false");
+	fputs("\n  },\n  \"tables\": {", f);
+	for (int t = 0; a && t < ROW_TABLES; t++) {
+		const struct account_table *r = &a->t[t];
+
+		fprintf(f, "%s\n    \"%s\": {\"hits\": %llu, \"emitted\": %llu, "
+			   "\"delivered\": %llu, \"written\": %llu, "
+			   "\"lost_kernel\": %llu, \"lost_io\": %llu, "
+			   "\"unmatched\": %llu, \"ok\": %s}",
+			t ? "," : "", r->table, (unsigned long long)r->hits,
+			(unsigned long long)r->emitted,
+			(unsigned long long)r->delivered,
+			(unsigned long long)r->written,
+			(unsigned long long)r->lost_kernel,
+			(unsigned long long)r->lost_io,
+			(unsigned long long)r->unmatched, r->ok ? "true" : "false");
+	}
+	if (a)
+		fprintf(f, ",\n    \"names\": {\"emitted\": %llu, \"delivered\": %llu}",
+			(unsigned long long)a->names_emitted,
+			(unsigned long long)a->names_delivered);
+	fprintf(f, "\n  },\n  \"accounting_ok\": %s", a && a->ok ? "true" : "false");
 	fprintf(f, ",\n  \"consumer_cpu_s\": %.6f", m->cpu_s);
 	fputs(",\n  \"drops_per_cpu\": [", f);
 	for (int c = 0; m->percpu && c < m->ncpus; c++) {

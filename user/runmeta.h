@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <linux/types.h>
+#include "account.h"
 #include "decoder.h"
 #include "sink_parquet.h"
 #include "wire.h"
@@ -31,7 +32,7 @@ struct runmeta {
 	const struct decoder_stats *dec;
 	const struct pqsink *sink;
 	int exit_status;		/* launch: target's wait status, -1 unknown */
-	bool accounting_ok;
+	const struct account *acct;	/* NULL while recording */
 	double cpu_s;			/* consumer CPU time while recording */
 };
 

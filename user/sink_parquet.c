@@ -65,7 +65,10 @@ struct table {
 	int file_idx;		/* index in files[], -1 until created */
 	int row_groups;
 	uint64_t rows_flushed;
+	uint64_t dropped;	/* rows lost to I/O errors */
 	int err;		/* last flush error, reported once */
+	uint64_t retry_ns;	/* after an error: not before this tick */
+	uint64_t backoff_ns;
 };
 
 struct pqsink {
@@ -158,7 +161,13 @@ static int finish_table(struct pqsink *p, struct table *t, enum row_table ti)
 	return ret;
 }
 
-static int flush_table(struct pqsink *p, enum row_table ti)
+/* Bounds memory: past this much pending, a healthy table flushes early, and
+ * a table whose writes fail drops new rows (counted) until a retry works. */
+#define PENDING_BYTES_MAX (32u << 20)
+#define BACKOFF_MIN_NS 100000000ull	/* 0.1 s, doubling to ... */
+#define BACKOFF_MAX_NS 5000000000ull	/* ... 5 s */
+
+static int flush_table(struct pqsink *p, enum row_table ti, uint64_t now)
 {
 	struct table *t = &p->t[ti];
 	size_t pending;
@@ -168,16 +177,23 @@ static int flush_table(struct pqsink *p, enum row_table ti)
 		return 0;
 	ret = pq_writer__flush(t->w);
 	if (ret) {
+		/* One line per kind of error, not one per retry. */
 		if (ret != t->err)
-			pr_err("cannot write %s-%04d.parquet: %s; rows stay in "
-			       "memory and the write is retried",
-			       tables[ti].name, t->seq, strerror(-ret));
+			pr_err("cannot write %s/%s-%04d.parquet: %s; keeping up to "
+			       "%u MiB of rows in memory and retrying (free space "
+			       "or fix the error)", p->dir, tables[ti].name, t->seq,
+			       strerror(-ret), PENDING_BYTES_MAX >> 20);
 		t->err = ret;
+		t->backoff_ns = t->backoff_ns ? t->backoff_ns * 2 : BACKOFF_MIN_NS;
+		if (t->backoff_ns > BACKOFF_MAX_NS)
+			t->backoff_ns = BACKOFF_MAX_NS;
+		t->retry_ns = now + t->backoff_ns;
 		return ret;
 	}
 	if (t->err)
-		pr_err("writing %s again after an error", tables[ti].name);
+		pr_err("writing %s again after the error", tables[ti].name);
 	t->err = 0;
+	t->backoff_ns = 0;
 	t->rows_flushed += pending;
 	t->row_groups++;
 	ret = note_file(p, t, ti);
@@ -194,7 +210,7 @@ int pqsink__flush(struct pqsink *p)
 	int ret = 0;
 
 	for (int i = 0; i < ROW_TABLES; i++) {
-		int r = flush_table(p, i);
+		int r = flush_table(p, i, 0);
 
 		if (r && !ret)
 			ret = r;
@@ -202,24 +218,32 @@ int pqsink__flush(struct pqsink *p)
 	return ret;
 }
 
+/* The writer for a new row, or NULL (errno set) when the row cannot be
+ * kept: it is then counted as dropped. */
 static struct pq_writer *writer(struct pqsink *p, enum row_table ti)
 {
 	struct table *t = &p->t[ti];
 
-	if (!t->w && open_table(p, ti))
+	if (!t->w && open_table(p, ti)) {
+		t->dropped++;
 		return NULL;
+	}
+	if (t->err && pq_writer__pending_bytes(t->w) > PENDING_BYTES_MAX) {
+		t->dropped++;
+		errno = -t->err;
+		return NULL;
+	}
 	return t->w;
 }
-
-/* Bounds memory at high rates: a table flushes early past this much. */
-#define PENDING_BYTES_MAX (32u << 20)
 
 static int row_done(struct pqsink *p, enum row_table ti, struct pq_writer *w)
 {
 	int ret = pq_writer__end_row(w);
 
-	if (!ret && pq_writer__pending_bytes(w) > PENDING_BYTES_MAX)
-		ret = flush_table(p, ti);
+	/* A failing table is retried on ticks only, never per row. */
+	if (!ret && !p->t[ti].err &&
+	    pq_writer__pending_bytes(w) > PENDING_BYTES_MAX)
+		ret = flush_table(p, ti, 0);
 	return ret;
 }
 
@@ -277,13 +301,25 @@ static int on_log(void *ctx, const struct row_log *r)
 static int on_tick(void *ctx, uint64_t now)
 {
 	struct pqsink *p = ctx;
+	bool due;
+	int ret = 0;
 
 	if (!p->last_flush_ns)
 		p->last_flush_ns = now;
-	if (now - p->last_flush_ns < p->o.flush_interval_ns)
-		return 0;
-	p->last_flush_ns = now;
-	return pqsink__flush(p);
+	due = now - p->last_flush_ns >= p->o.flush_interval_ns;
+	if (due)
+		p->last_flush_ns = now;
+	for (int i = 0; i < ROW_TABLES; i++) {
+		struct table *t = &p->t[i];
+		int r;
+
+		if (t->err ? now < t->retry_ns : !due)
+			continue;
+		r = flush_table(p, i, now);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
 }
 
 static int on_finish(void *ctx)
@@ -292,7 +328,13 @@ static int on_finish(void *ctx)
 	int ret = pqsink__flush(p);
 
 	for (int i = 0; i < ROW_TABLES; i++) {
-		int r = finish_table(p, &p->t[i], i);
+		struct table *t = &p->t[i];
+		int r;
+
+		/* Rows that could not be written even now are lost. */
+		if (t->w)
+			t->dropped += pq_writer__pending_rows(t->w);
+		r = finish_table(p, t, i);
 
 		if (r && !ret)
 			ret = r;
@@ -349,6 +391,11 @@ const struct pqsink_file *pqsink__file(const struct pqsink *p, int i)
 uint64_t pqsink__rows(const struct pqsink *p, enum row_table t)
 {
 	return p->t[t].rows_flushed;
+}
+
+uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t)
+{
+	return p->t[t].dropped;
 }
 
 void pqsink__free(struct pqsink *p)

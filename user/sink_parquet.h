@@ -42,8 +42,11 @@ int pqsink__flush(struct pqsink *p);
 /* Files written so far (finished or current), in creation order. */
 int pqsink__nfiles(const struct pqsink *p);
 const struct pqsink_file *pqsink__file(const struct pqsink *p, int i);
-/* Rows written to disk per table (flushed). */
+/* Rows written to disk per table (flushed), and rows lost to I/O errors
+ * (dropped while the disk failed and memory was at its bound, or still
+ * unwritten at finish).  After finish, rows + dropped = rows received. */
 uint64_t pqsink__rows(const struct pqsink *p, enum row_table t);
+uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t);
 void pqsink__free(struct pqsink *p);
 
 #endif

@@ -50,9 +50,9 @@ int tracer__ring_map_fd(const struct tracer *t);
 int tracer__counters(const struct tracer *t, struct mp_counters *sum,
 		     struct mp_counters **percpu, int *ncpus);
 
-/* Makes every probe a no-op at once (they stay attached), then waits until
- * the counters stop moving, so that a drain after it sees every record the
- * counters count.  Cheap, unlike detaching. */
+/* Makes every probe a no-op at once (they stay attached).  Cheap, unlike
+ * detaching.  A program already past the check may still submit a record:
+ * drain until the counters and the delivered rows agree. */
 void tracer__stop(struct tracer *t);
 
 /* Detaches every probe; counters and ring stay readable.  Idempotent.  Each
