@@ -458,7 +458,7 @@ int cmd_record(int argc, char **argv)
 	char err[512] = "", path[PATH_MAX];
 	struct usdt_file *libs = NULL;
 	const char **attached = NULL;
-	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, sigcode = 0;
+	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0;
 	pid_t target;
 	struct timespec t0, t1;
 	double cpu0 = 0;
@@ -493,9 +493,13 @@ int cmd_record(int argc, char **argv)
 	} else {
 		struct usdt_file f = { 0 };
 
-		if (usdt_resolve_cmd(a.cmd[0], path, sizeof(path))) {
-			pr_err("%s: command not found", a.cmd[0]);
-			return 127;
+		ret = usdt_resolve_cmd(a.cmd[0], path, sizeof(path));
+		if (ret) {
+			if (ret == -ENOENT)
+				pr_err("%s: command not found", a.cmd[0]);
+			else
+				pr_err("%s: %s", a.cmd[0], strerror(-ret));
+			return ret == -ENOENT ? 127 : 126;
 		}
 		ret = usdt_file__read(path, "mlprobe", &f, err, sizeof(err));
 		if (ret) {
@@ -628,15 +632,17 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "mlprobe: recording PID %d to %s; Ctrl-C to %s\n",
 			target, a.dir, a.pid ? "detach" : "stop");
 
-	ret = engine__run(eng, &signo, &sigcode);
+	ret = engine__run(eng, &signo);
 	if (ret == ENGINE_SIGNAL && child.pid > 0 && signo != SIGHUP) {
-		/* Launch mode: keep draining until the command exits.  The
-		 * terminal's Ctrl-C (sent by the kernel to the whole process
-		 * group) reached it already; a signal sent to us alone is
-		 * passed on.  A second signal stops at once. */
-		if (sigcode != SI_KERNEL)
-			kill(child.pid, signo == SIGINT ? SIGINT : SIGTERM);
-		ret = engine__run(eng, &signo, &sigcode);
+		/* Launch mode: keep draining until the command exits.  Ctrl-C
+		 * went to the whole foreground process group, the command
+		 * included, so SIGINT is not passed on (it would interrupt the
+		 * command twice, say in the middle of saving a checkpoint, as
+		 * time(1) and strace know).  SIGTERM is aimed at us: pass it on.
+		 * A second signal stops at once. */
+		if (signo != SIGINT)
+			kill(child.pid, SIGTERM);
+		ret = engine__run(eng, &signo);
 	}
 	if (ret < 0)
 		pr_err("event loop failed: %s", strerror(-ret));

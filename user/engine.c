@@ -157,7 +157,7 @@ static void tick(struct engine *e)
 	}
 }
 
-int engine__run(struct engine *e, int *signo, int *code)
+int engine__run(struct engine *e, int *signo)
 {
 	struct epoll_event evs[8];
 
@@ -194,7 +194,6 @@ int engine__run(struct engine *e, int *signo, int *code)
 				if (si.ssi_signo == SIGCHLD)
 					break;	/* pidfds say who exited */
 				*signo = si.ssi_signo;
-				*code = si.ssi_code;
 				return ENGINE_SIGNAL;
 			}
 			case TAG_PID: {

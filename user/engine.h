@@ -37,10 +37,8 @@ int engine__new(const struct engine_opts *opts, struct engine **out);
  * ENGINE_TARGETS_EXITED.  -errno (e.g. -ESRCH) on failure. */
 int engine__watch_pid(struct engine *e, pid_t pid);
 /* Runs until a signal or until the targets exit.  Returns an engine_event or
- * -errno.  For ENGINE_SIGNAL, *signo is the signal and *code its si_code
- * (SI_KERNEL when the terminal sent it to the process group, SI_USER when
- * kill(2) aimed it at us). */
-int engine__run(struct engine *e, int *signo, int *code);
+ * -errno; for ENGINE_SIGNAL, *signo says which. */
+int engine__run(struct engine *e, int *signo);
 /* Consumes everything in the ring now.  Returns records consumed or -errno. */
 int engine__drain(struct engine *e);
 /* Total records consumed. */
