@@ -118,7 +118,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 		if (ret == -EPERM || ret == -EACCES)
 			snprintf(err, errlen,
 				 "permission denied loading BPF programs: run as "
-				 "root (or with CAP_BPF and CAP_PERFMON)");
+				 "root");
 		else
 			snprintf(err, errlen,
 				 "cannot load BPF programs: %s (run with -vv for "
