@@ -111,7 +111,7 @@ build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -Iinclude -Ibpf -Iuser -Ibuild \
 		-DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< \
-		$(or $(FUZZ_DEPS_$*),$(filter-out user/attach.c user/engine.c,$(LIB_SRCS)) -lbpf -lelf) \
+		$(or $(FUZZ_DEPS_$*),$(filter-out user/tracer.c user/engine.c,$(LIB_SRCS)) -lbpf -lelf) \
 		-lz -o $@
 
 unit: $(UNIT_BINS)
