@@ -157,14 +157,16 @@ static int add_desc(struct tracer *t, const char *path, const char *probe,
 int tracer__attach(struct tracer *t, pid_t pid, const char *path, char *err,
 		   size_t errlen)
 {
-	static const char *const probes[] = { "metric", "span_begin",
-					      "span_end", "log", "step" };
+	/* step first, so records from the other probes carry the step as
+	 * soon as they are attached; span_begin before span_end. */
+	static const char *const probes[] = { "step", "metric", "span_begin",
+					      "span_end", "log" };
 	struct bpf_program *progs[] = {
+		t->skel->progs.mp_step,
 		t->bare ? t->skel->progs.mp_bare : t->skel->progs.mp_metric,
 		t->skel->progs.mp_span_begin,
 		t->skel->progs.mp_span_end,
 		t->skel->progs.mp_log,
-		t->skel->progs.mp_step,
 	};
 	struct usdt_file f = { 0 };
 	int counts[5] = { 0 };
