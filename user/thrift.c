@@ -392,6 +392,17 @@ int thrift_dec__list(struct thrift_dec *d, uint8_t *elem_type, uint32_t *n)
 	return 0;
 }
 
+/* An element of a list, set or map: a bool there takes one byte. */
+static void skip_elem(struct thrift_dec *d, uint8_t t)
+{
+	uint8_t b;
+
+	if (t == THRIFT_TRUE || t == THRIFT_FALSE)
+		dec_byte(d, &b);
+	else
+		thrift_dec__skip(d, t);
+}
+
 int thrift_dec__skip(struct thrift_dec *d, uint8_t type)
 {
 	int16_t last = 0, fid;
@@ -423,13 +434,8 @@ int thrift_dec__skip(struct thrift_dec *d, uint8_t type)
 	case THRIFT_SET:
 		if (thrift_dec__list(d, &t, &n) || thrift_dec__struct_enter(d))
 			return d->err;
-		for (uint32_t i = 0; i < n && !d->err; i++) {
-			/* bool list elements take one byte each */
-			if (t == THRIFT_TRUE || t == THRIFT_FALSE)
-				dec_byte(d, &b);
-			else
-				thrift_dec__skip(d, t);
-		}
+		for (uint32_t i = 0; i < n && !d->err; i++)
+			skip_elem(d, t);
 		thrift_dec__struct_leave(d);
 		return d->err;
 	case THRIFT_MAP:
@@ -447,13 +453,8 @@ int thrift_dec__skip(struct thrift_dec *d, uint8_t type)
 		if (thrift_dec__struct_enter(d))
 			return d->err;
 		for (uint64_t i = 0; i < sz && !d->err; i++) {
-			for (int k = 0; k < 2; k++) {
-				t = k ? vt : kt;
-				if (t == THRIFT_TRUE || t == THRIFT_FALSE)
-					dec_byte(d, &b);
-				else
-					thrift_dec__skip(d, t);
-			}
+			skip_elem(d, kt);
+			skip_elem(d, vt);
 		}
 		thrift_dec__struct_leave(d);
 		return d->err;
