@@ -88,6 +88,14 @@ check "trainer output unchanged by attach + kill -9" \
 n=$(duck1 "SELECT count(*) FROM '$TMP/a2/metrics-*.parquet'")
 check "files flushed before kill -9 are valid Parquet ($n rows)" test "${n:-0}" -gt 0
 
+# --- fork() under attached probes: workers unharmed, output unchanged ---
+"$PROGS/forker" 4 20000 | sort >"$TMP/fork.ref"
+"$MLPROBE" record -q -o "$TMP/fk" -- "$PROGS/forker" 4 20000 2>"$TMP/fk.err" | sort >"$TMP/fork.out"
+expect_eq "forked workers under mlprobe: all exit 0" "$(grep 'workers failed' "$TMP/fork.out")" "workers failed 0"
+check "forked workers: output identical to an unattached run" cmp -s "$TMP/fork.ref" "$TMP/fork.out"
+expect_eq "the launched process itself is recorded in full" \
+	"$(duck1 "SELECT count(*) FROM '$TMP/fk/metrics-*.parquet' WHERE value = 0")" 20000
+
 # --- after detach the probes are off again (semaphore back to 0) ---
 "$PROGS/counter" 100000000 200 >"$TMP/c3.out" &
 cpid=$!
