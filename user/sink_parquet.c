@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* sink_parquet.c - rows to rotating Parquet files, one series per table. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,9 @@ struct table {
 	int row_groups;
 	uint64_t rows_flushed;
 	uint64_t dropped;	/* rows lost to I/O errors */
-	int err;		/* last flush error, reported once */
+	int err;		/* last flush error, 0 when healthy */
+	int reported;		/* last error printed */
+	bool resumed;		/* "writing again" printed */
 	uint64_t retry_ns;	/* after an error: not before this tick */
 	uint64_t backoff_ns;
 };
@@ -177,21 +180,24 @@ static int flush_table(struct pqsink *p, enum row_table ti, uint64_t now)
 		return 0;
 	ret = pq_writer__flush(t->w);
 	if (ret) {
-		/* One line per kind of error, not one per retry. */
-		if (ret != t->err)
+		/* One line per kind of error and table, not one per retry,
+		 * even when writes flap between failing and working. */
+		if (ret != t->reported)
 			pr_err("cannot write %s/%s-%04d.parquet: %s; keeping up to "
 			       "%u MiB of rows in memory and retrying (free space "
 			       "or fix the error)", p->dir, tables[ti].name, t->seq,
 			       strerror(-ret), PENDING_BYTES_MAX >> 20);
-		t->err = ret;
+		t->err = t->reported = ret;
 		t->backoff_ns = t->backoff_ns ? t->backoff_ns * 2 : BACKOFF_MIN_NS;
 		if (t->backoff_ns > BACKOFF_MAX_NS)
 			t->backoff_ns = BACKOFF_MAX_NS;
 		t->retry_ns = now + t->backoff_ns;
 		return ret;
 	}
-	if (t->err)
+	if (t->err && !t->resumed) {
 		pr_err("writing %s again after the error", tables[ti].name);
+		t->resumed = true;
+	}
 	t->err = 0;
 	t->backoff_ns = 0;
 	t->rows_flushed += pending;
