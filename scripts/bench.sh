@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 M=build/mlprobe
 B=build/progs/bench_loop
 N=${BENCH_N:-2000000}
-tmp=$(mktemp -d /tmp/mlprobe-bench.XXXXXX)
+tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null; }
 

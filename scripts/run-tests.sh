@@ -79,7 +79,7 @@ done
 # a scratch copy; tests/fuzz/corpus stays as committed).
 run_fuzz() { # NAME SECONDS
 	local name=$1 secs=$2 label="fuzz/$1" work
-	work=$(mktemp -d /tmp/mlprobe-fuzz.XXXXXX)
+	work=$(mktemp -d)
 	mkdir -p "$log/fuzz"
 	[ -d "tests/fuzz/corpus/${name#fuzz_}" ] && cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$work/"
 	if (cd "$work" && "$OLDPWD/build/fuzz/$name" -max_total_time="$secs" -rss_limit_mb=1024 \
