@@ -94,6 +94,35 @@ $(OUT)/progs/%: tests/progs/%.c include/mlprobe.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude $< -o $@ -lm -pthread
 
+# Fixtures of `record --func` and test_elfsym.  Every tests/progs/*.c is a
+# program of its own, so a second translation unit or a library source
+# lives in tests/progs/lib/.  funcs_nopie is funcs as a non-PIE executable.
+FUNCS_BINS := $(OUT)/progs/funcs_nopie $(OUT)/progs/funcs_dup \
+	      $(OUT)/progs/libfxlib.so $(OUT)/progs/funcs_lib
+FUNCS_CC   := $(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude
+all: $(FUNCS_BINS)
+
+$(OUT)/progs/funcs_nopie: tests/progs/funcs.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUNCS_CC) -fno-pie -no-pie $< -o $@
+
+$(OUT)/progs/funcs_dup: tests/progs/lib/funcs_dup_a.c tests/progs/lib/funcs_dup_b.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUNCS_CC) $^ -o $@
+
+$(OUT)/progs/libfxlib.so: tests/progs/lib/libfxlib.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUNCS_CC) -fPIC -shared -Wl,-soname,libfxlib.so $< -o $@
+
+$(OUT)/progs/funcs_lib: tests/progs/lib/funcs_lib.c include/mlprobe.h \
+		$(OUT)/progs/libfxlib.so
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUNCS_CC) $< -o $@ -L$(@D) -lfxlib -Wl,-rpath,'$$ORIGIN'
+
 $(OUT)/tests/%: tests/unit/%.c $(OUT)/libmlprobe.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -29,6 +29,25 @@ extern int bpf_copy_from_user_str(void *dst, __u32 dst__sz,
 
 /* Set by user space before load. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* Probes attached for every process of a file (--children, --all) fire only
+ * for the processes in "tracked".  Per-process links need no filter. */
+const volatile __u32 filter = 0;
+/* --children: a process forked by a tracked one is tracked from birth. */
+const volatile __u32 follow_forks = 0;
+/* --all: a process that execs this file (inode and kernel dev_t) is
+ * tracked from its first instruction. */
+const volatile __u64 exec_ino = 0;
+const volatile __u32 exec_dev = 0;
+
+/* The processes being traced (tgid -> 1).  User space adds the targets it
+ * starts with; the fork and exec hooks add the rest, before the new process
+ * runs, so none of its events is missed; exit removes them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} tracked SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -107,7 +126,9 @@ struct scratch {
 };
 
 static const struct stack empty_stack;
-__u32 next_name_id = 1;		/* 0 is MP_NAME_ID_UNREADABLE */
+/* 0 is MP_NAME_ID_UNREADABLE; user space raises the start above the ids it
+ * gives --func functions before loading. */
+__u32 next_name_id = 1;
 /* Set by user space when it stops recording: probes that fire while the
  * links are being torn down (which takes a grace period per site) do
  * nothing, so the final drain and the counters agree exactly. */
@@ -128,6 +149,15 @@ static __always_inline __u64 wake_flag(void)
 {
 	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/* True when a probe hit must be ignored: recording stopped, or a process
+ * we do not trace hit a probe that is attached for every process. */
+static __always_inline bool skip(__u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32;
+
+	return stopped || (filter && !bpf_map_lookup_elem(&tracked, &tgid));
 }
 
 static __always_inline void fill_hdr(struct mp_hdr *h, __u16 type, __u64 id,
@@ -296,7 +326,7 @@ int BPF_USDT(mp_metric, const char *name, __s64 step, __u64 bits)
 	__u16 flags = 0;
 	__u32 nid;
 
-	if (stopped)
+	if (skip(id))
 		return 0;
 	count(MP_K_METRIC, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -328,13 +358,13 @@ int BPF_USDT(mp_metric, const char *name, __s64 step, __u64 bits)
 SEC("usdt")
 int BPF_USDT(mp_step, __s64 step)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
 	struct mp_proc *p;
 
-	if (stopped)
+	if (skip(id))
 		return 0;
 	count(MP_K_STEP, MP_S_HITS);
-	p = get_proc(tgid);
+	p = get_proc(id >> 32);
 	if (p) {
 		p->step = step;
 		p->has_step = 1;
@@ -342,18 +372,115 @@ int BPF_USDT(mp_step, __s64 step)
 	return 0;
 }
 
+/* The thread's span stack, created on first use; NULL if the map is full. */
+static __always_inline struct stack *get_stack(__u32 tid, bool create)
+{
+	struct stack *st = bpf_map_lookup_elem(&stacks, &tid);
+
+	if (st || !create)
+		return st;
+	bpf_map_update_elem(&stacks, &tid, &empty_stack, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&stacks, &tid);
+}
+
+/* Opens a span (a span_begin probe, or the entry of a --func function). */
+static __always_inline void span_push(__u64 id, __u64 ts, struct mp_proc *p,
+				      __u32 nid, __u16 flags)
+{
+	struct stack *st = get_stack((__u32)id, true);
+	__u32 d;
+
+	if (!st) {
+		count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
+		return;
+	}
+	d = st->depth;
+	st->depth = d + 1;
+	if (d >= MP_SPAN_DEPTH) {
+		count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
+		return;
+	}
+	st->f[d].start = ts;
+	st->f[d].step = p->step;
+	st->f[d].name_id = nid;
+	st->f[d].flags = flags | (p->has_step ? 0 : MP_F_NO_STEP);
+}
+
+/* Closes the innermost open span named nid of the thread and submits its
+ * record.  Spans opened inside it that were never ended are closed with it
+ * and counted as unmatched. */
+static __always_inline void span_pop(__u64 id, __u64 ts, struct stack *st,
+				     __u32 nid, __u16 flags)
+{
+	struct mp_span_rec *r;
+	__u32 d = st->depth, top;
+	int match = -1;
+
+	/* end_stack() checked it; bounded again here for the verifier. */
+	if (d > MP_SPAN_DEPTH)
+		return;
+
+	for (int i = MP_SPAN_DEPTH - 1; i >= 0; i--) {
+		if ((__u32)i < d && st->f[i].name_id == nid) {
+			match = i;
+			break;
+		}
+	}
+	if (match < 0) {
+		count(MP_K_SPAN_END, MP_S_UNMATCHED);
+		return;
+	}
+	for (top = d; top > (__u32)match + 1; top--)
+		count(MP_K_SPAN_BEGIN, MP_S_UNMATCHED);
+	st->depth = match;
+
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count(MP_K_SPAN_END, MP_S_DROP_RING);
+		return;
+	}
+	match &= MP_SPAN_DEPTH - 1;
+	fill_hdr(&r->h, MP_REC_SPAN, id, st->f[match].start);
+	r->h.flags = st->f[match].flags | flags;
+	r->dur_ns = ts - st->f[match].start;
+	r->step = st->f[match].step;
+	r->name_id = nid;
+	r->depth = match;
+	count_flags(MP_K_SPAN_END, r->h.flags);
+	bpf_ringbuf_submit(r, wake_flag());
+}
+
+/* The thread's stack for a span end, or NULL when there is nothing to
+ * close (counted).  A frame begun too deep to track is popped here. */
+static __always_inline struct stack *end_stack(__u32 tid, struct mp_proc *p)
+{
+	struct stack *st = get_stack(tid, false);
+	__u32 d;
+
+	if (!p || !st || st->depth == 0) {
+		count(MP_K_SPAN_END, MP_S_UNMATCHED);
+		return NULL;
+	}
+	d = st->depth;
+	if (d > MP_SPAN_DEPTH) {
+		/* Its begin was too deep to track; counted there. */
+		st->depth = d - 1;
+		count(MP_K_SPAN_END, MP_S_DEPTH);
+		return NULL;
+	}
+	return st;
+}
+
 SEC("usdt")
 int BPF_USDT(mp_span_begin, const char *name)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ts = bpf_ktime_get_boot_ns();
-	__u32 tid = (__u32)id;
 	struct mp_proc *p;
-	struct stack *st;
 	__u16 flags = 0;
-	__u32 nid, d;
+	__u32 nid;
 
-	if (stopped)
+	if (skip(id))
 		return 0;
 	count(MP_K_SPAN_BEGIN, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -366,25 +493,7 @@ int BPF_USDT(mp_span_begin, const char *name)
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	st = bpf_map_lookup_elem(&stacks, &tid);
-	if (!st) {
-		bpf_map_update_elem(&stacks, &tid, &empty_stack, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&stacks, &tid);
-		if (!st) {
-			count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
-			return 0;
-		}
-	}
-	d = st->depth;
-	st->depth = d + 1;
-	if (d >= MP_SPAN_DEPTH) {
-		count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
-		return 0;
-	}
-	st->f[d].start = ts;
-	st->f[d].step = p->step;
-	st->f[d].name_id = nid;
-	st->f[d].flags = flags | (p->has_step ? 0 : MP_F_NO_STEP);
+	span_push(id, ts, p, nid, flags);
 	return 0;
 }
 
@@ -393,68 +502,66 @@ int BPF_USDT(mp_span_end, const char *name)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ts = bpf_ktime_get_boot_ns();
-	__u32 tid = (__u32)id;
-	struct mp_span_rec *r;
 	struct mp_proc *p;
 	struct stack *st;
 	__u16 flags = 0;
-	__u32 nid, d, top;
-	int match = -1;
+	__u32 nid;
 
-	if (stopped)
+	if (skip(id))
 		return 0;
 	count(MP_K_SPAN_END, MP_S_HITS);
 	p = get_proc(id >> 32);
-	st = bpf_map_lookup_elem(&stacks, &tid);
-	if (!p || !st || st->depth == 0) {
-		count(MP_K_SPAN_END, MP_S_UNMATCHED);
+	st = end_stack((__u32)id, p);
+	if (!st)
 		return 0;
-	}
-	d = st->depth;
-	if (d > MP_SPAN_DEPTH) {
-		/* Its begin was too deep to track; counted there. */
-		st->depth = d - 1;
-		count(MP_K_SPAN_END, MP_S_DEPTH);
-		return 0;
-	}
 	nid = intern_name(name, id, p, ts, &flags);
 	if (nid == MP_ID_NONE) {
 		/* The name is unknown; the innermost frame is the best guess,
 		 * and keeps the depths of later spans right. */
-		st->depth = d - 1;
+		st->depth--;
 		count(MP_K_SPAN_END, MP_S_DROP_NAME);
 		return 0;
 	}
-	/* Innermost open span with this name; spans opened inside it that were
-	 * never ended are closed with it and counted as unmatched. */
-	for (int i = MP_SPAN_DEPTH - 1; i >= 0; i--) {
-		if ((__u32)i < d && st->f[i].name_id == nid) {
-			match = i;
-			break;
-		}
-	}
-	if (match < 0) {
-		count(MP_K_SPAN_END, MP_S_UNMATCHED);
-		return 0;
-	}
-	for (top = d; top > (__u32)match + 1; top--)
-		count(MP_K_SPAN_BEGIN, MP_S_UNMATCHED);
-	st->depth = match;
+	span_pop(id, ts, st, nid, flags);
+	return 0;
+}
 
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (!r) {
-		count(MP_K_SPAN_END, MP_S_DROP_RING);
+/* --func: a uprobe on a function's entry and a uretprobe on its return
+ * make one span per call.  The cookie is the name id user space gave the
+ * function (ids below the start of next_name_id are theirs), so nothing is read from
+ * the trainer's memory. */
+SEC("uprobe")
+int mp_func_entry(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct mp_proc *p;
+
+	if (skip(id))
+		return 0;
+	count(MP_K_SPAN_BEGIN, MP_S_HITS);
+	p = get_proc(id >> 32);
+	if (!p) {
+		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	match &= MP_SPAN_DEPTH - 1;
-	fill_hdr(&r->h, MP_REC_SPAN, id, st->f[match].start);
-	r->h.flags = st->f[match].flags | flags;
-	r->dur_ns = ts - st->f[match].start;
-	r->step = st->f[match].step;
-	r->name_id = nid;
-	r->depth = match;
-	count_flags(MP_K_SPAN_END, r->h.flags);
-	bpf_ringbuf_submit(r, wake_flag());
+	span_push(id, ts, p, (__u32)bpf_get_attach_cookie(ctx), 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int mp_func_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct stack *st;
+
+	if (skip(id))
+		return 0;
+	count(MP_K_SPAN_END, MP_S_HITS);
+	st = end_stack((__u32)id, get_proc(id >> 32));
+	if (st)
+		span_pop(id, ts, st, (__u32)bpf_get_attach_cookie(ctx), 0);
 	return 0;
 }
 
@@ -466,7 +573,7 @@ int BPF_USDT(mp_log, __s64 level, const char *msg)
 	struct mp_proc *p;
 	long n;
 
-	if (stopped)
+	if (skip(id))
 		return 0;
 	count(MP_K_LOG, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -505,6 +612,50 @@ int mp_bare(void *ctx)
 	return 0;
 }
 
+/* Tells user space about a traced process.  Rare, so it wakes the consumer:
+ * there may be probes to attach (exec, mmap) or context to read. */
+static __always_inline void proc_event(__u32 tgid, __u32 event, __u32 ppid)
+{
+	struct mp_proc_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+
+	if (!r) {
+		count(MP_K_PROC, MP_S_DROP_RING);
+		return;
+	}
+	r->h.type = MP_REC_PROC;
+	r->h.flags = 0;
+	r->h.cpu = bpf_get_smp_processor_id();
+	r->h.pid = tgid;
+	r->h.tid = tgid;
+	r->h.ts = bpf_ktime_get_boot_ns();
+	r->event = event;
+	r->ppid = ppid;
+	count(MP_K_PROC, MP_S_HITS);
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+}
+
+static __always_inline bool is_tracked(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+/* Runs in the parent before the child is first scheduled, so a tracked
+ * child's first probe hit already passes the filter. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(mp_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, one = 1;
+
+	if (!follow_forks || ctgid == ptgid || stopped)	/* a thread */
+		return 0;
+	if (!is_tracked(ptgid))
+		return 0;
+	if (bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY))
+		return 0;
+	proc_event(ctgid, MP_PROC_FORK, ptgid);
+	return 0;
+}
+
 /* Forget per-thread and per-process state as threads and processes end, and
  * renew a process's epoch when it execs a new image. */
 SEC("tp_btf/sched_process_exit")
@@ -523,16 +674,45 @@ int BPF_PROG(mp_exit, struct task_struct *task)
 			__sync_fetch_and_add(&c->v[MP_K_SPAN_BEGIN][MP_S_UNMATCHED], d);
 	}
 	bpf_map_delete_elem(&stacks, &tid);
-	if (tid == tgid)
-		bpf_map_delete_elem(&procs, &tgid);
+	if (tid != tgid)
+		return 0;
+	bpf_map_delete_elem(&procs, &tgid);
+	if (bpf_map_delete_elem(&tracked, &tgid) == 0)
+		proc_event(tgid, MP_PROC_EXIT, 0);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(mp_exec, struct task_struct *task)
+int BPF_PROG(mp_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
 {
-	__u32 tgid = task->tgid;
+	__u32 tgid = task->tgid, one = 1;
+	struct inode *ino = bprm->file->f_inode;
 
 	bpf_map_delete_elem(&procs, &tgid);
+	if (stopped)
+		return 0;
+	if (!is_tracked(tgid)) {
+		if (!exec_ino || ino->i_ino != exec_ino ||
+		    ino->i_sb->s_dev != exec_dev)
+			return 0;
+		if (bpf_map_update_elem(&tracked, &tgid, &one, BPF_ANY))
+			return 0;
+	}
+	proc_event(tgid, MP_PROC_EXEC, 0);
+	return 0;
+}
+
+/* dlopen: the dynamic loader calls _dl_debug_state() (the r_debug hook that
+ * debuggers break on) whenever its list of libraries changes; user space
+ * then rescans the process's mappings.  Costs the trainer one uprobe hit
+ * per dlopen or dlclose, nothing per probe hit. */
+SEC("uprobe")
+int mp_dl_state(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!stopped && is_tracked(tgid))
+		proc_event(tgid, MP_PROC_MMAP, 0);
 	return 0;
 }

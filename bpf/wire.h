@@ -30,6 +30,7 @@ enum mp_rec_type {
 	MP_REC_METRIC = 2,
 	MP_REC_SPAN = 3,
 	MP_REC_LOG = 4,
+	MP_REC_PROC = 5,	/* a traced process forked, exec'd, mapped code, exited */
 };
 
 /* mp_hdr.flags */
@@ -71,6 +72,22 @@ struct mp_span_rec {
 	__u32 depth;		/* 0 = outermost open span of the thread */
 };
 
+/* Process lifecycle, for the processes being traced (see "tracked" in
+ * mlprobe.bpf.c).  h.pid is the process; these records force a wakeup, as
+ * user space may have probes to attach (exec, mmap) or context to read. */
+enum mp_proc_event {
+	MP_PROC_FORK = 1,	/* h.pid was forked by ppid, and is tracked now */
+	MP_PROC_EXEC = 2,	/* h.pid exec'd a new image (tracked) */
+	MP_PROC_MMAP = 3,	/* h.pid's loader changed its library list */
+	MP_PROC_EXIT = 4,	/* h.pid exited, and is no longer tracked */
+};
+
+struct mp_proc_rec {
+	struct mp_hdr h;
+	__u32 event;		/* enum mp_proc_event */
+	__u32 ppid;		/* for MP_PROC_FORK; else 0 */
+};
+
 struct mp_log_rec {
 	struct mp_hdr h;
 	__s64 step;
@@ -90,6 +107,8 @@ enum mp_kind {
 				 * counts records submitted, DROP_RING those
 				 * lost (the event that needed it is lost too,
 				 * and counted under its own kind) */
+	MP_K_PROC,		/* process records, not a probe: HITS counts
+				 * records submitted, DROP_RING those lost */
 	MP_K_MAX,
 };
 

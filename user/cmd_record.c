@@ -25,10 +25,15 @@
 #include "account.h"
 #include "decoder.h"
 #include "engine.h"
+#include "fsutil.h"
 #include "log.h"
 #include "runmeta.h"
 #include "sink_parquet.h"
 #include "tracer.h"
+#include "follow.h"
+#include "outdir.h"
+#include "procctx.h"
+#include "targets.h"
 #include "usdt_notes.h"
 
 static const char doc[] =
@@ -36,22 +41,43 @@ static const char doc[] =
 	"\n"
 	"USAGE: mlprobe record -o DIR [OPTIONS] -- CMD [ARGS...]\n"
 	"       mlprobe record -o DIR [OPTIONS] -p PID\n"
+	"       mlprobe record -o DIR [OPTIONS] --all PATH [-- CMD [ARGS...]]\n"
 	"\n"
 	"With a command, mlprobe starts it with the probes already attached, so no\n"
 	"event of main() is missed; Ctrl-C stops the command and the recording.\n"
 	"With -p, mlprobe attaches to a running process (all its threads and its\n"
-	"loaded libraries); Ctrl-C detaches and leaves the process running.\n"
+	"libraries, also those loaded later); Ctrl-C detaches and leaves the\n"
+	"process running.  --children also records the processes it forks from\n"
+	"then on (DataLoader workers).  --all records every process of a binary,\n"
+	"running or started later (all ranks on a node).  --func puts a span on\n"
+	"every call of functions, in binaries that have no probes too.\n"
 	"\n"
 	"Writes DIR/metrics-NNNN.parquet, spans-NNNN.parquet, logs-NNNN.parquet\n"
-	"and run.json.  Every flush leaves valid Parquet files on disk.\n"
+	"and run.json; with --partition, DIR/run=ID/host=H/rank=R/ for each rank.\n"
+	"Every flush leaves valid Parquet files on disk.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe record -o runs/exp1 -- ./train --lr 3e-4\n"
-	"  mlprobe record -o runs/live -p 4242 --flush-interval 0.2\n";
+	"  mlprobe record -o runs/live -p 4242 --children --flush-interval 0.2\n"
+	"  mlprobe record -o runs/job --partition --all /usr/bin/python3.11\n"
+	"  mlprobe record -o runs/f -p 4242 --func forward,libfoo.so:load_batch\n";
+
+enum { OPT_RUN_ID = 0x100, OPT_PARTITION };
 
 static const struct argp_option opts[] = {
 	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
 	{ "pid", 'p', "PID", 0, "Attach to this running process", 0 },
+	{ "children", 'c', NULL, 0, "Also record the processes it forks from "
+				    "now on, and theirs", 0 },
+	{ "all", 'a', "PATH", 0, "Record every process running the binary PATH, "
+				 "and those that start later", 0 },
+	{ "func", 'u', "SYM,...", 0, "A span per call of these functions (SYM, "
+				     "or LIB:SYM in a library)", 0 },
+	{ "run-id", OPT_RUN_ID, "ID", 0, "The run id of every row (default: "
+		"MLPROBE_RUN_ID, TORCHELASTIC_RUN_ID or SLURM_JOB_ID of the "
+		"target, else made from the time and host)", 0 },
+	{ "partition", OPT_PARTITION, NULL, 0, "Write DIR/run=ID/host=H/rank=R/ "
+		"(Hive layout, one directory per rank)", 0 },
 	{ "force", 'f', NULL, 0, "Reuse a non-empty output directory, replacing "
 				 "an earlier recording in it", 0 },
 	{ "flush-interval", 'F', "SEC", 0, "Flush at least this often "
@@ -70,7 +96,8 @@ static const struct argp_option opts[] = {
 struct args {
 	const char *dir;
 	pid_t pid;
-	bool force, quiet, bare;
+	bool force, quiet, bare, children, partition;
+	const char *all, *funcs, *run_id;
 	double flush_s;
 	unsigned long long ring, file_bytes;
 	char **cmd;
@@ -119,6 +146,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case 'f':
 		a->force = true;
 		break;
+	case 'c':
+		a->children = true;
+		break;
+	case 'a':
+		a->all = arg;
+		break;
+	case 'u':
+		a->funcs = arg;
+		break;
+	case OPT_RUN_ID:
+		if (!*arg || strlen(arg) > 200)
+			argp_failure(st, 2, 0, "invalid run id '%s' (1 to 200 "
+				     "characters)", arg);
+		a->run_id = arg;
+		break;
+	case OPT_PARTITION:
+		a->partition = true;
+		break;
 	case 'F':
 		errno = 0;
 		a->flush_s = strtod(arg, &end);
@@ -152,119 +197,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case ARGP_KEY_END:
 		if (!a->dir)
 			argp_failure(st, 2, 0, "an output directory is required (-o DIR)");
-		if (!a->pid == !a->ncmd)
+		if (a->all && a->pid)
+			argp_failure(st, 2, 0, "--all and -p exclude each other");
+		if (!a->all && !a->pid == !a->ncmd)
 			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static bool is_our_file(const char *n)
-{
-	static const char *const pre[] = { "metrics-", "spans-", "logs-" };
-	size_t len = strlen(n);
-
-	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp"))
-		return true;
-	for (int i = 0; i < 3; i++)
-		if (!strncmp(n, pre[i], strlen(pre[i])) && len > 8 &&
-		    !strcmp(n + len - 8, ".parquet"))
-			return true;
-	return false;
-}
-
-/* mkdir -p */
-static int mkdirs(const char *dir)
-{
-	char tmp[PATH_MAX];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *s = tmp + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-/* Makes dir usable without changing what is in it: created if missing,
- * refused if it holds anything unless --force, and refused even then if it
- * holds files that mlprobe did not write.  Nothing is deleted here; see
- * clear_dir. */
-static int check_dir(const char *dir, bool force)
-{
-	char probe[PATH_MAX];
-	struct dirent *de;
-	bool empty = true, foreign = false;
-	DIR *d;
-	int fd;
-
-	if (mkdirs(dir)) {
-		pr_err("cannot create output directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	d = opendir(dir);
-	if (!d) {
-		pr_err("cannot open output directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		empty = false;
-		if (!is_our_file(de->d_name))
-			foreign = true;
-	}
-	closedir(d);
-	if (!empty && !force) {
-		pr_err("output directory %s is not empty: choose a new one, or "
-		       "--force to replace the recording in it", dir);
-		return -1;
-	}
-	if (foreign) {
-		pr_err("output directory %s holds files mlprobe did not write; "
-		       "refusing to mix a recording into it", dir);
-		return -1;
-	}
-	snprintf(probe, sizeof(probe), "%.4000s/.mlprobe-write-test", dir);
-	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		pr_err("output directory %s is not writable: %s", dir,
-		       strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(probe);
-	return 0;
-}
-
-/* --force: removes the earlier recording (our files only).  Called once the
- * probes are attached, so a failure before that loses nothing. */
-static int clear_dir(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int ret = 0;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		if (is_our_file(de->d_name) && unlinkat(dirfd(d), de->d_name, 0)) {
-			ret = -errno;
-			pr_err("cannot remove %s/%s: %s", dir, de->d_name,
-			       strerror(errno));
-			break;
-		}
-	closedir(d);
-	return ret;
 }
 
 /* CPU time of the consumer (this process), user + system. */
@@ -327,13 +268,16 @@ static int spawn(char **argv, struct child *c)
 	return 0;
 }
 
-static void print_summary(const struct args *a, const struct account *acct,
+static void print_summary(const char *dir, const struct account *acct,
 			  const struct mp_counters *c, struct pqsink *ps,
-			  double secs, double cpu_s, uint64_t records)
+			  double secs, double cpu_s, uint64_t records, int npids)
 {
 	unsigned long long total = 0;
 
-	fprintf(stderr, "mlprobe: recorded %.1f s to %s\n", secs, a->dir);
+	fprintf(stderr, "mlprobe: recorded %.1f s to %s", secs, dir);
+	if (npids > 1)
+		fprintf(stderr, " from %d processes", npids);
+	fputc('\n', stderr);
 	fprintf(stderr, "  %-8s %12s %12s %12s %10s\n", "kind", "events",
 		"written", "dropped", "unmatched");
 	for (int i = 0; i < ROW_TABLES; i++) {
@@ -348,11 +292,13 @@ static void print_summary(const struct args *a, const struct account *acct,
 		(unsigned long long)c->v[MP_K_STEP][MP_S_HITS]);
 	for (int i = 0; i < pqsink__nfiles(ps); i++) {
 		const struct pqsink_file *f = pqsink__file(ps, i);
-		const char *base = strrchr(f->path, '/');
+		size_t dl = strlen(dir);
+		const char *rel = !strncmp(f->path, dir, dl) && f->path[dl] == '/' ?
+					  f->path + dl + 1 : f->path;
 
 		total += f->bytes;
 		fprintf(stderr, "  %-22s %10llu rows %10llu bytes\n",
-			base ? base + 1 : f->path, (unsigned long long)f->rows,
+			rel, (unsigned long long)f->rows,
 			(unsigned long long)f->bytes);
 	}
 	fprintf(stderr, "  %d files, %llu bytes\n", pqsink__nfiles(ps), total);
@@ -438,6 +384,100 @@ static bool background_detach(void)
 	return true;
 }
 
+/* The run id: --run-id, else the target's environment, else the start time
+ * and host (unique, but not shared by the ranks of other hosts). */
+static void pick_run_id(const struct args *a, pid_t envpid, const char *host,
+			char *out, size_t outlen)
+{
+	size_t len;
+	char *env;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (a->run_id) {
+		snprintf(out, outlen, "%s", a->run_id);
+		return;
+	}
+	env = procctx_read_environ(envpid, &len);
+	if (env && !procctx_env_run_id(env, len, out, outlen)) {
+		free(env);
+		return;
+	}
+	free(env);
+	gmtime_r(&now, &tm);
+	len = strftime(out, outlen, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out + len, outlen - len, "-%s", host);
+}
+
+/* Checks -p PID before anything is attached: one clear line if it cannot
+ * be traced. */
+static int check_pid(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+
+	if (kill(pid, 0) && errno == ESRCH) {
+		pr_err("no process with PID %d", pid);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (readlink(path, exe, sizeof(exe)) < 0) {
+		if (errno == ENOENT)
+			pr_err("PID %d is a kernel thread (or exiting): it has no "
+			       "user-space code to trace", pid);
+		else
+			pr_err("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Counts the probe sites of the file at path; -1 (reported) if it cannot be
+ * read. */
+static int count_sites(const char *path, const char *display)
+{
+	struct usdt_file f = { 0 };
+	char err[512];
+	int n;
+
+	if (usdt_file__read(path, "mlprobe", &f, err, sizeof(err))) {
+		pr_err("%s: %s", display, err);
+		return -1;
+	}
+	n = f.nsites;
+	usdt_file__free(&f);
+	return n;
+}
+
+/* Probe sites in pid's executable and libraries, or -errno (err). */
+static int proc_sites(pid_t pid, char *err, size_t errlen)
+{
+	struct usdt_file *files = NULL;
+	int n = usdt_proc__scan(pid, "mlprobe", &files, err, errlen), sites = 0;
+
+	for (int i = 0; i < n; i++) {
+		sites += files[i].nsites;
+		usdt_file__free(&files[i]);
+	}
+	free(files);
+	return n < 0 ? n : sites;
+}
+
+/* The decoder's hooks: a row's process context, and process records. */
+struct hooks {
+	struct procctx *pc;
+	struct follow *fl;
+};
+
+static const struct row_proc *proc_of(void *ctx, uint32_t pid)
+{
+	return procctx__get(((struct hooks *)ctx)->pc, (pid_t)pid);
+}
+
+static void on_proc(void *ctx, const struct mp_proc_rec *r)
+{
+	follow__on_proc(((struct hooks *)ctx)->fl, r);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, 0, 0, 0 };
@@ -446,20 +486,26 @@ int cmd_record(int argc, char **argv)
 	struct pqsink_opts po = { .sz = sizeof(po) };
 	struct engine_opts eo = { .sz = sizeof(eo) };
 	struct decoder_opts dopt = { .sz = sizeof(dopt) };
+	struct follow_opts fo = { .sz = sizeof(fo) };
 	struct child child = { .pid = -1, .go = -1, .err = -1 };
 	struct tracer *tr = NULL;
 	struct engine *eng = NULL;
 	struct decoder *dec = NULL;
 	struct pqsink *ps = NULL;
+	struct procctx *pc = NULL;
+	struct follow *fl = NULL;
+	struct hooks hooks;
+	struct func_target *funcs = NULL;
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[1];
-	char err[512] = "", path[PATH_MAX];
-	struct usdt_file *libs = NULL;
-	const char **attached = NULL;
-	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0;
-	pid_t target;
+	struct sink sinks[2];
+	char err[512] = "", path[PATH_MAX], main_path[PATH_MAX];
+	char host[256] = "", run[256], rundir[PATH_MAX];
+	const char **attached = NULL, **fdesc = NULL;
+	int nfuncs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, sites = 0;
+	pid_t target = -1, *found = NULL;
+	struct stat all_st;
 	struct timespec t0, t1;
 	double cpu0 = 0;
 
@@ -473,26 +519,19 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 
-	/* Find the probes before touching anything. */
+	/* Find what to attach to before touching anything. */
 	if (a.pid) {
-		if (kill(a.pid, 0) && errno == ESRCH) {
-			pr_err("no process with PID %d", a.pid);
+		if (check_pid(a.pid))
 			return 1;
-		}
-		nlibs = usdt_proc__scan(a.pid, "mlprobe", &libs, err, sizeof(err));
-		if (nlibs < 0) {
+		snprintf(main_path, sizeof(main_path), "/proc/%d/exe", (int)a.pid);
+		ret = proc_sites(a.pid, err, sizeof(err));
+		if (ret < 0) {
 			pr_err("cannot read the probes of PID %d: %s", a.pid, err);
 			return 1;
 		}
-		if (nlibs == 0) {
-			pr_err("process %d has no mlprobe probes in its executable or "
-			       "loaded libraries (build it with #include \"mlprobe.h\")",
-			       a.pid);
-			return 1;
-		}
-	} else {
-		struct usdt_file f = { 0 };
-
+		sites = ret;
+	}
+	if (a.ncmd) {
 		ret = usdt_resolve_cmd(a.cmd[0], path, sizeof(path));
 		if (ret) {
 			if (ret == -ENOENT)
@@ -501,66 +540,159 @@ int cmd_record(int argc, char **argv)
 				pr_err("%s: %s", a.cmd[0], strerror(-ret));
 			return ret == -ENOENT ? 127 : 126;
 		}
-		ret = usdt_file__read(path, "mlprobe", &f, err, sizeof(err));
-		if (ret) {
-			pr_err("%s: %s", a.cmd[0], err);
+		snprintf(main_path, sizeof(main_path), "%s", path);
+		if (!a.all && (sites = count_sites(path, a.cmd[0])) < 0)
+			return 1;
+	}
+	if (a.all) {
+		if (stat(a.all, &all_st)) {
+			pr_err("%s: %s", a.all, strerror(errno));
 			return 1;
 		}
-		ret = f.nsites;
-		usdt_file__free(&f);
-		if (!ret) {
-			pr_err("%s has no mlprobe probes (build it with #include "
-			       "\"mlprobe.h\" and the MLPROBE_* macros)", path);
+		snprintf(main_path, sizeof(main_path), "%s", a.all);
+		if ((sites = count_sites(a.all, a.all)) < 0)
+			return 1;
+	}
+	if (a.funcs) {
+		nfuncs = targets_resolve_funcs(a.funcs, a.pid, main_path, &funcs,
+					       err, sizeof(err));
+		if (nfuncs < 0) {
+			pr_err("%s", err);
 			return 1;
 		}
 	}
-	if (check_dir(a.dir, a.force))
-		return 1;
+	if (!sites && !nfuncs) {
+		if (a.pid)
+			pr_err("process %d has no mlprobe probes in its executable "
+			       "or loaded libraries (build it with #include "
+			       "\"mlprobe.h\", or trace functions with --func)", a.pid);
+		else
+			pr_err("%s has no mlprobe probes (build it with #include "
+			       "\"mlprobe.h\" and the MLPROBE_* macros, or trace "
+			       "functions with --func)", main_path);
+		goto out_early;
+	}
+
+	gethostname(host, sizeof(host) - 1);
+	pick_run_id(&a, a.pid ? a.pid : getpid(), host, run, sizeof(run));
+	if (a.partition) {
+		char h[256], r[256];
+
+		snprintf(h, sizeof(h), "%s", host);
+		snprintf(r, sizeof(r), "%s", run);
+		procctx_path_safe(h);
+		procctx_path_safe(r);
+		snprintf(host, sizeof(host), "%s", h);
+		snprintf(run, sizeof(run), "%s", r);
+		if (snprintf(rundir, sizeof(rundir), "%s/run=%s/host=%s", a.dir, run,
+			     host) >= (int)sizeof(rundir)) {
+			pr_err("output directory name too long");
+			goto out_early;
+		}
+	} else {
+		snprintf(rundir, sizeof(rundir), "%s", a.dir);
+	}
+	if (outdir_check(rundir, a.force))
+		goto out_early;
 
 	to.ring_bytes = a.ring;
 	to.bare = a.bare;
+	fo.global = to.filter = to.follow_forks = a.children || a.all;
+	if (a.all) {
+		to.exec_ino = all_st.st_ino;
+		to.exec_dev = all_st.st_dev;
+	}
+	to.nfunc_ids = nfuncs;
 	ret = tracer__open(&to, &tr, err, sizeof(err));
 	if (ret) {
 		pr_err("%s", err);
 		goto out;
 	}
+	pc = procctx__new();
+	fo.tr = tr;
+	fo.pc = pc;
+	fo.until_empty = a.children && !a.all;
+	fl = pc ? follow__new(&fo) : NULL;
+	if (!fl) {
+		ret = -ENOMEM;
+		goto out;
+	}
 
-	if (a.pid) {
-		target = a.pid;
-		for (int i = 0; i < nlibs; i++) {
-			/* usdt_proc__scan gives /proc/PID/exe for the executable
-			 * (it works even when the file was replaced) and
-			 * /proc/PID/root/... for libraries. */
-			const char *p = libs[i].path;
-
-			ret = tracer__attach(tr, a.pid, p, err, sizeof(err));
-			if (ret < 0) {
-				pr_err("%s", err);
-				goto out;
-			}
-			pr_verbose("attached %d probe sites in %s", ret,
-				   libs[i].display);
-		}
-	} else {
+	if (a.ncmd) {
 		ret = spawn(a.cmd, &child);
 		if (ret) {
 			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
 			goto out;
 		}
 		target = child.pid;
-		ret = tracer__attach(tr, child.pid, path, err, sizeof(err));
+	} else if (a.pid) {
+		target = a.pid;
+	}
+	if (a.all) {
+		/* The binary itself, for processes that start later; then the
+		 * ones running now, with their libraries. */
+		ret = follow__attach_file(fl, -1, a.all, a.all, err, sizeof(err));
 		if (ret < 0) {
 			pr_err("%s", err);
 			goto out;
 		}
-		pr_verbose("attached %d probe sites in %s", ret, path);
+		ret = targets_find_procs(all_st.st_dev, all_st.st_ino, &found);
+		for (int i = 0; i < ret; i++) {
+			if (follow__add(fl, found[i]))
+				continue;
+			if (follow__scan(fl, found[i], err, sizeof(err)) < 0)
+				pr_verbose("PID %d: %s", found[i], err);
+		}
+		pr_verbose("%d running processes of %s", ret > 0 ? ret : 0, a.all);
+	}
+	if (target > 0) {
+		/* Tracked before it execs (launch), so exec and every mmap of
+		 * its libraries come back as records. */
+		ret = follow__add(fl, target);
+		if (ret) {
+			pr_err("cannot trace PID %d: %s", target, strerror(-ret));
+			goto out;
+		}
+		if (a.pid)
+			ret = follow__scan(fl, target, err, sizeof(err));
+		else if (!a.all)
+			ret = follow__attach_file(fl, target, path, a.cmd[0], err,
+						  sizeof(err));
+		if (ret < 0) {
+			if (ret == -ESRCH)
+				pr_err("PID %d exited while mlprobe was attaching", target);
+			else
+				pr_err("%s", err);
+			goto out;
+		}
+	}
+	for (int i = 0; i < nfuncs; i++) {
+		ret = tracer__attach_func(tr, fo.global ? -1 : target, funcs[i].path,
+					  funcs[i].off, i + 1, err, sizeof(err));
+		if (ret) {
+			pr_err("--func %s: %s", funcs[i].spec, err);
+			goto out;
+		}
+	}
+	if (a.pid && kill(a.pid, 0) && errno == ESRCH) {
+		pr_err("PID %d exited while mlprobe was attaching", a.pid);
+		ret = -ESRCH;
+		goto out;
 	}
 
-	if (a.force && (ret = clear_dir(a.dir)))
+	if (a.force && (ret = outdir_clear(rundir)))
 		goto out;
 
 	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
-	po.dir = a.dir;
+	dopt.proc = proc_of;
+	dopt.on_proc = on_proc;
+	hooks.pc = pc;
+	hooks.fl = fl;
+	dopt.ctx = &hooks;
+	po.dir = a.partition ? a.dir : rundir;
+	po.partition = a.partition;
+	po.host = host;
+	po.run = run;
 	po.flush_interval_ns = (uint64_t)(a.flush_s * 1e9);
 	po.file_bytes = a.file_bytes;
 	/* Measured on 2M metric events: level 6 cost 2.9x the consumer CPU of
@@ -572,17 +704,33 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	sinks[0] = pqsink__sink(ps);
-	dec = decoder__new(&dopt, sinks, 1);
+	sinks[1] = follow__sink(fl);
+	dec = decoder__new(&dopt, sinks, 2);
 	if (!dec) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	for (int i = 0; i < nfuncs; i++)
+		if ((ret = decoder__add_name(dec, i + 1, funcs[i].spec,
+					     strlen(funcs[i].spec))))
+			goto out;
 	eo.ring_map_fd = tracer__ring_map_fd(tr);
 	eo.dec = dec;
 	eo.sinks = sinks;
-	eo.nsinks = 1;
+	eo.nsinks = 2;
 	eo.tick_ms = a.flush_s < 0.1 ? (unsigned)(a.flush_s * 1000) : 100;
-	if ((ret = engine__new(&eo, &eng)) || (ret = engine__watch_pid(eng, target))) {
+	if (fo.until_empty) {
+		eo.done = follow__done;
+		eo.done_ctx = fl;
+	}
+	if ((ret = engine__new(&eo, &eng))) {
+		pr_err("cannot start the event loop: %s", strerror(-ret));
+		goto out;
+	}
+	/* Without --children the recording ends with its target (in --all
+	 * mode, with the command, or only when told). */
+	if (target > 0 && !fo.until_empty &&
+	    (ret = engine__watch_pid(eng, target))) {
 		pr_err("cannot watch PID %d: %s", target, strerror(-ret));
 		goto out;
 	}
@@ -590,17 +738,30 @@ int cmd_record(int argc, char **argv)
 	attached = calloc(tracer__nattached(tr) + 1, sizeof(*attached));
 	for (int i = 0; attached && i < tracer__nattached(tr); i++)
 		attached[i] = tracer__attached_desc(tr, i);
-	rm.dir = a.dir;
-	rm.mode = a.pid ? "attach" : "launch";
+	fdesc = calloc(nfuncs + 1, sizeof(*fdesc));
+	for (int i = 0; fdesc && i < nfuncs; i++) {
+		char *d;
+
+		if (asprintf(&d, "%s=%s+0x%llx", funcs[i].spec, funcs[i].path,
+			     (unsigned long long)funcs[i].off) < 0)
+			d = NULL;
+		fdesc[i] = d;
+	}
+	rm.dir = rundir;
+	rm.mode = a.all ? "all" : a.pid ? "attach" : "launch";
+	rm.run = run;
+	rm.host = host;
 	rm.argv = a.cmd;
 	rm.argc = a.ncmd;
-	rm.pids = &target;
-	rm.npids = 1;
+	rm.pids = follow__pids(fl);
+	rm.npids = follow__npids(fl);
 	rm.start_ns = now_utc();
 	rm.attached = attached;
 	rm.nattached = attached ? tracer__nattached(tr) : 0;
+	rm.funcs = fdesc;
+	rm.nfuncs = fdesc ? nfuncs : 0;
 	if ((ret = runmeta__write(&rm)))
-		pr_warn("cannot write %s/run.json: %s", a.dir, strerror(-ret));
+		pr_warn("cannot write %s/run.json: %s", rundir, strerror(-ret));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cpu0 = cpu_seconds();
 
@@ -621,16 +782,23 @@ int cmd_record(int argc, char **argv)
 			waitpid(child.pid, &status, 0);
 			child.pid = -1;
 			/* Nothing ran: leave no recording behind. */
-			snprintf(rj, sizeof(rj), "%.4000s/run.json", a.dir);
+			snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
 			unlink(rj);
 			rc = 127;
 			ret = -ENOEXEC;
 			goto out;
 		}
 	}
-	if (!a.quiet)
-		fprintf(stderr, "mlprobe: recording PID %d to %s; Ctrl-C to %s\n",
-			target, a.dir, a.pid ? "detach" : "stop");
+	if (!a.quiet) {
+		if (a.all && target <= 0)
+			fprintf(stderr, "mlprobe: recording every process of %s to "
+				"%s; Ctrl-C to stop\n", a.all, rundir);
+		else
+			fprintf(stderr, "mlprobe: recording PID %d%s to %s; Ctrl-C "
+				"to %s\n", target, a.children ? " and its children" :
+				a.all ? " and every process of the binary" : "",
+				rundir, a.pid ? "detach" : "stop");
+	}
 
 	ret = engine__run(eng, &signo);
 	if (ret == ENGINE_SIGNAL && child.pid > 0 && signo != SIGHUP) {
@@ -651,13 +819,23 @@ int cmd_record(int argc, char **argv)
 	 * left.  Detaching comes last: it takes a grace period per site. */
 	tracer__stop(tr);
 	drain_all(tr, eng, dec);
-	if (child.pid > 0 && waitpid(child.pid, &status, WNOHANG) > 0)
-		rm.exit_status = status;
+	if (child.pid > 0) {
+		/* It has exited, or is about to be reaped (its exit record can
+		 * come before it is a zombie). */
+		for (int i = 0; i < (ret == ENGINE_TARGETS_EXITED ? 100 : 1); i++) {
+			if (waitpid(child.pid, &status, WNOHANG) > 0) {
+				rm.exit_status = status;
+				break;
+			}
+			if (ret == ENGINE_TARGETS_EXITED)
+				usleep(10000);
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	ret = sinks[0].finish(sinks[0].ctx);
 	if (ret)
-		pr_err("cannot finish the Parquet files in %s: %s", a.dir,
+		pr_err("cannot finish the Parquet files in %s: %s", rundir,
 		       strerror(-ret));
 	rc = ret ? 1 : 0;
 
@@ -666,7 +844,7 @@ int cmd_record(int argc, char **argv)
 
 		account_compute(&acct, &sum, ds, ps);
 		if (!acct.ok) {
-			report_mismatch(&acct, a.dir);
+			report_mismatch(&acct, rundir);
 			rc = 3;
 		}
 		rm.acct = &acct;
@@ -675,18 +853,21 @@ int cmd_record(int argc, char **argv)
 		rm.ncpus = ncpus;
 		rm.dec = ds;
 		rm.sink = ps;
+		rm.pids = follow__pids(fl);
+		rm.npids = follow__npids(fl);
 		rm.end_ns = now_utc();
 		/* The drain's cost, not the one-off BPF load and verification. */
 		rm.cpu_s = cpu_seconds() - cpu0;
 		if ((ret = runmeta__write(&rm))) {
-			pr_err("cannot write %s/run.json: %s", a.dir, strerror(-ret));
+			pr_err("cannot write %s/run.json: %s", rundir, strerror(-ret));
 			rc = 1;
 		}
 		if (!a.quiet)
-			print_summary(&a, &acct, &sum, ps,
+			print_summary(rundir, &acct, &sum, ps,
 				      (t1.tv_sec - t0.tv_sec) +
 					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
-				      rm.cpu_s, engine__records(eng));
+				      rm.cpu_s, engine__records(eng),
+				      follow__npids(fl));
 	}
 	if (child.pid > 0 && rm.exit_status < 0) {
 		/* The command outlived a second Ctrl-C: leave it be. */
@@ -717,10 +898,15 @@ out:
 	decoder__free(dec);
 	pqsink__free(ps);
 	tracer__free(tr);
-	for (int i = 0; i < nlibs; i++)
-		usdt_file__free(&libs[i]);
-	free(libs);
+	follow__free(fl);
+	procctx__free(pc);
 	free(attached);
+	for (int i = 0; fdesc && i < nfuncs; i++)
+		free((char *)fdesc[i]);
+	free(fdesc);
 	free(percpu);
+out_early:
+	free(funcs);
+	free(found);
 	return rc;
 }

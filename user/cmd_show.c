@@ -236,6 +236,21 @@ static void print_cell(const struct out *o, const struct pq_reader_column *c,
 	}
 }
 
+/* The table view leaves out the context columns (the same on most rows);
+ * csv and jsonl have every column. */
+static bool hidden(const struct out *o, const struct pq_reader_column *c)
+{
+	static const char *const ctx[] = { "ppid", "rank", "local_rank",
+					   "world_size", "host", "run" };
+
+	if (o->a->fmt != F_TABLE)
+		return false;
+	for (size_t i = 0; i < sizeof(ctx) / sizeof(ctx[0]); i++)
+		if (!strcmp(c->name, ctx[i]))
+			return true;
+	return false;
+}
+
 static void print_header(struct out *o, const struct pq_reader *r)
 {
 	int n = pq_reader__ncols(r);
@@ -246,6 +261,8 @@ static void print_header(struct out *o, const struct pq_reader *r)
 	for (int c = 0; c < n; c++) {
 		const struct pq_reader_column *col = pq_reader__col(r, c);
 
+		if (hidden(o, col))
+			continue;
 		if (o->a->fmt == F_CSV)
 			printf("%s%s", c ? "," : "", col->name);
 		else if (col->type == PQ_STRING || col->type == PQ_TIMESTAMP_NS)
@@ -300,6 +317,8 @@ static int show_file(struct out *o, const char *path)
 			for (int c = 0; c < ncols; c++) {
 				const struct pq_reader_column *col = pq_reader__col(r, c);
 
+				if (hidden(o, col))
+					continue;
 				if (o->a->fmt == F_JSONL)
 					printf("%s\"%s\":", c ? "," : "", col->name);
 				else if (c)

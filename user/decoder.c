@@ -24,6 +24,7 @@ struct name {
 
 struct decoder {
 	int64_t boot_to_utc;
+	struct decoder_opts o;
 	const struct sink *sinks;
 	int nsinks;
 	struct name *names;
@@ -34,6 +35,7 @@ struct decoder {
 };
 
 static const char unreadable_name[] = "<unreadable>";
+static const struct row_proc unknown_proc = { -1, -1, -1, -1 };
 
 const char *row_level_name(int level)
 {
@@ -63,6 +65,8 @@ struct decoder *decoder__new(const struct decoder_opts *opts,
 	if (!d)
 		return NULL;
 	d->boot_to_utc = opts ? opts->boot_to_utc_ns : 0;
+	if (opts)
+		memcpy(&d->o, opts, opts->sz < sizeof(d->o) ? opts->sz : sizeof(d->o));
 	d->sinks = sinks;
 	d->nsinks = nsinks;
 	return d;
@@ -91,10 +95,9 @@ static void note_sink_err(struct decoder *d, int err)
 		d->st.sink_errors++;
 }
 
-static int add_name(struct decoder *d, const struct mp_name_rec *r)
+static int set_name(struct decoder *d, uint32_t id, const char *text,
+		    size_t len, bool truncated)
 {
-	uint32_t id = r->id;
-	size_t len = r->len < MP_NAME_MAX ? r->len : MP_NAME_MAX - 1;
 	char *s;
 
 	/* Ids are dense from 1 (BPF allocates them in order), so an array
@@ -117,12 +120,32 @@ static int add_name(struct decoder *d, const struct mp_name_rec *r)
 	s = malloc(utf8_sanitize_max(len));
 	if (!s)
 		return -ENOMEM;
-	d->names[id].len = utf8_sanitize(s, r->name, len,
-					 r->h.flags & MP_F_TRUNCATED);
+	d->names[id].len = utf8_sanitize(s, text, len, truncated);
 	free(d->names[id].s);	/* an id is sent once; be safe anyway */
 	d->names[id].s = s;
-	d->st.names++;
 	return 0;
+}
+
+static int add_name(struct decoder *d, const struct mp_name_rec *r)
+{
+	size_t len = r->len < MP_NAME_MAX ? r->len : MP_NAME_MAX - 1;
+	int ret = set_name(d, r->id, r->name, len, r->h.flags & MP_F_TRUNCATED);
+
+	if (!ret)
+		d->st.names++;
+	return ret;
+}
+
+int decoder__add_name(struct decoder *d, uint32_t id, const char *s, size_t len)
+{
+	return set_name(d, id, s, len, false);
+}
+
+static const struct row_proc *proc_of(struct decoder *d, uint32_t pid)
+{
+	const struct row_proc *p = d->o.proc ? d->o.proc(d->o.ctx, pid) : NULL;
+
+	return p ? p : &unknown_proc;
 }
 
 static const char *lookup(struct decoder *d, uint32_t id, size_t *len)
@@ -155,6 +178,13 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		if (size < sizeof(struct mp_name_rec))
 			goto malformed;
 		return add_name(d, data) == -EINVAL ? (d->st.malformed++, -EINVAL) : 0;
+	case MP_REC_PROC:
+		if (size < sizeof(struct mp_proc_rec))
+			goto malformed;
+		d->st.procs++;
+		if (d->o.on_proc)
+			d->o.on_proc(d->o.ctx, data);
+		return 0;
 	case MP_REC_METRIC: {
 		const struct mp_metric_rec *r = data;
 		struct row_metric m;
@@ -168,6 +198,7 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		m.step = r->step;
 		memcpy(&m.value, &r->value, sizeof(m.value));
 		m.name = lookup(d, r->name_id, &m.name_len);
+		m.proc = proc_of(d, h->pid);
 		for (int i = 0; i < d->nsinks; i++)
 			if (d->sinks[i].metric)
 				note_sink_err(d, d->sinks[i].metric(d->sinks[i].ctx, &m));
@@ -189,6 +220,7 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		s.has_step = !(h->flags & MP_F_NO_STEP);
 		s.step = r->step;
 		s.name = lookup(d, r->name_id, &s.name_len);
+		s.proc = proc_of(d, h->pid);
 		for (int i = 0; i < d->nsinks; i++)
 			if (d->sinks[i].span)
 				note_sink_err(d, d->sinks[i].span(d->sinks[i].ctx, &s));
@@ -213,6 +245,7 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		l.msg_len = utf8_sanitize(d->msgbuf, r->msg, len,
 					  h->flags & MP_F_TRUNCATED);
 		l.msg = d->msgbuf;
+		l.proc = proc_of(d, h->pid);
 		for (int i = 0; i < d->nsinks; i++)
 			if (d->sinks[i].log)
 				note_sink_err(d, d->sinks[i].log(d->sinks[i].ctx, &l));

@@ -184,6 +184,8 @@ int engine__run(struct engine *e, int *signo)
 					return -errno;
 				engine__drain(e);
 				tick(e);
+				if (e->o.done && e->o.done(e->o.done_ctx))
+					return ENGINE_TARGETS_EXITED;
 				break;
 			}
 			case TAG_SIGNAL: {

@@ -8,6 +8,7 @@
 #ifndef MLPROBE_ENGINE_H
 #define MLPROBE_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,11 +22,16 @@ struct engine_opts {
 	const struct sink *sinks;	/* borrowed; tick/finish go here */
 	int nsinks;
 	unsigned tick_ms;	/* drain + tick period; 0: 100 ms */
+	/* Asked after every tick: true ends run() with ENGINE_TARGETS_EXITED
+	 * (the set of traced processes is empty).  NULL: pidfds only. */
+	bool (*done)(void *ctx);
+	void *done_ctx;
 };
 
 enum engine_event {
 	ENGINE_SIGNAL,		/* *signo says which */
-	ENGINE_TARGETS_EXITED,	/* every watched pidfd reported exit */
+	ENGINE_TARGETS_EXITED,	/* every watched pidfd reported exit, or
+				 * opts.done said so */
 };
 
 struct engine;

@@ -14,6 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Who emitted a row (see procctx.h); -1 where unknown. */
+struct row_proc {
+	int32_t ppid;
+	int32_t rank, local_rank, world_size;
+};
+
 struct row_metric {
 	int64_t ts;		/* UTC ns */
 	uint32_t pid, tid, cpu;
@@ -21,6 +27,7 @@ struct row_metric {
 	const char *name;
 	size_t name_len;
 	double value;
+	const struct row_proc *proc;	/* never NULL */
 };
 
 struct row_span {
@@ -32,6 +39,7 @@ struct row_span {
 	int64_t step;
 	const char *name;
 	size_t name_len;
+	const struct row_proc *proc;	/* never NULL */
 };
 
 struct row_log {
@@ -42,6 +50,7 @@ struct row_log {
 	int64_t step;
 	const char *msg;
 	size_t msg_len;
+	const struct row_proc *proc;	/* never NULL */
 };
 
 enum row_table { ROW_METRICS, ROW_SPANS, ROW_LOGS, ROW_TABLES };

@@ -76,6 +76,7 @@ static void write_body(FILE *f, const struct runmeta *m)
 {
 	struct utsname u;
 	char host[256] = "";
+	size_t dl = strlen(m->dir);
 
 	uname(&u);
 	gethostname(host, sizeof(host) - 1);
@@ -92,7 +93,9 @@ static void write_body(FILE *f, const struct runmeta *m)
 	for (int i = 0; i < m->npids; i++)
 		fprintf(f, "%s%d", i ? ", " : "", (int)m->pids[i]);
 	fputs("],\n  \"host\": ", f);
-	jstr(f, host);
+	jstr(f, m->host ? m->host : host);
+	fputs(",\n  \"run\": ", f);
+	jstr(f, m->run ? m->run : "");
 	fputs(",\n  \"kernel\": ", f);
 	jstr(f, u.release);
 	fprintf(f, ",\n  \"start_ns\": %lld,\n  \"end_ns\": %lld",
@@ -109,16 +112,26 @@ static void write_body(FILE *f, const struct runmeta *m)
 		jstr(f, m->attached[i]);
 	}
 	fputs("\n  ]", f);
+	fputs(",\n  \"functions\": [", f);
+	for (int i = 0; i < m->nfuncs; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		jstr(f, m->funcs[i]);
+	}
+	fputs(m->nfuncs ? "\n  ]" : "]", f);
 	if (m->counters)
 		write_counters(f, m);
 	fputs(",\n  \"files\": [", f);
 	for (int i = 0; m->sink && i < pqsink__nfiles(m->sink); i++) {
 		const struct pqsink_file *pf = pqsink__file(m->sink, i);
-		const char *base = strrchr(pf->path, '/');
+		const char *rel = pf->path;
 
+		/* Relative to the run's directory (rank=N/... when
+		 * partitioned). */
+		if (!strncmp(rel, m->dir, dl) && rel[dl] == '/')
+			rel += dl + 1;
 		fputs(i ? ",\n    " : "\n    ", f);
 		fputs("{\"file\": ", f);
-		jstr(f, base ? base + 1 : pf->path);
+		jstr(f, rel);
 		fprintf(f, ", \"rows\": %llu, \"bytes\": %llu}",
 			(unsigned long long)pf->rows, (unsigned long long)pf->bytes);
 	}

@@ -18,13 +18,16 @@
 
 struct runmeta {
 	const char *dir;
-	const char *mode;		/* "launch" or "attach" */
+	const char *mode;		/* "launch", "attach" or "all" */
+	const char *run, *host;		/* the run id and host of every row */
 	char *const *argv;		/* launch: the command */
 	int argc;
 	const pid_t *pids;
 	int npids;
 	int64_t start_ns, end_ns;	/* UTC; end 0 while recording */
 	const char *const *attached;	/* "path:probe:sites" */
+	const char *const *funcs;	/* --func: "spec=path+0xoff" */
+	int nfuncs;
 	int nattached;
 	const struct mp_counters *counters;	/* NULL while recording */
 	const struct mp_counters *percpu;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fsutil.h"
 #include "log.h"
 #include "pq_writer.h"
 #include "sink_parquet.h"
@@ -60,6 +61,22 @@ static const struct {
 	[ROW_LOGS] = { "logs", log_cols, 6 },
 };
 
+/* Context columns, after each table's own: who emitted the row.  In a
+ * partitioned layout run, host and rank are in the path instead (Hive
+ * style: engines add them from the path, and Spark rejects a column that is
+ * in both).  Constant or nearly so within a file, so they cost next to
+ * nothing on disk (DELTA, dictionary). */
+enum ctx_col { X_PPID, X_RANK, X_LOCAL_RANK, X_WORLD_SIZE, X_HOST, X_RUN, X_MAX };
+static const struct pq_column ctx_cols[X_MAX] = {
+	[X_PPID] = { "ppid", PQ_INT32, true, PQ_ENC_DELTA },
+	[X_RANK] = { "rank", PQ_INT32, true, PQ_ENC_DELTA },
+	[X_LOCAL_RANK] = { "local_rank", PQ_INT32, true, PQ_ENC_DELTA },
+	[X_WORLD_SIZE] = { "world_size", PQ_INT32, true, PQ_ENC_DELTA },
+	[X_HOST] = { "host", PQ_STRING, false, PQ_ENC_DEFAULT },
+	[X_RUN] = { "run", PQ_STRING, false, PQ_ENC_DEFAULT },
+};
+#define MAX_COLS 16
+
 struct table {
 	struct pq_writer *w;
 	int seq;		/* number of the current file */
@@ -74,42 +91,44 @@ struct table {
 	uint64_t backoff_ns;
 };
 
+/* One directory of files: the whole recording, or one rank of it. */
+struct part {
+	char dir[4096];
+	int32_t rank;
+	bool dead;		/* its directory could not be made */
+	struct table t[ROW_TABLES];
+};
+
 struct pqsink {
 	struct pqsink_opts o;
-	char dir[4096];
-	struct table t[ROW_TABLES];
+	char dir[4096], host[256], run[256];
+	struct pq_column cols[ROW_TABLES][MAX_COLS];
+	int ncols[ROW_TABLES];
+	int ctx_idx[ROW_TABLES][X_MAX];	/* column of each context field; -1:
+					 * none */
+	struct part **parts;
+	int nparts;
+	struct part *last;
 	uint64_t last_flush_ns;
 	struct pqsink_file *files;
 	int nfiles, capfiles;
+	uint64_t lost_nopart[ROW_TABLES];
 };
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int open_table(struct pqsink *p, enum row_table ti)
+static int open_table(struct pqsink *p, struct part *pt, enum row_table ti)
 {
 	struct pq_writer_opts wo = {
 		.sz = sizeof(wo),
 		.created_by = p->o.created_by,
 		.gzip_level = p->o.gzip_level,
 	};
-	struct table *t = &p->t[ti];
+	struct table *t = &pt->t[ti];
 	char path[4096];
 
-	if (snprintf(path, sizeof(path), "%.4000s/%s-%04d.parquet", p->dir,
+	if (snprintf(path, sizeof(path), "%.4000s/%s-%04d.parquet", pt->dir,
 		     tables[ti].name, t->seq) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	t->w = pq_writer__new(path, tables[ti].cols, tables[ti].ncols, &wo);
+	t->w = pq_writer__new(path, p->cols[ti], p->ncols[ti], &wo);
 	if (!t->w)
 		return -errno;
 	t->file_idx = -1;
@@ -117,7 +136,8 @@ static int open_table(struct pqsink *p, enum row_table ti)
 	return 0;
 }
 
-static int note_file(struct pqsink *p, struct table *t, enum row_table ti)
+static int note_file(struct pqsink *p, struct part *pt, struct table *t,
+		     enum row_table ti)
 {
 	struct pqsink_file *f;
 
@@ -133,10 +153,10 @@ static int note_file(struct pqsink *p, struct table *t, enum row_table ti)
 		}
 		t->file_idx = p->nfiles++;
 		f = &p->files[t->file_idx];
-		snprintf(f->path, sizeof(f->path), "%.4000s/%s-%04d.parquet", p->dir,
+		snprintf(f->path, sizeof(f->path), "%.4000s/%s-%04d.parquet", pt->dir,
 			 tables[ti].name, t->seq);
 		/* The file was just created: make its name durable. */
-		fsync_dir(p->dir);
+		fsync_dir(pt->dir);
 	}
 	f = &p->files[t->file_idx];
 	f->rows = pq_writer__rows_written(t->w);
@@ -145,7 +165,7 @@ static int note_file(struct pqsink *p, struct table *t, enum row_table ti)
 }
 
 /* Finishes the current file of a table; the next row opens the next one. */
-static int finish_table(struct pqsink *p, struct table *t, enum row_table ti)
+static int finish_table(struct part *pt, struct table *t)
 {
 	int ret;
 
@@ -154,13 +174,12 @@ static int finish_table(struct pqsink *p, struct table *t, enum row_table ti)
 	ret = pq_writer__close(t->w);
 	t->w = NULL;
 	if (t->file_idx >= 0) {
-		int r2 = fsync_dir(p->dir);
+		int r2 = fsync_dir(pt->dir);
 
 		if (!ret)
 			ret = r2;
 		t->seq++;
 	}
-	(void)ti;
 	return ret;
 }
 
@@ -170,9 +189,10 @@ static int finish_table(struct pqsink *p, struct table *t, enum row_table ti)
 #define BACKOFF_MIN_NS 100000000ull	/* 0.1 s, doubling to ... */
 #define BACKOFF_MAX_NS 5000000000ull	/* ... 5 s */
 
-static int flush_table(struct pqsink *p, enum row_table ti, uint64_t now)
+static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
+		       uint64_t now)
 {
-	struct table *t = &p->t[ti];
+	struct table *t = &pt->t[ti];
 	size_t pending;
 	int ret;
 
@@ -185,7 +205,7 @@ static int flush_table(struct pqsink *p, enum row_table ti, uint64_t now)
 		if (ret != t->reported)
 			pr_err("cannot write %s/%s-%04d.parquet: %s; keeping up to "
 			       "%u MiB of rows in memory and retrying (free space "
-			       "or fix the error)", p->dir, tables[ti].name, t->seq,
+			       "or fix the error)", pt->dir, tables[ti].name, t->seq,
 			       strerror(-ret), PENDING_BYTES_MAX >> 20);
 		t->err = t->reported = ret;
 		t->backoff_ns = t->backoff_ns ? t->backoff_ns * 2 : BACKOFF_MIN_NS;
@@ -202,12 +222,12 @@ static int flush_table(struct pqsink *p, enum row_table ti, uint64_t now)
 	t->backoff_ns = 0;
 	t->rows_flushed += pending;
 	t->row_groups++;
-	ret = note_file(p, t, ti);
+	ret = note_file(p, pt, t, ti);
 	if (ret)
 		return ret;
 	if (pq_writer__file_bytes(t->w) >= p->o.file_bytes ||
 	    t->row_groups >= p->o.max_row_groups)
-		ret = finish_table(p, t, ti);
+		ret = finish_table(pt, t);
 	return ret;
 }
 
@@ -215,22 +235,69 @@ int pqsink__flush(struct pqsink *p)
 {
 	int ret = 0;
 
-	for (int i = 0; i < ROW_TABLES; i++) {
-		int r = flush_table(p, i, 0);
+	for (int k = 0; k < p->nparts; k++)
+		for (int i = 0; i < ROW_TABLES; i++) {
+			int r = flush_table(p, p->parts[k], i, 0);
 
-		if (r && !ret)
-			ret = r;
-	}
+			if (r && !ret)
+				ret = r;
+		}
 	return ret;
+}
+
+static struct part *add_part(struct pqsink *p, int32_t rank)
+{
+	struct part *pt, **np;
+
+	np = realloc(p->parts, (p->nparts + 1) * sizeof(*np));
+	if (!np)
+		return NULL;
+	p->parts = np;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return NULL;
+	pt->rank = rank;
+	if (!p->o.partition)
+		snprintf(pt->dir, sizeof(pt->dir), "%s", p->dir);
+	else if (snprintf(pt->dir, sizeof(pt->dir), "%.3000s/run=%.250s/host=%.250s/rank=%d",
+			  p->dir, p->run, p->host, rank) >= (int)sizeof(pt->dir) ||
+		 mkdirs(pt->dir)) {
+		/* Once per rank: its rows are counted as lost. */
+		pr_err("cannot create %s: %s", pt->dir, strerror(errno));
+		pt->dead = true;
+	}
+	p->parts[p->nparts++] = pt;
+	return pt;
+}
+
+/* The directory a row goes to: the one of its rank when partitioned. */
+static struct part *part_of(struct pqsink *p, const struct row_proc *proc)
+{
+	int32_t rank = p->o.partition ? proc->rank : 0;
+
+	if (p->last && p->last->rank == rank)
+		return p->last;
+	for (int i = 0; i < p->nparts; i++)
+		if (p->parts[i]->rank == rank)
+			return p->last = p->parts[i];
+	return p->last = add_part(p, rank);
 }
 
 /* The writer for a new row, or NULL (errno set) when the row cannot be
  * kept: it is then counted as dropped. */
-static struct pq_writer *writer(struct pqsink *p, enum row_table ti)
+static struct pq_writer *writer(struct pqsink *p, struct part *pt,
+				 enum row_table ti)
 {
-	struct table *t = &p->t[ti];
+	struct table *t;
 
-	if (!t->w && open_table(p, ti)) {
+	if (!pt || pt->dead) {
+		/* No directory for this rank: the row cannot be kept. */
+		p->lost_nopart[ti]++;
+		errno = pt ? EIO : ENOMEM;
+		return NULL;
+	}
+	t = &pt->t[ti];
+	if (!t->w && open_table(p, pt, ti)) {
 		t->dropped++;
 		return NULL;
 	}
@@ -242,14 +309,29 @@ static struct pq_writer *writer(struct pqsink *p, enum row_table ti)
 	return t->w;
 }
 
-static int row_done(struct pqsink *p, enum row_table ti, struct pq_writer *w)
+static int row_done(struct pqsink *p, struct part *pt, enum row_table ti,
+		    struct pq_writer *w, const struct row_proc *proc)
 {
-	int ret = pq_writer__end_row(w);
+	const int *x = p->ctx_idx[ti];
+	int ret;
 
+	if (proc->ppid >= 0)
+		pq_writer__set_i32(w, x[X_PPID], proc->ppid);
+	if (x[X_RANK] >= 0 && proc->rank >= 0)
+		pq_writer__set_i32(w, x[X_RANK], proc->rank);
+	if (proc->local_rank >= 0)
+		pq_writer__set_i32(w, x[X_LOCAL_RANK], proc->local_rank);
+	if (proc->world_size >= 0)
+		pq_writer__set_i32(w, x[X_WORLD_SIZE], proc->world_size);
+	if (x[X_HOST] >= 0)
+		pq_writer__set_str(w, x[X_HOST], p->host, strlen(p->host));
+	if (x[X_RUN] >= 0)
+		pq_writer__set_str(w, x[X_RUN], p->run, strlen(p->run));
+	ret = pq_writer__end_row(w);
 	/* A failing table is retried on ticks only, never per row. */
-	if (!ret && !p->t[ti].err &&
+	if (!ret && !pt->t[ti].err &&
 	    pq_writer__pending_bytes(w) > PENDING_BYTES_MAX)
-		ret = flush_table(p, ti, 0);
+		ret = flush_table(p, pt, ti, 0);
 	return ret;
 }
 
@@ -263,7 +345,9 @@ static void set_common(struct pq_writer *w, int64_t ts, uint32_t pid,
 
 static int on_metric(void *ctx, const struct row_metric *r)
 {
-	struct pq_writer *w = writer(ctx, ROW_METRICS);
+	struct pqsink *p = ctx;
+	struct part *pt = part_of(p, r->proc);
+	struct pq_writer *w = writer(p, pt, ROW_METRICS);
 
 	if (!w)
 		return -errno;
@@ -271,12 +355,14 @@ static int on_metric(void *ctx, const struct row_metric *r)
 	pq_writer__set_i64(w, M_STEP, r->step);
 	pq_writer__set_str(w, M_NAME, r->name, r->name_len);
 	pq_writer__set_double(w, M_VALUE, r->value);
-	return row_done(ctx, ROW_METRICS, w);
+	return row_done(p, pt, ROW_METRICS, w, r->proc);
 }
 
 static int on_span(void *ctx, const struct row_span *r)
 {
-	struct pq_writer *w = writer(ctx, ROW_SPANS);
+	struct pqsink *p = ctx;
+	struct part *pt = part_of(p, r->proc);
+	struct pq_writer *w = writer(p, pt, ROW_SPANS);
 
 	if (!w)
 		return -errno;
@@ -286,12 +372,14 @@ static int on_span(void *ctx, const struct row_span *r)
 	if (r->has_step)
 		pq_writer__set_i64(w, S_STEP, r->step);
 	pq_writer__set_i32(w, S_DEPTH, (int32_t)r->depth);
-	return row_done(ctx, ROW_SPANS, w);
+	return row_done(p, pt, ROW_SPANS, w, r->proc);
 }
 
 static int on_log(void *ctx, const struct row_log *r)
 {
-	struct pq_writer *w = writer(ctx, ROW_LOGS);
+	struct pqsink *p = ctx;
+	struct part *pt = part_of(p, r->proc);
+	struct pq_writer *w = writer(p, pt, ROW_LOGS);
 	const char *lv = row_level_name(r->level);
 
 	if (!w)
@@ -301,7 +389,7 @@ static int on_log(void *ctx, const struct row_log *r)
 	pq_writer__set_str(w, L_MSG, r->msg, r->msg_len);
 	if (r->has_step)
 		pq_writer__set_i64(w, L_STEP, r->step);
-	return row_done(ctx, ROW_LOGS, w);
+	return row_done(p, pt, ROW_LOGS, w, r->proc);
 }
 
 static int on_tick(void *ctx, uint64_t now)
@@ -315,16 +403,17 @@ static int on_tick(void *ctx, uint64_t now)
 	due = now - p->last_flush_ns >= p->o.flush_interval_ns;
 	if (due)
 		p->last_flush_ns = now;
-	for (int i = 0; i < ROW_TABLES; i++) {
-		struct table *t = &p->t[i];
-		int r;
+	for (int k = 0; k < p->nparts; k++)
+		for (int i = 0; i < ROW_TABLES; i++) {
+			struct table *t = &p->parts[k]->t[i];
+			int r;
 
-		if (t->err ? now < t->retry_ns : !due)
-			continue;
-		r = flush_table(p, i, now);
-		if (r && !ret)
-			ret = r;
-	}
+			if (t->err ? now < t->retry_ns : !due)
+				continue;
+			r = flush_table(p, p->parts[k], i, now);
+			if (r && !ret)
+				ret = r;
+		}
 	return ret;
 }
 
@@ -333,18 +422,18 @@ static int on_finish(void *ctx)
 	struct pqsink *p = ctx;
 	int ret = pqsink__flush(p);
 
-	for (int i = 0; i < ROW_TABLES; i++) {
-		struct table *t = &p->t[i];
-		int r;
+	for (int k = 0; k < p->nparts; k++)
+		for (int i = 0; i < ROW_TABLES; i++) {
+			struct table *t = &p->parts[k]->t[i];
+			int r;
 
-		/* Rows that could not be written even now are lost. */
-		if (t->w)
-			t->dropped += pq_writer__pending_rows(t->w);
-		r = finish_table(p, t, i);
-
-		if (r && !ret)
-			ret = r;
-	}
+			/* Rows that could not be written even now are lost. */
+			if (t->w)
+				t->dropped += pq_writer__pending_rows(t->w);
+			r = finish_table(p->parts[k], t);
+			if (r && !ret)
+				ret = r;
+		}
 	return ret;
 }
 
@@ -367,6 +456,29 @@ int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
 		p->o.file_bytes = 256ull << 20;
 	if (!p->o.max_row_groups)
 		p->o.max_row_groups = 256;
+	snprintf(p->host, sizeof(p->host), "%s", opts->host ? opts->host : "");
+	snprintf(p->run, sizeof(p->run), "%s", opts->run ? opts->run : "");
+	p->o.host = p->host;
+	p->o.run = p->run;
+	for (int i = 0; i < ROW_TABLES; i++) {
+		int n = tables[i].ncols;
+
+		memcpy(p->cols[i], tables[i].cols, n * sizeof(struct pq_column));
+		for (int x = 0; x < X_MAX; x++) {
+			p->ctx_idx[i][x] = -1;
+			if (p->o.partition &&
+			    (x == X_RANK || x == X_HOST || x == X_RUN))
+				continue;
+			p->ctx_idx[i][x] = n;
+			p->cols[i][n++] = ctx_cols[x];
+		}
+		p->ncols[i] = n;
+	}
+	/* The flat layout has its one directory from the start. */
+	if (!p->o.partition && !add_part(p, 0)) {
+		pqsink__free(p);
+		return -ENOMEM;
+	}
 	*out = p;
 	return 0;
 }
@@ -396,20 +508,32 @@ const struct pqsink_file *pqsink__file(const struct pqsink *p, int i)
 
 uint64_t pqsink__rows(const struct pqsink *p, enum row_table t)
 {
-	return p->t[t].rows_flushed;
+	uint64_t n = 0;
+
+	for (int k = 0; k < p->nparts; k++)
+		n += p->parts[k]->t[t].rows_flushed;
+	return n;
 }
 
 uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t)
 {
-	return p->t[t].dropped;
+	uint64_t n = p->lost_nopart[t];
+
+	for (int k = 0; k < p->nparts; k++)
+		n += p->parts[k]->t[t].dropped;
+	return n;
 }
 
 void pqsink__free(struct pqsink *p)
 {
 	if (!p)
 		return;
-	for (int i = 0; i < ROW_TABLES; i++)
-		pq_writer__close(p->t[i].w);
+	for (int k = 0; k < p->nparts; k++) {
+		for (int i = 0; i < ROW_TABLES; i++)
+			pq_writer__close(p->parts[k]->t[i].w);
+		free(p->parts[k]);
+	}
+	free(p->parts);
 	free(p->files);
 	free(p);
 }

@@ -8,10 +8,15 @@
  * fsynced) when it passes the size or row-group limit, and the next rows go
  * to the next number.  Files are created at the first flush that has rows, so
  * a table with no rows leaves no file.
+ *
+ * Every row also gets the context of its process (ppid, rank, local_rank,
+ * world_size) and of the recording (host, run).  Partitioned, each rank has
+ * its own directory of files, created at its first row.
  */
 #ifndef MLPROBE_SINK_PARQUET_H
 #define MLPROBE_SINK_PARQUET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "rows.h"
@@ -24,6 +29,10 @@ struct pqsink_opts {
 	int max_row_groups;		/* rotate above; 0: 256 */
 	const char *created_by;
 	int gzip_level;			/* 0: writer default */
+	const char *host, *run;		/* context columns (copied) */
+	bool partition;			/* Hive layout: files go to
+					 * dir/run=R/host=H/rank=N/ (run and
+					 * host made path-safe by the caller) */
 };
 
 struct pqsink_file {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
@@ -45,6 +46,7 @@ static const char *const kind_names[MP_K_MAX] = {
 	[MP_K_METRIC] = "metric",	  [MP_K_SPAN_BEGIN] = "span_begin",
 	[MP_K_SPAN_END] = "span_end", [MP_K_LOG] = "log",
 	[MP_K_STEP] = "step",	  [MP_K_NAME] = "name",
+	[MP_K_PROC] = "process",
 };
 
 static const char *const stat_names[MP_S_MAX] = {
@@ -69,7 +71,7 @@ uint64_t tracer_emitted(const struct mp_counters *c, enum mp_kind k)
 	const __u64 *v = c->v[k];
 
 	/* A name is counted only when its record is submitted. */
-	if (k == MP_K_NAME)
+	if (k == MP_K_NAME || k == MP_K_PROC)
 		return v[MP_S_HITS];
 	return v[MP_S_HITS] - v[MP_S_DROP_RING] - v[MP_S_DROP_NAME] -
 	       v[MP_S_UNMATCHED] - v[MP_S_DEPTH];
@@ -108,6 +110,16 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 	bpf_map__set_max_entries(t->skel->maps.rb, ring);
 	t->skel->rodata->wakeup_bytes =
 		opts && opts->wakeup_bytes ? opts->wakeup_bytes : ring / 4;
+	if (opts) {
+		t->skel->rodata->filter = opts->filter;
+		t->skel->rodata->follow_forks = opts->follow_forks;
+		t->skel->rodata->exec_ino = opts->exec_ino;
+		/* The kernel's dev_t is major << 20 | minor. */
+		t->skel->rodata->exec_dev = (uint32_t)(major(opts->exec_dev) << 20 |
+						       minor(opts->exec_dev));
+		t->skel->data->next_name_id = opts->nfunc_ids + 1;
+	}
+
 	/* Programs that read strings may fault pages in (see the BPF side). */
 	bpf_program__set_flags(t->skel->progs.mp_metric, BPF_F_SLEEPABLE);
 	bpf_program__set_flags(t->skel->progs.mp_span_begin, BPF_F_SLEEPABLE);
@@ -125,13 +137,14 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 				 "the verifier log)", strerror(-ret));
 		goto fail;
 	}
-	/* Exit/exec hooks keep per-process state from going stale. */
+	/* Exit/exec/fork hooks keep per-process state from going stale. */
 	ret = mlprobe__attach(t->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach process hooks: %s",
 			 strerror(-ret));
 		goto fail;
 	}
+
 	*out = t;
 	return 0;
 fail:
@@ -210,6 +223,66 @@ int tracer__attach(struct tracer *t, pid_t pid, const char *path, char *err,
 out:
 	usdt_file__free(&f);
 	return ret;
+}
+
+int tracer__track(struct tracer *t, pid_t pid)
+{
+	__u32 k = pid, one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.tracked), &k, &one,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int attach_uprobe(struct tracer *t, struct bpf_program *prog, pid_t pid,
+			 const char *path, uint64_t off, uint64_t cookie,
+			 bool ret_probe, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie,
+		    .retprobe = ret_probe);
+	struct bpf_link *l;
+	int ret;
+
+	if (t->nlinks >= MAX_LINKS) {
+		snprintf(err, errlen, "too many attachments");
+		return -E2BIG;
+	}
+	l = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
+	if (!l) {
+		ret = -errno;
+		if (ret == -ESRCH)
+			snprintf(err, errlen, "no process with PID %d", pid);
+		else
+			snprintf(err, errlen, "cannot attach a uprobe at offset "
+				 "0x%llx of %s: %s", (unsigned long long)off, path,
+				 strerror(-ret));
+		return ret;
+	}
+	t->links[t->nlinks++] = l;
+	return 0;
+}
+
+int tracer__attach_loader(struct tracer *t, pid_t pid, const char *path,
+			  uint64_t off, char *err, size_t errlen)
+{
+	return attach_uprobe(t, t->skel->progs.mp_dl_state, pid, path, off, 0,
+			     false, err, errlen);
+}
+
+int tracer__attach_func(struct tracer *t, pid_t pid, const char *path,
+			uint64_t off, uint32_t name_id, char *err, size_t errlen)
+{
+	/* Return probe first: a call that is entered is then always seen
+	 * returning, and one that is only seen returning is counted as
+	 * unmatched. */
+	int ret = attach_uprobe(t, t->skel->progs.mp_func_exit, pid, path, off,
+				name_id, true, err, errlen);
+
+	if (ret)
+		return ret;
+	return attach_uprobe(t, t->skel->progs.mp_func_entry, pid, path, off,
+			     name_id, false, err, errlen);
 }
 
 int tracer__nattached(const struct tracer *t)

@@ -23,6 +23,12 @@ struct tracer_opts {
 	size_t ring_bytes;	/* power of two, >= page size; 0: 16 MiB */
 	uint64_t wakeup_bytes;	/* force a wakeup above this fill; 0: ring/4 */
 	bool bare;		/* benchmark floor: metric probe runs a no-op */
+	bool filter;		/* links for every process (pid -1) fire only
+				 * for tracked processes (tracer__track) */
+	bool follow_forks;	/* a tracked process's children are tracked */
+	uint64_t exec_ino;	/* --all: a process exec'ing this file ... */
+	uint64_t exec_dev;	/* ... (st_dev) is tracked; 0: none */
+	uint32_t nfunc_ids;	/* name ids 1..nfunc_ids are user space's */
 };
 
 struct tracer;
@@ -33,11 +39,28 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 		 char *err, size_t errlen);
 
 /* Attaches every mlprobe probe found in the ELF at path, for process pid
- * (all its threads).  path may be /proc/PID/exe or a library as mapped.
+ * (all its threads), or for every process that maps path when pid is -1.  path may be /proc/PID/exe or a library as mapped.
  * Returns the number of probe sites attached (0: the file has none), or
  * -errno with a reason in err. */
 int tracer__attach(struct tracer *t, pid_t pid, const char *path, char *err,
 		   size_t errlen);
+
+/* Adds a process to the tracked set: its probe hits pass the filter, and its
+ * forks (follow_forks), exec, executable mmaps and exit come back as
+ * MP_REC_PROC records.  -errno on failure. */
+int tracer__track(struct tracer *t, pid_t pid);
+
+/* --func: a span per call of the function at file offset off of path, in
+ * process pid (-1: every process, filtered).  name_id is the id the decoder
+ * knows the function by (1..nfunc_ids).  0 or -errno with a reason in err. */
+int tracer__attach_func(struct tracer *t, pid_t pid, const char *path,
+			uint64_t off, uint32_t name_id, char *err, size_t errlen);
+
+/* dlopen watch: a uprobe on the dynamic loader's _dl_debug_state at file
+ * offset off of path, for pid (-1: every tracked process), which reports
+ * MP_PROC_MMAP when a tracked process's library list changes. */
+int tracer__attach_loader(struct tracer *t, pid_t pid, const char *path,
+			  uint64_t off, char *err, size_t errlen);
 
 /* Probes attached so far, as "probe:sites" lines for run.json. */
 int tracer__nattached(const struct tracer *t);

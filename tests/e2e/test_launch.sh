@@ -62,7 +62,7 @@ check "show prints the three tables" grep -q '== logs ==' "$TMP/show.txt"
 check "show fits 80 columns" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/show.txt")" -le 80
 "$MLPROBE" show "$out" --table metrics --format csv >"$TMP/m.csv"
 expect_eq "show csv: header + every row" "$(wc -l <"$TMP/m.csv")" 3001
-expect_eq "show csv header" "$(head -1 "$TMP/m.csv")" "ts,pid,tid,step,name,value"
+expect_eq "show csv header" "$(head -1 "$TMP/m.csv")" "ts,pid,tid,step,name,value,ppid,rank,local_rank,world_size,host,run"
 "$MLPROBE" show "$out" --table spans --format jsonl >"$TMP/s.jsonl"
 expect_eq "show jsonl parses, every row" \
 	"$(node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n");let n=0;for(const x of l){if(JSON.parse(x).name==="step")n++}console.log(n)' "$TMP/s.jsonl")" 3000

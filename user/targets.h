@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * targets.h - what `record` attaches to besides probes: the functions of
+ * --func (resolved to a file and an offset before anything is attached) and
+ * the running processes of a binary (--all).
+ */
+#ifndef MLPROBE_TARGETS_H
+#define MLPROBE_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct func_target {
+	char spec[256];		/* as the user wrote it: the span name */
+	char path[4096];	/* the ELF file, openable from here */
+	uint64_t off;		/* file offset of the entry */
+};
+
+/*
+ * Resolves a comma-separated --func list.  A plain SYM is looked up in
+ * main_path; LIB:SYM in the library LIB as mapped by pid (when pid > 0),
+ * else in LIB taken as a path.  Returns the number of functions and sets
+ * *out (free()), or -errno with one line in err naming the bad item.
+ */
+int targets_resolve_funcs(const char *list, pid_t pid, const char *main_path,
+			  struct func_target **out, char *err, size_t errlen);
+
+/* PIDs of the running processes whose executable is the file (dev, ino),
+ * as /proc/PID/exe says (so across mount namespaces).  Returns how many and
+ * sets *out (free()), or -errno. */
+int targets_find_procs(dev_t dev, ino_t ino, pid_t **out);
+
+#endif
