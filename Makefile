@@ -98,7 +98,8 @@ $(OUT)/progs/%: tests/progs/%.c include/mlprobe.h
 # program of its own, so a second translation unit or a library source
 # lives in tests/progs/lib/.  funcs_nopie is funcs as a non-PIE executable.
 FUNCS_BINS := $(OUT)/progs/funcs_nopie $(OUT)/progs/funcs_dup \
-	      $(OUT)/progs/libfxlib.so $(OUT)/progs/funcs_lib
+	      $(OUT)/progs/libfxlib.so $(OUT)/progs/funcs_lib \
+	      $(OUT)/progs/libprobed.so
 FUNCS_CC   := $(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude
 all: $(FUNCS_BINS)
 
@@ -111,6 +112,12 @@ $(OUT)/progs/funcs_dup: tests/progs/lib/funcs_dup_a.c tests/progs/lib/funcs_dup_
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUNCS_CC) $^ -o $@
+
+# A library with probes, for the dlopen-after-attach test (dlopener).
+$(OUT)/progs/libprobed.so: tests/progs/lib/libprobed.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUNCS_CC) -fPIC -shared $< -o $@
 
 $(OUT)/progs/libfxlib.so: tests/progs/lib/libfxlib.c
 	$(call msg,CC,$@)

@@ -505,6 +505,7 @@ int cmd_record(int argc, char **argv)
 	const char **attached = NULL, **fdesc = NULL;
 	int nfuncs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, sites = 0;
 	pid_t target = -1, *found = NULL;
+	int nfound = 0;
 	struct stat all_st;
 	struct timespec t0, t1;
 	double cpu0 = 0;
@@ -573,8 +574,16 @@ int cmd_record(int argc, char **argv)
 		goto out_early;
 	}
 
+	if (a.all) {
+		nfound = targets_find_procs(all_st.st_dev, all_st.st_ino, &found);
+		if (nfound < 0)
+			nfound = 0;
+	}
 	gethostname(host, sizeof(host) - 1);
-	pick_run_id(&a, a.pid ? a.pid : getpid(), host, run, sizeof(run));
+	/* The run id comes from the target's environment: a process of --all
+	 * if one runs, else ours (which a launched command inherits). */
+	pick_run_id(&a, a.pid ? a.pid : nfound ? found[0] : getpid(), host, run,
+		    sizeof(run));
 	if (a.partition) {
 		char h[256], r[256];
 
@@ -636,14 +645,13 @@ int cmd_record(int argc, char **argv)
 			pr_err("%s", err);
 			goto out;
 		}
-		ret = targets_find_procs(all_st.st_dev, all_st.st_ino, &found);
-		for (int i = 0; i < ret; i++) {
+		for (int i = 0; i < nfound; i++) {
 			if (follow__add(fl, found[i]))
 				continue;
 			if (follow__scan(fl, found[i], err, sizeof(err)) < 0)
 				pr_verbose("PID %d: %s", found[i], err);
 		}
-		pr_verbose("%d running processes of %s", ret > 0 ? ret : 0, a.all);
+		pr_verbose("%d running processes of %s", nfound, a.all);
 	}
 	if (target > 0) {
 		/* Tracked before it execs (launch), so exec and every mmap of

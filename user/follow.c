@@ -30,8 +30,6 @@ struct follow {
 	int npids, cappids;
 	pid_t *live;
 	int nlive, caplive;
-	pid_t *dirty;		/* to rescan at the next tick */
-	int ndirty, capdirty;
 	uint64_t last_check_ns;
 };
 
@@ -82,7 +80,6 @@ void follow__free(struct follow *f)
 	free(f->files);
 	free(f->pids);
 	free(f->live);
-	free(f->dirty);
 	free(f);
 }
 
@@ -209,10 +206,14 @@ int follow__scan(struct follow *f, pid_t pid, char *err, size_t errlen)
 	return ret ? ret : total;
 }
 
-static void mark_dirty(struct follow *f, pid_t pid)
+static void rescan(struct follow *f, pid_t pid)
 {
-	if (find(f->dirty, f->ndirty, pid) < 0)
-		push(&f->dirty, &f->ndirty, &f->capdirty, pid);
+	char err[512];
+	int ret = follow__scan(f, pid, err, sizeof(err));
+
+	/* A process that exits while we look is not an error. */
+	if (ret < 0 && ret != -ESRCH && ret != -ENOENT)
+		pr_warn("PID %d: %s", pid, err);
 }
 
 void follow__on_proc(void *ctx, const struct mp_proc_rec *r)
@@ -230,14 +231,15 @@ void follow__on_proc(void *ctx, const struct mp_proc_rec *r)
 	case MP_PROC_EXEC:
 		procctx__exec(f->o.pc, pid);
 		note_pid(f, pid);
-		mark_dirty(f, pid);
+		rescan(f, pid);
 		break;
 	case MP_PROC_MMAP:
-		mark_dirty(f, pid);
+		/* Right away: the trainer may call into the new library at
+		 * once, and these records are rare (two per dlopen). */
+		rescan(f, pid);
 		break;
 	case MP_PROC_EXIT:
 		drop(f->live, &f->nlive, pid);
-		drop(f->dirty, &f->ndirty, pid);
 		procctx__exit(f->o.pc, pid);
 		break;
 	}
@@ -266,16 +268,7 @@ static bool alive(pid_t pid)
 static int on_tick(void *ctx, uint64_t now)
 {
 	struct follow *f = ctx;
-	char err[512];
 
-	while (f->ndirty) {
-		pid_t pid = f->dirty[--f->ndirty];
-		int ret = follow__scan(f, pid, err, sizeof(err));
-
-		/* A process that exits while we look is not an error. */
-		if (ret < 0 && ret != -ESRCH && ret != -ENOENT)
-			pr_warn("PID %d: %s", pid, err);
-	}
 	/* The exit record can be lost to a full ring: check once a second. */
 	if (f->o.until_empty && now - f->last_check_ns >= 1000000000ull) {
 		f->last_check_ns = now;

@@ -7,9 +7,10 @@
  * new process does is missed); this module attaches to the files they map,
  * keeps their context (procctx) and knows when none is left.
  *
- * It is fed MP_REC_PROC records by the decoder (follow__on_proc) and does
- * the slow work (scanning mappings, attaching) on engine ticks, through a
- * sink that has only a tick.
+ * It is fed MP_REC_PROC records by the decoder (follow__on_proc), which
+ * rescan a process's mappings at once on exec and dlopen (they are rare and
+ * force a wakeup), and checks on engine ticks, through a sink that has only
+ * a tick, that the processes it counts as live still are.
  */
 #ifndef MLPROBE_FOLLOW_H
 #define MLPROBE_FOLLOW_H
@@ -58,7 +59,8 @@ void follow__on_proc(void *ctx, const struct mp_proc_rec *r);
 /* Engine callback: true when until_empty and no traced process is left. */
 bool follow__done(void *ctx);
 
-/* Rescans processes that exec'd or mapped code since the last tick. */
+/* A sink with only a tick: the liveness check (exit records can be lost
+ * to a full ring). */
 struct sink follow__sink(struct follow *f);
 
 /* Every process traced so far, in order (for run.json). */

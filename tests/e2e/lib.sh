@@ -31,3 +31,40 @@ wait_for() {
 	return 1
 }
 done_testing() { exit $((FAILS > 0)); }
+
+# load_base PID BIN: start address of BIN's first mapping in PID (the base
+# that link-time addresses of a PIE are relative to), in hex without 0x
+load_base() {
+	awk -v p="$2" '$6 == p { split($1, a, "-"); print a[1]; exit }' /proc/"$1"/maps
+}
+# sema PID BIN: the value of BIN's mlprobe semaphore in process PID
+sema() {
+	local addr base
+	addr=$(readelf -n "$2" | awk '/Semaphore:/ { print $NF; exit }')
+	base=$(load_base "$1" "$2")
+	dd if=/proc/"$1"/mem iflag=skip_bytes,count_bytes bs=2 count=2 \
+		skip=$((0x$base + addr)) 2>/dev/null | od -An -tu2 | tr -d ' '
+}
+# site_bytes PID BIN: the first byte of every probe site of BIN in PID, as
+# hex (90 is the nop; cc is a breakpoint: a uprobe is installed there)
+site_bytes() {
+	local base loc
+	base=$(load_base "$1" "$2")
+	for loc in $(readelf -n "$2" | awk '/Location:/ { sub(",", "", $2); print $2 }'); do
+		dd if=/proc/"$1"/mem iflag=skip_bytes,count_bytes bs=1 count=1 \
+			skip=$((0x$base + loc)) 2>/dev/null | od -An -tx1 | tr -d ' \n'
+		echo
+	done | sort | uniq -c | awk '{ printf "%s%s*%s", (NR > 1 ? " " : ""), $2, $1 } END { print "" }'
+}
+# clean_within PID BIN SECONDS: semaphore 0 and no breakpoint at any site
+# (uprobes are removed with a grace period each, so allow some time)
+clean_within() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		if [ "$(sema "$1" "$2")" = 0 ] && ! site_bytes "$1" "$2" | grep -q cc; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
