@@ -88,4 +88,16 @@ expect_eq "--children on a kernel thread: exit 1" "$?" 1
 expect_eq "... one line" "$(echo "$out" | wc -l)" 1
 check "... that says why ($out)" grep -q 'kernel thread' <<<"$out"
 
+# A process that exits while mlprobe loads and attaches (about 0.3 s).
+"$PROGS/counter" 300 1000 >/dev/null &
+out=$("$MLPROBE" record -o "$TMP/gone" -p $! --children 2>&1)
+rc=$?
+if grep -q 'recording PID' <<<"$out"; then
+	ok "target exited during attach: it lived long enough to be recorded (exit $rc)"
+else
+	expect_eq "target exited during attach: exit 1, one line ($out)" \
+		"$rc/$(echo "$out" | wc -l)" 1/1
+	check "... saying so" grep -Eq 'exited while mlprobe was attaching|no process with PID' <<<"$out"
+fi
+
 done_testing
