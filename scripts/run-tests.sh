@@ -71,7 +71,7 @@ for t in tests/e2e/test_*.sh; do
 	run_e2e "$t" "e2e/$(basename "$t" .sh)"
 done
 # The record and show paths again, built with ASan + UBSan.
-for t in test_launch test_strings test_errors test_robust test_attach; do
+for t in test_launch test_strings test_errors test_robust test_attach test_children test_func; do
 	run_e2e "tests/e2e/$t.sh" "e2e-san/$t" MLPROBE="$PWD/build/san/mlprobe"
 done
 

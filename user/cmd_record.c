@@ -29,6 +29,7 @@
 #include "log.h"
 #include "runmeta.h"
 #include "sink_parquet.h"
+#include "summary.h"
 #include "tracer.h"
 #include "follow.h"
 #include "outdir.h"
@@ -268,72 +269,6 @@ static int spawn(char **argv, struct child *c)
 	return 0;
 }
 
-static void print_summary(const char *dir, const struct account *acct,
-			  const struct mp_counters *c, struct pqsink *ps,
-			  double secs, double cpu_s, uint64_t records, int npids)
-{
-	unsigned long long total = 0;
-
-	fprintf(stderr, "mlprobe: recorded %.1f s to %s", secs, dir);
-	if (npids > 1)
-		fprintf(stderr, " from %d processes", npids);
-	fputc('\n', stderr);
-	fprintf(stderr, "  %-8s %12s %12s %12s %10s\n", "kind", "events",
-		"written", "dropped", "unmatched");
-	for (int i = 0; i < ROW_TABLES; i++) {
-		const struct account_table *t = &acct->t[i];
-
-		fprintf(stderr, "  %-8s %12llu %12llu %12llu %10llu\n", t->kind,
-			(unsigned long long)t->hits, (unsigned long long)t->written,
-			(unsigned long long)(t->lost_kernel + t->lost_io),
-			(unsigned long long)t->unmatched);
-	}
-	fprintf(stderr, "  %-8s %12llu\n", "step",
-		(unsigned long long)c->v[MP_K_STEP][MP_S_HITS]);
-	for (int i = 0; i < pqsink__nfiles(ps); i++) {
-		const struct pqsink_file *f = pqsink__file(ps, i);
-		size_t dl = strlen(dir);
-		const char *rel = !strncmp(f->path, dir, dl) && f->path[dl] == '/' ?
-					  f->path + dl + 1 : f->path;
-
-		total += f->bytes;
-		fprintf(stderr, "  %-22s %10llu rows %10llu bytes\n",
-			rel, (unsigned long long)f->rows,
-			(unsigned long long)f->bytes);
-	}
-	fprintf(stderr, "  %d files, %llu bytes\n", pqsink__nfiles(ps), total);
-	if (cpu_s >= 0 && records)
-		fprintf(stderr, "  consumer CPU %.3f s, %.3f s per million records\n",
-			cpu_s, cpu_s * 1e6 / records);
-}
-
-/* One loud line naming every table whose books do not balance. */
-static void report_mismatch(const struct account *acct, const char *dir)
-{
-	char buf[512];
-	int n = 0;
-
-	for (int i = 0; i < ROW_TABLES; i++) {
-		const struct account_table *t = &acct->t[i];
-
-		if (t->ok || n >= (int)sizeof(buf) - 1)
-			continue;
-		n += snprintf(buf + n, sizeof(buf) - n,
-			      "%s%s: emitted %llu, delivered %llu, written %llu + "
-			      "lost %llu", n ? "; " : "", t->table,
-			      (unsigned long long)t->emitted,
-			      (unsigned long long)t->delivered,
-			      (unsigned long long)t->written,
-			      (unsigned long long)t->lost_io);
-	}
-	if (acct->names_emitted != acct->names_delivered && n < (int)sizeof(buf) - 1)
-		n += snprintf(buf + n, sizeof(buf) - n, "%snames: emitted %llu, "
-			      "delivered %llu", n ? "; " : "",
-			      (unsigned long long)acct->names_emitted,
-			      (unsigned long long)acct->names_delivered);
-	pr_err("ACCOUNTING MISMATCH (%s); see %s/run.json", buf, dir);
-}
-
 /* After tracer__stop: a program that passed the stop check may still be
  * running (a sleepable read can wait on a page fault), so drain until every
  * record the counters count has been delivered, for at most a second. */
@@ -382,84 +317,6 @@ static bool background_detach(void)
 		return false;
 	}
 	return true;
-}
-
-/* The run id: --run-id, else the target's environment, else the start time
- * and host (unique, but not shared by the ranks of other hosts). */
-static void pick_run_id(const struct args *a, pid_t envpid, const char *host,
-			char *out, size_t outlen)
-{
-	size_t len;
-	char *env;
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (a->run_id) {
-		snprintf(out, outlen, "%s", a->run_id);
-		return;
-	}
-	env = procctx_read_environ(envpid, &len);
-	if (env && !procctx_env_run_id(env, len, out, outlen)) {
-		free(env);
-		return;
-	}
-	free(env);
-	gmtime_r(&now, &tm);
-	len = strftime(out, outlen, "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out + len, outlen - len, "-%s", host);
-}
-
-/* Checks -p PID before anything is attached: one clear line if it cannot
- * be traced. */
-static int check_pid(pid_t pid)
-{
-	char path[64], exe[PATH_MAX];
-
-	if (kill(pid, 0) && errno == ESRCH) {
-		pr_err("no process with PID %d", pid);
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	if (readlink(path, exe, sizeof(exe)) < 0) {
-		if (errno == ENOENT)
-			pr_err("PID %d is a kernel thread (or exiting): it has no "
-			       "user-space code to trace", pid);
-		else
-			pr_err("cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Counts the probe sites of the file at path; -1 (reported) if it cannot be
- * read. */
-static int count_sites(const char *path, const char *display)
-{
-	struct usdt_file f = { 0 };
-	char err[512];
-	int n;
-
-	if (usdt_file__read(path, "mlprobe", &f, err, sizeof(err))) {
-		pr_err("%s: %s", display, err);
-		return -1;
-	}
-	n = f.nsites;
-	usdt_file__free(&f);
-	return n;
-}
-
-/* Probe sites in pid's executable and libraries, or -errno (err). */
-static int proc_sites(pid_t pid, char *err, size_t errlen)
-{
-	struct usdt_file *files = NULL;
-	int n = usdt_proc__scan(pid, "mlprobe", &files, err, errlen), sites = 0;
-
-	for (int i = 0; i < n; i++) {
-		sites += files[i].nsites;
-		usdt_file__free(&files[i]);
-	}
-	free(files);
-	return n < 0 ? n : sites;
 }
 
 /* The decoder's hooks: a row's process context, and process records. */
@@ -522,10 +379,10 @@ int cmd_record(int argc, char **argv)
 
 	/* Find what to attach to before touching anything. */
 	if (a.pid) {
-		if (check_pid(a.pid))
+		if (targets_check_pid(a.pid))
 			return 1;
 		snprintf(main_path, sizeof(main_path), "/proc/%d/exe", (int)a.pid);
-		ret = proc_sites(a.pid, err, sizeof(err));
+		ret = targets_proc_sites(a.pid, err, sizeof(err));
 		if (ret < 0) {
 			pr_err("cannot read the probes of PID %d: %s", a.pid, err);
 			return 1;
@@ -542,7 +399,7 @@ int cmd_record(int argc, char **argv)
 			return ret == -ENOENT ? 127 : 126;
 		}
 		snprintf(main_path, sizeof(main_path), "%s", path);
-		if (!a.all && (sites = count_sites(path, a.cmd[0])) < 0)
+		if (!a.all && (sites = targets_count_sites(path, a.cmd[0])) < 0)
 			return 1;
 	}
 	if (a.all) {
@@ -551,7 +408,7 @@ int cmd_record(int argc, char **argv)
 			return 1;
 		}
 		snprintf(main_path, sizeof(main_path), "%s", a.all);
-		if ((sites = count_sites(a.all, a.all)) < 0)
+		if ((sites = targets_count_sites(a.all, a.all)) < 0)
 			return 1;
 	}
 	if (a.funcs) {
@@ -582,15 +439,15 @@ int cmd_record(int argc, char **argv)
 	gethostname(host, sizeof(host) - 1);
 	/* The run id comes from the target's environment: a process of --all
 	 * if one runs, else ours (which a launched command inherits). */
-	pick_run_id(&a, a.pid ? a.pid : nfound ? found[0] : getpid(), host, run,
+	procctx_run_id(a.run_id, a.pid ? a.pid : nfound ? found[0] : getpid(), host, run,
 		    sizeof(run));
 	if (a.partition) {
 		char h[256], r[256];
 
 		snprintf(h, sizeof(h), "%s", host);
 		snprintf(r, sizeof(r), "%s", run);
-		procctx_path_safe(h);
-		procctx_path_safe(r);
+		procctx_path_safe(h, sizeof(h));
+		procctx_path_safe(r, sizeof(r));
 		snprintf(host, sizeof(host), "%s", h);
 		snprintf(run, sizeof(run), "%s", r);
 		if (snprintf(rundir, sizeof(rundir), "%s/run=%s/host=%s", a.dir, run,
@@ -852,7 +709,7 @@ int cmd_record(int argc, char **argv)
 
 		account_compute(&acct, &sum, ds, ps);
 		if (!acct.ok) {
-			report_mismatch(&acct, rundir);
+			record_mismatch(&acct, rundir);
 			rc = 3;
 		}
 		rm.acct = &acct;
@@ -871,7 +728,7 @@ int cmd_record(int argc, char **argv)
 			rc = 1;
 		}
 		if (!a.quiet)
-			print_summary(rundir, &acct, &sum, ps,
+			record_summary(rundir, &acct, &sum, ps,
 				      (t1.tv_sec - t0.tv_sec) +
 					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
 				      rm.cpu_s, engine__records(eng),

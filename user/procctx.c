@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "procctx.h"
 
@@ -131,10 +132,33 @@ char *procctx_read_environ(pid_t pid, size_t *len)
 	return buf;
 }
 
-void procctx_path_safe(char *s)
+void procctx_run_id(const char *given, pid_t envpid, const char *host,
+		    char *out, size_t outlen)
+{
+	size_t len;
+	char *env;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (given) {
+		snprintf(out, outlen, "%s", given);
+		return;
+	}
+	env = procctx_read_environ(envpid, &len);
+	if (env && !procctx_env_run_id(env, len, out, outlen)) {
+		free(env);
+		return;
+	}
+	free(env);
+	gmtime_r(&now, &tm);
+	len = strftime(out, outlen, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out + len, outlen - len, "-%s", host);
+}
+
+void procctx_path_safe(char *s, size_t size)
 {
 	if (!*s || !strcmp(s, ".") || !strcmp(s, "..")) {
-		strcpy(s, "_");
+		snprintf(s, size, "_");
 		return;
 	}
 	for (; *s; s++)

@@ -30,13 +30,21 @@ void procctx_parse_env(const char *env, size_t len, struct row_proc *out);
  * Returns 0 and writes it, or -ENOENT. */
 int procctx_env_run_id(const char *env, size_t len, char *out, size_t outlen);
 
+/* The run id of a recording: given (--run-id) if not NULL, else from the
+ * environment of envpid (procctx_env_run_id), else the UTC start time and
+ * the host, "20261124T185824Z-host" (unique, but not shared by the agents
+ * of other hosts: set MLPROBE_RUN_ID for that). */
+void procctx_run_id(const char *given, pid_t envpid, const char *host,
+		    char *out, size_t outlen);
+
 /* Reads /proc/PID/environ into a malloc'ed buffer (*len bytes), or NULL with
  * errno set. */
 char *procctx_read_environ(pid_t pid, size_t *len);
 
 /* Replaces every byte that is not [A-Za-z0-9._-] by '_' (so a value can name
- * a directory in a Hive-style partition path); "" and "."/".." become "_". */
-void procctx_path_safe(char *s);
+ * a directory in a Hive-style partition path); "" and "."/".." become "_"
+ * (as far as size, the buffer's, allows). */
+void procctx_path_safe(char *s, size_t size);
 
 struct procctx;
 

@@ -7,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include "log.h"
+#include "usdt_notes.h"
 #include "elfsym.h"
 #include "targets.h"
 
@@ -124,4 +129,57 @@ int targets_find_procs(dev_t dev, ino_t ino, pid_t **out)
 	closedir(d);
 	*out = pids;
 	return n;
+}
+
+/* Checks -p PID before anything is attached: one clear line if it cannot
+ * be traced. */
+int targets_check_pid(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+
+	if (kill(pid, 0) && errno == ESRCH) {
+		pr_err("no process with PID %d", pid);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (readlink(path, exe, sizeof(exe)) < 0) {
+		if (errno == ENOENT)
+			pr_err("PID %d is a kernel thread (or exiting): it has no "
+			       "user-space code to trace", pid);
+		else
+			pr_err("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Counts the probe sites of the file at path; -1 (reported) if it cannot be
+ * read. */
+int targets_count_sites(const char *path, const char *display)
+{
+	struct usdt_file f = { 0 };
+	char err[512];
+	int n;
+
+	if (usdt_file__read(path, "mlprobe", &f, err, sizeof(err))) {
+		pr_err("%s: %s", display, err);
+		return -1;
+	}
+	n = f.nsites;
+	usdt_file__free(&f);
+	return n;
+}
+
+/* Probe sites in pid's executable and libraries, or -errno (err). */
+int targets_proc_sites(pid_t pid, char *err, size_t errlen)
+{
+	struct usdt_file *files = NULL;
+	int n = usdt_proc__scan(pid, "mlprobe", &files, err, errlen), sites = 0;
+
+	for (int i = 0; i < n; i++) {
+		sites += files[i].nsites;
+		usdt_file__free(&files[i]);
+	}
+	free(files);
+	return n < 0 ? n : sites;
 }

@@ -31,4 +31,15 @@ int targets_resolve_funcs(const char *list, pid_t pid, const char *main_path,
  * sets *out (free()), or -errno. */
 int targets_find_procs(dev_t dev, ino_t ino, pid_t **out);
 
+/* Checks -p PID before anything is attached: 0, or -1 after one line that
+ * says why it cannot be traced (no such process, a kernel thread). */
+int targets_check_pid(pid_t pid);
+
+/* Probe sites of provider mlprobe in the ELF file at path, or -1 after one
+ * line (display names the file). */
+int targets_count_sites(const char *path, const char *display);
+
+/* Probe sites in pid's executable and libraries, or -errno (err). */
+int targets_proc_sites(pid_t pid, char *err, size_t errlen);
+
 #endif
