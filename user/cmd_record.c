@@ -26,8 +26,10 @@
 #include "decoder.h"
 #include "engine.h"
 #include "log.h"
+#include "rundir.h"
 #include "runmeta.h"
 #include "sink_parquet.h"
+#include "spool.h"
 #include "tracer.h"
 #include "usdt_notes.h"
 
@@ -47,7 +49,11 @@ static const char doc[] =
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe record -o runs/exp1 -- ./train --lr 3e-4\n"
-	"  mlprobe record -o runs/live -p 4242 --flush-interval 0.2\n";
+	"  mlprobe record -o runs/live -p 4242 --flush-interval 0.2\n"
+	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
+	"-- ./train\n";
+
+enum { OPT_UPLOAD_CMD = 0x500, OPT_SPOOL_MAX };
 
 static const struct argp_option opts[] = {
 	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
@@ -61,6 +67,12 @@ static const struct argp_option opts[] = {
 	{ "file-size", 's', "BYTES", 0, "Start a new file above this size, K/M/G "
 					"suffix (default 256M)", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no summary", 0 },
+	{ "upload-cmd", OPT_UPLOAD_CMD, "CMD", 0, "Run CMD for each finished "
+		"file ({} is the file; exec'd without a shell), retrying with "
+		"backoff; files wait in DIR/.spool until it succeeds", 0 },
+	{ "spool-max", OPT_SPOOL_MAX, "BYTES", 0, "At most this much waiting "
+		"for upload; past it the oldest files are left out and "
+		"reported (default: no bound)", 0 },
 	{ "bench-floor", 'B', NULL, OPTION_HIDDEN, "Benchmark floor: metric "
 		"probes run an empty BPF program (nothing is recorded)", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 },
@@ -72,7 +84,8 @@ struct args {
 	pid_t pid;
 	bool force, quiet, bare;
 	double flush_s;
-	unsigned long long ring, file_bytes;
+	unsigned long long ring, file_bytes, spool_max;
+	const char *upload_cmd;
 	char **cmd;
 	int ncmd;
 };
@@ -139,6 +152,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case 'q':
 		a->quiet = true;
 		break;
+	case OPT_UPLOAD_CMD:
+		a->upload_cmd = arg;
+		break;
+	case OPT_SPOOL_MAX:
+		if (parse_size(arg, &a->spool_max) || !a->spool_max)
+			argp_failure(st, 2, 0, "invalid spool size '%s'", arg);
+		break;
 	case 'B':
 		a->bare = true;
 		break;
@@ -154,6 +174,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "an output directory is required (-o DIR)");
 		if (!a->pid == !a->ncmd)
 			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
+		if (a->spool_max && !a->upload_cmd)
+			argp_failure(st, 2, 0, "--spool-max goes with --upload-cmd");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -166,7 +188,8 @@ static bool is_our_file(const char *n)
 	static const char *const pre[] = { "metrics-", "spans-", "logs-" };
 	size_t len = strlen(n);
 
-	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp"))
+	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp") ||
+	    !strcmp(n, ".spool"))
 		return true;
 	for (int i = 0; i < 3; i++)
 		if (!strncmp(n, pre[i], strlen(pre[i])) && len > 8 &&
@@ -234,6 +257,11 @@ static int check_dir(const char *dir, bool force)
 		       "refusing to mix a recording into it", dir);
 		return -1;
 	}
+	if (spool__pending(dir) > 0) {
+		pr_err("%s holds files not uploaded yet: run 'mlprobe upload "
+		       "%s' first (or remove %s/.spool)", dir, dir, dir);
+		return -1;
+	}
 	snprintf(probe, sizeof(probe), "%.4000s/.mlprobe-write-test", dir);
 	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -257,7 +285,12 @@ static int clear_dir(const char *dir)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d)))
-		if (is_our_file(de->d_name) && unlinkat(dirfd(d), de->d_name, 0)) {
+		if (!strcmp(de->d_name, ".spool") && (ret = spool__remove(dir))) {
+			pr_err("cannot remove %s/.spool: %s", dir, strerror(-ret));
+			break;
+		} else if (strcmp(de->d_name, ".spool") &&
+			   is_our_file(de->d_name) &&
+			   unlinkat(dirfd(d), de->d_name, 0)) {
 			ret = -errno;
 			pr_err("cannot remove %s/%s: %s", dir, de->d_name,
 			       strerror(errno));
@@ -390,25 +423,108 @@ static void report_mismatch(const struct account *acct, const char *dir)
 
 /* After tracer__stop: a program that passed the stop check may still be
  * running (a sleepable read can wait on a page fault), so drain until every
- * record the counters count has been delivered, for at most a second. */
-static void drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
+ * record the counters count has been delivered, for at most a second.
+ * Returns a signal that arrived meanwhile (the caller aborts), or 0. */
+static int drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
 {
 	struct mp_counters c;
 	struct account acct;
+	int sig;
 
 	for (int i = 0; i < 500; i++) {
 		engine__drain(eng);
+		if ((sig = engine__poll_signal(eng)))
+			return sig;
 		if (tracer__counters(tr, &c, NULL, NULL))
-			return;
+			return 0;
 		account_compute(&acct, &c, decoder__stats(dec), NULL);
 		bool balanced = acct.names_emitted == acct.names_delivered;
 
 		for (int t = 0; t < ROW_TABLES; t++)
 			balanced &= acct.t[t].delivered == acct.t[t].emitted;
 		if (balanced)
-			return;
+			return 0;
 		usleep(2000);
 	}
+	return 0;
+}
+
+/* A signal while stopping: leave at once.  Every file on disk is valid
+ * (each flush leaves it so); only rows since the last flush are lost. */
+static _Noreturn void abort_now(const char *dir, struct spool *sp)
+{
+	spool__stop(sp);
+	pr_err("aborted: the files in %s hold every row up to the last flush; "
+	       "run.json was not finished", dir);
+	_exit(130);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void file_done(void *ctx, const char *path)
+{
+	int ret = spool__add(ctx, path);
+
+	if (ret)
+		pr_err("cannot queue %s for upload: %s", path, strerror(-ret));
+}
+
+static int spool_tick(void *ctx, uint64_t now)
+{
+	spool__tick(ctx, now);
+	return 0;
+}
+
+/* How long the end of a recording waits for uploads: after a signal, until
+ * 1.5 s from the stop (the user is waiting); after the target's own exit,
+ * up to 30 s.  What is left stays in the spool for `mlprobe upload`. */
+#define UPLOAD_GRACE_SIGNAL_NS 1500000000ull
+#define UPLOAD_WAIT_NS 30000000000ull
+
+/* Lets uploads run until the spool is empty or the deadline.  A signal
+ * ends the wait; one while stopping after a signal aborts. */
+static void upload_final(struct spool *sp, struct engine *eng, const char *dir,
+			 bool by_signal, uint64_t stop_ns)
+{
+	uint64_t deadline = by_signal ? stop_ns + UPLOAD_GRACE_SIGNAL_NS
+				      : mono_ns() + UPLOAD_WAIT_NS;
+
+	for (;;) {
+		uint64_t now = mono_ns();
+
+		spool__tick(sp, now);
+		if (spool__idle(sp) || now >= deadline)
+			break;
+		if (engine__poll_signal(eng)) {
+			if (by_signal)
+				abort_now(dir, sp);
+			break;
+		}
+		usleep(20000);
+	}
+	spool__stop(sp);
+}
+
+static void print_upload(const struct spool *sp, const char *dir)
+{
+	struct spool_stats st;
+
+	spool__stats(sp, &st);
+	fprintf(stderr, "  upload: %llu files sent, %llu failed attempts, "
+		"%llu waiting\n", (unsigned long long)st.sent,
+		(unsigned long long)st.failures, (unsigned long long)st.pending);
+	if (st.pending)
+		fprintf(stderr, "mlprobe: %llu files wait in %s/.spool (last "
+			"error: %s): 'mlprobe upload %s' resumes\n",
+			(unsigned long long)st.pending, dir,
+			*spool__last_error(sp) ? spool__last_error(sp) : "none",
+			dir);
 }
 
 /*
@@ -454,11 +570,14 @@ int cmd_record(int argc, char **argv)
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[1];
+	struct sink sinks[2];
+	struct spool *sp = NULL;
 	char err[512] = "", path[PATH_MAX];
 	struct usdt_file *libs = NULL;
 	const char **attached = NULL;
-	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0;
+	int nlibs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, lock = -1;
+	int nsinks = 1;
+	uint64_t stop_ns;
 	pid_t target;
 	struct timespec t0, t1;
 	double cpu0 = 0;
@@ -516,6 +635,15 @@ int cmd_record(int argc, char **argv)
 	}
 	if (check_dir(a.dir, a.force))
 		return 1;
+	lock = rundir__lock(a.dir, 2000);
+	if (lock < 0) {
+		if (lock == -EBUSY)
+			pr_err("%s is in use by another mlprobe (record, recover "
+			       "or upload)", a.dir);
+		else
+			pr_err("cannot lock %s: %s", a.dir, strerror(-lock));
+		return 1;
+	}
 
 	to.ring_bytes = a.ring;
 	to.bare = a.bare;
@@ -567,6 +695,28 @@ int cmd_record(int argc, char **argv)
 	 * level 1 for files 1% smaller. */
 	po.gzip_level = 1;
 	po.created_by = "mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")";
+	if (a.upload_cmd) {
+		struct spool_opts so = { .sz = sizeof(so), .dir = a.dir,
+					 .max_bytes = a.spool_max, .quiet = true };
+		char **uav;
+
+		if ((ret = spool__split(a.upload_cmd, &uav, err, sizeof(err)))) {
+			pr_err("%s", err);
+			goto out;
+		}
+		so.argv = uav;
+		ret = spool__open(&so, &sp);
+		free(uav);
+		if (ret) {
+			pr_err("cannot set up the upload spool in %s/.spool: %s",
+			       a.dir, strerror(-ret));
+			goto out;
+		}
+		po.file_done = file_done;
+		po.file_done_ctx = sp;
+		sinks[nsinks++] = (struct sink){ .name = "upload", .ctx = sp,
+						 .tick = spool_tick };
+	}
 	if ((ret = pqsink__new(&po, &ps))) {
 		pr_err("cannot set up the Parquet sink: %s", strerror(-ret));
 		goto out;
@@ -580,7 +730,7 @@ int cmd_record(int argc, char **argv)
 	eo.ring_map_fd = tracer__ring_map_fd(tr);
 	eo.dec = dec;
 	eo.sinks = sinks;
-	eo.nsinks = 1;
+	eo.nsinks = nsinks;
 	eo.tick_ms = a.flush_s < 0.1 ? (unsigned)(a.flush_s * 1000) : 100;
 	if ((ret = engine__new(&eo, &eng)) || (ret = engine__watch_pid(eng, target))) {
 		pr_err("cannot watch PID %d: %s", target, strerror(-ret));
@@ -650,7 +800,10 @@ int cmd_record(int argc, char **argv)
 	/* Stop the probes first, so nothing new arrives; then drain what is
 	 * left.  Detaching comes last: it takes a grace period per site. */
 	tracer__stop(tr);
-	drain_all(tr, eng, dec);
+	stop_ns = mono_ns();
+	/* From here on a signal aborts: Ctrl-C twice never waits. */
+	if (drain_all(tr, eng, dec))
+		abort_now(a.dir, sp);
 	if (child.pid > 0 && waitpid(child.pid, &status, WNOHANG) > 0)
 		rm.exit_status = status;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -688,6 +841,15 @@ int cmd_record(int argc, char **argv)
 					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
 				      rm.cpu_s, engine__records(eng));
 	}
+	if (sp) {
+		char rj[PATH_MAX];
+
+		snprintf(rj, sizeof(rj), "%.4000s/run.json", a.dir);
+		file_done(sp, rj);
+		upload_final(sp, eng, a.dir, signo != 0, stop_ns);
+		if (!a.quiet)
+			print_upload(sp, a.dir);
+	}
 	if (child.pid > 0 && rm.exit_status < 0) {
 		/* The command outlived a second Ctrl-C: leave it be. */
 		pr_warn("PID %d is still running", child.pid);
@@ -702,6 +864,12 @@ int cmd_record(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	/* Every file is finished: recover and upload may work in DIR now,
+	 * while the links are still being destroyed. */
+	if (lock >= 0)
+		close(lock);
+	spool__free(sp);
+	sp = NULL;
 	if (tr && ret == 0 && background_detach())
 		_exit(rc);
 	if (ret && child.pid > 0) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "pq_writer.h"
+#include "rundir.h"
 #include "sink_parquet.h"
 
 enum { C_TS, C_PID, C_TID };	/* leading columns shared by every table */
@@ -83,19 +84,6 @@ struct pqsink {
 	int nfiles, capfiles;
 };
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int open_table(struct pqsink *p, enum row_table ti)
 {
 	struct pq_writer_opts wo = {
@@ -136,7 +124,7 @@ static int note_file(struct pqsink *p, struct table *t, enum row_table ti)
 		snprintf(f->path, sizeof(f->path), "%.4000s/%s-%04d.parquet", p->dir,
 			 tables[ti].name, t->seq);
 		/* The file was just created: make its name durable. */
-		fsync_dir(p->dir);
+		rundir__fsync(p->dir);
 	}
 	f = &p->files[t->file_idx];
 	f->rows = pq_writer__rows_written(t->w);
@@ -154,10 +142,15 @@ static int finish_table(struct pqsink *p, struct table *t, enum row_table ti)
 	ret = pq_writer__close(t->w);
 	t->w = NULL;
 	if (t->file_idx >= 0) {
-		int r2 = fsync_dir(p->dir);
+		int r2 = rundir__fsync(p->dir);
 
 		if (!ret)
 			ret = r2;
+		/* Even after an error the file on disk is valid (each flush
+		 * leaves it so), just without the rows that failed. */
+		if (p->o.file_done)
+			p->o.file_done(p->o.file_done_ctx,
+				       p->files[t->file_idx].path);
 		t->seq++;
 	}
 	(void)ti;
@@ -402,6 +395,27 @@ uint64_t pqsink__rows(const struct pqsink *p, enum row_table t)
 uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t)
 {
 	return p->t[t].dropped;
+}
+
+int pqsink__schema(const char *name, const struct pq_column **cols, int *ncols)
+{
+	const char *base = strrchr(name, '/');
+
+	base = base ? base + 1 : name;
+	for (int i = 0; i < ROW_TABLES; i++) {
+		size_t n = strlen(tables[i].name);
+		const char *d = base + n + 1;
+
+		/* <table>-NNNN.parquet, at least four digits */
+		if (strncmp(base, tables[i].name, n) || base[n] != '-' ||
+		    strspn(d, "0123456789") < 4 ||
+		    strcmp(d + strspn(d, "0123456789"), ".parquet"))
+			continue;
+		*cols = tables[i].cols;
+		*ncols = tables[i].ncols;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void pqsink__free(struct pqsink *p)
