@@ -450,12 +450,29 @@ static int drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
 }
 
 /* A signal while stopping: leave at once.  Every file on disk is valid
- * (each flush leaves it so); only rows since the last flush are lost. */
-static _Noreturn void abort_now(const char *dir, struct spool *sp)
+ * (each flush leaves it so); only rows since the last flush are lost.  The
+ * probes are already off (tracer__stop); removing the uprobes costs a grace
+ * period per site in the exit of the last process holding the links, so a
+ * child in its own session holds them until we are gone. */
+static _Noreturn void abort_now(const char *dir, struct spool *sp, int lock)
 {
+	int p[2];
+
 	spool__stop(sp);
 	pr_err("aborted: the files in %s hold every row up to the last flush; "
 	       "run.json was not finished", dir);
+	if (lock >= 0)
+		close(lock);
+	fflush(NULL);
+	if (!pipe(p) && fork() == 0) {
+		char c;
+
+		setsid();
+		close(p[1]);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
 	_exit(130);
 }
 
@@ -482,18 +499,27 @@ static int spool_tick(void *ctx, uint64_t now)
 }
 
 /* How long the end of a recording waits for uploads: after a signal, until
- * 1.5 s from the stop (the user is waiting); after the target's own exit,
- * up to 30 s.  What is left stays in the spool for `mlprobe upload`. */
-#define UPLOAD_GRACE_SIGNAL_NS 1500000000ull
+ * 1 s from the stop (the user is waiting); after the target's own exit,
+ * up to 30 s while uploads succeed.  What is left stays in the spool for
+ * `mlprobe upload`. */
+#define UPLOAD_GRACE_SIGNAL_NS 1000000000ull
 #define UPLOAD_WAIT_NS 30000000000ull
 
 /* Lets uploads run until the spool is empty or the deadline.  A signal
  * ends the wait; one while stopping after a signal aborts. */
 static void upload_final(struct spool *sp, struct engine *eng, const char *dir,
-			 bool by_signal, uint64_t stop_ns)
+			 int lock, bool by_signal, uint64_t stop_ns)
 {
 	uint64_t deadline = by_signal ? stop_ns + UPLOAD_GRACE_SIGNAL_NS
 				      : mono_ns() + UPLOAD_WAIT_NS;
+	struct spool_stats st;
+	uint64_t failures0;
+
+	/* One attempt now, whatever the backoff says; a failure ends the
+	 * wait (the files stay in the spool for `mlprobe upload`). */
+	spool__stats(sp, &st);
+	failures0 = st.failures;
+	spool__retry_now(sp);
 
 	for (;;) {
 		uint64_t now = mono_ns();
@@ -501,9 +527,11 @@ static void upload_final(struct spool *sp, struct engine *eng, const char *dir,
 		spool__tick(sp, now);
 		if (spool__idle(sp) || now >= deadline)
 			break;
+		if (spool__stats(sp, &st), st.failures > failures0)
+			break;	/* the remote fails: do not keep the user */
 		if (engine__poll_signal(eng)) {
 			if (by_signal)
-				abort_now(dir, sp);
+				abort_now(dir, sp, lock);
 			break;
 		}
 		usleep(20000);
@@ -803,7 +831,7 @@ int cmd_record(int argc, char **argv)
 	stop_ns = mono_ns();
 	/* From here on a signal aborts: Ctrl-C twice never waits. */
 	if (drain_all(tr, eng, dec))
-		abort_now(a.dir, sp);
+		abort_now(a.dir, sp, lock);
 	if (child.pid > 0 && waitpid(child.pid, &status, WNOHANG) > 0)
 		rm.exit_status = status;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -846,7 +874,7 @@ int cmd_record(int argc, char **argv)
 
 		snprintf(rj, sizeof(rj), "%.4000s/run.json", a.dir);
 		file_done(sp, rj);
-		upload_final(sp, eng, a.dir, signo != 0, stop_ns);
+		upload_final(sp, eng, a.dir, lock, signo != 0, stop_ns);
 		if (!a.quiet)
 			print_upload(sp, a.dir);
 	}

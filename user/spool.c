@@ -522,6 +522,12 @@ void spool__tick(struct spool *s, uint64_t now)
 		start(s, now);
 }
 
+void spool__retry_now(struct spool *s)
+{
+	if (s)
+		s->next_try = 0;
+}
+
 bool spool__idle(const struct spool *s)
 {
 	return !s || (!s->n && !s->child);

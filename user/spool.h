@@ -57,6 +57,8 @@ int spool__add(struct spool *s, const char *path);
 /* Reaps a finished upload, times out a hung one, starts the next when the
  * backoff allows.  now: CLOCK_MONOTONIC ns.  Never blocks. */
 void spool__tick(struct spool *s, uint64_t now);
+/* Lets the next attempt start at the next tick, whatever the backoff. */
+void spool__retry_now(struct spool *s);
 /* True when nothing is pending. */
 bool spool__idle(const struct spool *s);
 /* Monotonic ns of the next moment a tick has work (for sleeping). */
