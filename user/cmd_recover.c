@@ -189,7 +189,8 @@ static int recover_dir(const struct args *a, const char *dir, struct tally *t)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%.4000s/%s", dir, names[i]);
 		recover_one(a, path, t);

@@ -244,7 +244,8 @@ static int load_pending(struct spool *s)
 		    !fstatat(dirfd(d), de->d_name, &st, 0) && S_ISREG(st.st_mode))
 			ret = push(s, de->d_name, &st);
 	closedir(d);
-	qsort(s->e, s->n, sizeof(*s->e), cmp_entry);
+	if (s->n)
+		qsort(s->e, s->n, sizeof(*s->e), cmp_entry);
 	return ret;
 }
 
