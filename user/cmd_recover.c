@@ -87,6 +87,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 struct tally {
 	int files, intact, repaired, failed;
+	long long rebuilt_rows;
 	bool header;
 };
 
@@ -116,6 +117,7 @@ static void recover_one(const struct args *a, const char *path,
 		t->intact++;
 	else
 		t->repaired++;
+	t->rebuilt_rows += res.rows_rebuilt;
 	if (a->quiet || (res.action == PQ_RECOVER_INTACT && !mp_verbosity))
 		return;
 	if (!t->header) {
@@ -128,9 +130,6 @@ static void recover_one(const struct args *a, const char *path,
 	       res.row_groups, (unsigned long long)res.new_bytes);
 	if (res.new_bytes != res.old_bytes)
 		printf("  (was %llu)", (unsigned long long)res.old_bytes);
-	if (res.action == PQ_RECOVER_REBUILT)
-		printf("  kept torn row group of %lld rows",
-		       (long long)res.rows_rebuilt);
 	printf("\n");
 }
 
@@ -244,10 +243,16 @@ int cmd_recover(int argc, char **argv)
 			recover_one(&a, a.paths[i], &t);
 		}
 	}
-	if (!a.quiet && t.files)
-		fprintf(stderr, "mlprobe: %d files: %d intact, %d %s%s\n", t.files,
-			t.intact, t.repaired,
-			a.dry_run ? "to repair" : "repaired",
-			t.failed ? ", some could not be repaired (see above)" : "");
+	if (!a.quiet && t.files) {
+		char kept[64] = "";
+
+		if (t.rebuilt_rows)
+			snprintf(kept, sizeof(kept), " (%lld rows of torn row "
+				 "groups kept)", t.rebuilt_rows);
+		fprintf(stderr, "mlprobe: %d files: %d intact, %d %s%s%s\n",
+			t.files, t.intact, t.repaired,
+			a.dry_run ? "to repair" : "repaired", kept,
+			t.failed ? "; some could not be repaired (see above)" : "");
+	}
 	return rc || t.failed ? 1 : 0;
 }
