@@ -70,9 +70,12 @@ done
 for t in tests/e2e/test_*.sh; do
 	run_e2e "$t" "e2e/$(basename "$t" .sh)"
 done
-# The record and show paths again, built with ASan + UBSan.
-for t in test_launch test_strings test_errors test_robust test_attach test_children test_func; do
-	run_e2e "tests/e2e/$t.sh" "e2e-san/$t" MLPROBE="$PWD/build/san/mlprobe"
+# Every end-to-end test of mlprobe again, built with ASan + UBSan (not the
+# valgrind one: the two do not mix; and 20 crash trials, not 100).
+for t in test_launch test_strings test_errors test_robust test_attach \
+	 test_threads test_upload test_hostile test_diskfull test_crash \
+	 test_children test_func; do
+	run_e2e "tests/e2e/$t.sh" "e2e-san/$t" MLPROBE="$PWD/build/san/mlprobe" TRIALS=20
 done
 
 # Fuzz each parser for a bounded time, from its seed corpus (new inputs go to

@@ -38,10 +38,15 @@ void account_compute(struct account *a, const struct mp_counters *c,
 		t->written = sink ? pqsink__rows(sink, i) : 0;
 		t->lost_io = sink ? pqsink__dropped(sink, i) : 0;
 		t->lost_kernel = lost(c, k);
+		t->lost_ring = c->v[k][MP_S_DROP_RING];
+		t->lost_name = c->v[k][MP_S_DROP_NAME];
+		t->truncated = c->v[k][MP_S_TRUNCATED];
 		t->unmatched = unmatched(c, k);
 		if (k == MP_K_SPAN_END) {
 			/* A span's begin can be lost or left open too. */
 			t->lost_kernel += lost(c, MP_K_SPAN_BEGIN);
+			t->lost_ring += c->v[MP_K_SPAN_BEGIN][MP_S_DROP_RING];
+			t->lost_name += c->v[MP_K_SPAN_BEGIN][MP_S_DROP_NAME];
 			t->unmatched += unmatched(c, MP_K_SPAN_BEGIN);
 		}
 		t->ok = t->delivered == t->emitted &&

@@ -25,6 +25,10 @@ struct account_table {
 	uint64_t delivered;	/* rows the decoder handed to the sinks */
 	uint64_t written;	/* rows on disk */
 	uint64_t lost_kernel;	/* ring full, or name not interned */
+	uint64_t lost_ring;	/* ... of which: the ring was full */
+	uint64_t lost_name;	/* ... of which: the name could not be sent
+				 * (intern table, or ring full for the name) */
+	uint64_t truncated;	/* rows written with a string cut short */
 	uint64_t lost_io;	/* rows the sink could not write */
 	uint64_t unmatched;	/* spans: begin without end and the reverse,
 				 * or nested too deep */

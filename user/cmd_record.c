@@ -27,8 +27,11 @@
 #include "engine.h"
 #include "fsutil.h"
 #include "log.h"
+#include "record_upload.h"
+#include "rundir.h"
 #include "runmeta.h"
 #include "sink_parquet.h"
+#include "spool.h"
 #include "summary.h"
 #include "tracer.h"
 #include "follow.h"
@@ -61,9 +64,11 @@ static const char doc[] =
 	"  mlprobe record -o runs/exp1 -- ./train --lr 3e-4\n"
 	"  mlprobe record -o runs/live -p 4242 --children --flush-interval 0.2\n"
 	"  mlprobe record -o runs/job --partition --all /usr/bin/python3.11\n"
-	"  mlprobe record -o runs/f -p 4242 --func forward,libfoo.so:load_batch\n";
+	"  mlprobe record -o runs/f -p 4242 --func forward,libfoo.so:load_batch\n"
+	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
+	"-- ./train\n";
 
-enum { OPT_RUN_ID = 0x100, OPT_PARTITION };
+enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_UPLOAD_CMD = 0x500, OPT_SPOOL_MAX };
 
 static const struct argp_option opts[] = {
 	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
@@ -88,6 +93,12 @@ static const struct argp_option opts[] = {
 	{ "file-size", 's', "BYTES", 0, "Start a new file above this size, K/M/G "
 					"suffix (default 256M)", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no summary", 0 },
+	{ "upload-cmd", OPT_UPLOAD_CMD, "CMD", 0, "Run CMD for each finished "
+		"file ({} is the file; exec'd without a shell), retrying with "
+		"backoff; files wait in DIR/.spool until it succeeds", 0 },
+	{ "spool-max", OPT_SPOOL_MAX, "BYTES", 0, "At most this much waiting "
+		"for upload; past it the oldest files are left out and "
+		"reported (default: no bound)", 0 },
 	{ "bench-floor", 'B', NULL, OPTION_HIDDEN, "Benchmark floor: metric "
 		"probes run an empty BPF program (nothing is recorded)", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 },
@@ -100,7 +111,8 @@ struct args {
 	bool force, quiet, bare, children, partition;
 	const char *all, *funcs, *run_id;
 	double flush_s;
-	unsigned long long ring, file_bytes;
+	unsigned long long ring, file_bytes, spool_max;
+	const char *upload_cmd;
 	char **cmd;
 	int ncmd;
 };
@@ -185,6 +197,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case 'q':
 		a->quiet = true;
 		break;
+	case OPT_UPLOAD_CMD:
+		a->upload_cmd = arg;
+		break;
+	case OPT_SPOOL_MAX:
+		if (parse_size(arg, &a->spool_max) || !a->spool_max)
+			argp_failure(st, 2, 0, "invalid spool size '%s'", arg);
+		break;
 	case 'B':
 		a->bare = true;
 		break;
@@ -202,6 +221,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "--all and -p exclude each other");
 		if (!a->all && !a->pid == !a->ncmd)
 			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
+		if (a->spool_max && !a->upload_cmd)
+			argp_failure(st, 2, 0, "--spool-max goes with --upload-cmd");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -271,25 +292,30 @@ static int spawn(char **argv, struct child *c)
 
 /* After tracer__stop: a program that passed the stop check may still be
  * running (a sleepable read can wait on a page fault), so drain until every
- * record the counters count has been delivered, for at most a second. */
-static void drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
+ * record the counters count has been delivered, for at most a second.
+ * Returns a signal that arrived meanwhile (the caller aborts), or 0. */
+static int drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
 {
 	struct mp_counters c;
 	struct account acct;
+	int sig;
 
 	for (int i = 0; i < 500; i++) {
 		engine__drain(eng);
+		if ((sig = engine__poll_signal(eng)))
+			return sig;
 		if (tracer__counters(tr, &c, NULL, NULL))
-			return;
+			return 0;
 		account_compute(&acct, &c, decoder__stats(dec), NULL);
 		bool balanced = acct.names_emitted == acct.names_delivered;
 
 		for (int t = 0; t < ROW_TABLES; t++)
 			balanced &= acct.t[t].delivered == acct.t[t].emitted;
 		if (balanced)
-			return;
+			return 0;
 		usleep(2000);
 	}
+	return 0;
 }
 
 /*
@@ -356,7 +382,10 @@ int cmd_record(int argc, char **argv)
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[2];
+	struct sink sinks[3];
+	struct spool *sp = NULL;
+	int lock = -1, nsinks = 0;
+	uint64_t stop_ns;
 	char err[512] = "", path[PATH_MAX], main_path[PATH_MAX];
 	char host[256] = "", run[256], rundir[PATH_MAX];
 	const char **attached = NULL, **fdesc = NULL;
@@ -460,6 +489,15 @@ int cmd_record(int argc, char **argv)
 	}
 	if (outdir_check(rundir, a.force))
 		goto out_early;
+	lock = rundir__lock(rundir, 2000);
+	if (lock < 0) {
+		if (lock == -EBUSY)
+			pr_err("%s is in use by another mlprobe (record, recover "
+			       "or upload)", rundir);
+		else
+			pr_err("cannot lock %s: %s", rundir, strerror(-lock));
+		goto out_early;
+	}
 
 	to.ring_bytes = a.ring;
 	to.bare = a.bare;
@@ -564,13 +602,36 @@ int cmd_record(int argc, char **argv)
 	 * level 1 for files 1% smaller. */
 	po.gzip_level = 1;
 	po.created_by = "mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")";
+	if (a.upload_cmd) {
+		struct spool_opts so = { .sz = sizeof(so), .dir = rundir,
+					 .max_bytes = a.spool_max, .quiet = true };
+		char **uav;
+
+		if ((ret = spool__split(a.upload_cmd, &uav, err, sizeof(err)))) {
+			pr_err("%s", err);
+			goto out;
+		}
+		so.argv = uav;
+		ret = spool__open(&so, &sp);
+		free(uav);
+		if (ret) {
+			pr_err("cannot set up the upload spool in %s/.spool: %s",
+			       rundir, strerror(-ret));
+			goto out;
+		}
+		po.file_done = record_file_done;
+		po.file_done_ctx = sp;
+	}
 	if ((ret = pqsink__new(&po, &ps))) {
 		pr_err("cannot set up the Parquet sink: %s", strerror(-ret));
 		goto out;
 	}
-	sinks[0] = pqsink__sink(ps);
-	sinks[1] = follow__sink(fl);
-	dec = decoder__new(&dopt, sinks, 2);
+	sinks[nsinks++] = pqsink__sink(ps);
+	sinks[nsinks++] = follow__sink(fl);
+	if (sp)
+		sinks[nsinks++] = (struct sink){ .name = "upload", .ctx = sp,
+						 .tick = record_spool_tick };
+	dec = decoder__new(&dopt, sinks, nsinks);
 	if (!dec) {
 		ret = -ENOMEM;
 		goto out;
@@ -582,7 +643,7 @@ int cmd_record(int argc, char **argv)
 	eo.ring_map_fd = tracer__ring_map_fd(tr);
 	eo.dec = dec;
 	eo.sinks = sinks;
-	eo.nsinks = 2;
+	eo.nsinks = nsinks;
 	eo.tick_ms = a.flush_s < 0.1 ? (unsigned)(a.flush_s * 1000) : 100;
 	if (fo.until_empty) {
 		eo.done = follow__done;
@@ -683,7 +744,10 @@ int cmd_record(int argc, char **argv)
 	/* Stop the probes first, so nothing new arrives; then drain what is
 	 * left.  Detaching comes last: it takes a grace period per site. */
 	tracer__stop(tr);
-	drain_all(tr, eng, dec);
+	stop_ns = record_now_ns();
+	/* From here on a signal aborts: Ctrl-C twice never waits. */
+	if (drain_all(tr, eng, dec))
+		record_abort(rundir, sp, lock);
 	if (child.pid > 0) {
 		/* It has exited, or is about to be reaped (its exit record can
 		 * come before it is a zombie). */
@@ -734,6 +798,15 @@ int cmd_record(int argc, char **argv)
 				      rm.cpu_s, engine__records(eng),
 				      follow__npids(fl));
 	}
+	if (sp) {
+		char rj[PATH_MAX];
+
+		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
+		record_file_done(sp, rj);
+		record_upload_final(sp, eng, rundir, lock, signo != 0, stop_ns);
+		if (!a.quiet)
+			record_print_upload(sp, rundir);
+	}
 	if (child.pid > 0 && rm.exit_status < 0) {
 		/* The command outlived a second Ctrl-C: leave it be. */
 		pr_warn("PID %d is still running", child.pid);
@@ -748,6 +821,13 @@ int cmd_record(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	/* Every file is finished: recover and upload may work in the run's
+	 * directory now, while the links are still being destroyed. */
+	if (lock >= 0)
+		close(lock);
+	lock = -1;
+	spool__free(sp);
+	sp = NULL;
 	if (tr && ret == 0 && background_detach())
 		_exit(rc);
 	if (ret && child.pid > 0) {
@@ -771,6 +851,8 @@ out:
 	free(fdesc);
 	free(percpu);
 out_early:
+	if (lock >= 0)
+		close(lock);
 	free(funcs);
 	free(found);
 	return rc;

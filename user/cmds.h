@@ -7,5 +7,7 @@
 int cmd_record(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_upload(int argc, char **argv);
 
 #endif

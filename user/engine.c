@@ -134,6 +134,16 @@ int engine__drain(struct engine *e)
 	return n;
 }
 
+int engine__poll_signal(struct engine *e)
+{
+	struct signalfd_siginfo si;
+
+	while (read(e->sfd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo != SIGCHLD)
+			return (int)si.ssi_signo;
+	return 0;
+}
+
 uint64_t engine__records(const struct engine *e)
 {
 	return e->records;

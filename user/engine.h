@@ -47,6 +47,9 @@ int engine__watch_pid(struct engine *e, pid_t pid);
 int engine__run(struct engine *e, int *signo);
 /* Consumes everything in the ring now.  Returns records consumed or -errno. */
 int engine__drain(struct engine *e);
+/* A signal that arrived since run returned (SIGINT, SIGTERM or SIGHUP;
+ * SIGCHLD is skipped), or 0.  Never blocks: for checking while finishing. */
+int engine__poll_signal(struct engine *e);
 /* Total records consumed. */
 uint64_t engine__records(const struct engine *e);
 void engine__free(struct engine *e);

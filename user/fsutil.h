@@ -5,8 +5,6 @@
 
 /* mkdir -p with mode 0755.  0 or -1 with errno set. */
 int mkdirs(const char *dir);
-/* fsync of a directory, so that names created in it are durable.  0 or
- * -errno. */
-int fsync_dir(const char *dir);
+/* (Directory fsync is rundir__fsync, in rundir.h.) */
 
 #endif

@@ -17,6 +17,8 @@ static const struct {
 	{ "record", cmd_record, "record a trainer's probes to Parquet" },
 	{ "list", cmd_list, "list the probes of a binary or a process" },
 	{ "show", cmd_show, "print a recording (table, csv or jsonl)" },
+	{ "recover", cmd_recover, "repair the files of a recording after a crash" },
+	{ "upload", cmd_upload, "send the files that wait in a recording's spool" },
 };
 
 static void usage(FILE *f)

@@ -11,13 +11,15 @@
 #include "fsutil.h"
 #include "log.h"
 #include "outdir.h"
+#include "spool.h"
 
 static bool is_our_file(const char *n)
 {
 	static const char *const pre[] = { "metrics-", "spans-", "logs-" };
 	size_t len = strlen(n);
 
-	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp"))
+	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp") ||
+	    !strcmp(n, ".spool"))
 		return true;
 	for (int i = 0; i < 3; i++)
 		if (!strncmp(n, pre[i], strlen(pre[i])) && len > 8 &&
@@ -90,6 +92,11 @@ int outdir_check(const char *dir, bool force)
 		       "refusing to mix a recording into it", dir);
 		return -1;
 	}
+	if (spool__pending(dir) > 0) {
+		pr_err("%s holds files not uploaded yet: run 'mlprobe upload "
+		       "%s' first (or remove %s/.spool)", dir, dir, dir);
+		return -1;
+	}
 	snprintf(probe, sizeof(probe), "%.4000s/.mlprobe-write-test", dir);
 	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -124,7 +131,12 @@ int outdir_clear(const char *dir)
 				ret = -errno;
 			continue;
 		}
-		if (is_our_file(de->d_name) && unlinkat(dirfd(d), de->d_name, 0)) {
+		if (!strcmp(de->d_name, ".spool")) {
+			if ((ret = spool__remove(dir)))
+				pr_err("cannot remove %s/.spool: %s", dir,
+				       strerror(-ret));
+		} else if (is_our_file(de->d_name) &&
+			   unlinkat(dirfd(d), de->d_name, 0)) {
 			ret = -errno;
 			pr_err("cannot remove %s/%s: %s", dir, de->d_name,
 			       strerror(errno));

@@ -266,7 +266,8 @@ uint64_t pq_writer__rows_written(const struct pq_writer *w)
 	return w ? w->rows_written : 0;
 }
 
-/* Encodes the FileMetaData for every row group so far plus `rg`. */
+/* Encodes the FileMetaData for every row group so far plus `rg` (when not
+ * NULL). */
 static void encode_footer(struct pq_writer *w, struct thrift_enc *e,
 			  const struct pq_buf *rg, uint64_t nrows)
 {
@@ -306,9 +307,10 @@ static void encode_footer(struct pq_writer *w, struct thrift_enc *e,
 		thrift_enc__struct_end(e);
 	}
 	thrift_enc__field_i64(e, 3, (int64_t)nrows);
-	thrift_enc__field_list(e, 4, THRIFT_STRUCT, (uint32_t)w->nrg + 1);
+	thrift_enc__field_list(e, 4, THRIFT_STRUCT, (uint32_t)w->nrg + !!rg);
 	thrift_enc__raw(e, w->rgs.p, w->rgs.len);
-	thrift_enc__raw(e, rg->p, rg->len);
+	if (rg)
+		thrift_enc__raw(e, rg->p, rg->len);
 	thrift_enc__field_str(e, 6, w->created_by);
 	thrift_enc__field_list(e, 7, THRIFT_STRUCT, (uint32_t)w->ncols);
 	for (int i = 0; i < w->ncols; i++) {
@@ -436,6 +438,27 @@ cleanup:
 	thrift_enc__free(&rg);
 	thrift_enc__free(&fm);
 	return err;
+}
+
+int pq_writer__footer(struct pq_writer *w, void **buf, size_t *len)
+{
+	struct thrift_enc e;
+
+	*buf = NULL;
+	*len = 0;
+	if (!w)
+		return -EINVAL;
+	thrift_enc__init(&e);
+	encode_footer(w, &e, NULL, w->rows_written);
+	if (e.err) {
+		int err = e.err;
+
+		thrift_enc__free(&e);
+		return err;
+	}
+	*buf = e.buf;
+	*len = e.len;
+	return 0;
 }
 
 int pq_writer__close(struct pq_writer *w)

@@ -93,6 +93,14 @@ uint64_t pq_writer__file_bytes(const struct pq_writer *w);
 uint64_t pq_writer__rows_written(const struct pq_writer *w);
 
 /*
+ * The Thrift FileMetaData (without length and magic) that describes the
+ * rows on disk now: with no flush yet, a valid empty table of this schema.
+ * For tools that repair files (pq_recover).  *buf is malloc'd, the caller
+ * frees it.  0 or -errno.
+ */
+int pq_writer__footer(struct pq_writer *w, void **buf, size_t *len);
+
+/*
  * Flushes, fsyncs and closes the file, and frees w (even on error).
  * Returns the first error as -errno.  The directory fsync is the caller's.
  * NULL is a no-op.  A writer that never got a row creates no file.

@@ -38,14 +38,21 @@ static void write_counters(FILE *f, const struct runmeta *m)
 		fprintf(f, "%s\n    \"%s\": {\"hits\": %llu, \"emitted\": %llu, "
 			   "\"delivered\": %llu, \"written\": %llu, "
 			   "\"lost_kernel\": %llu, \"lost_io\": %llu, "
-			   "\"unmatched\": %llu, \"ok\": %s}",
+			   "\"unmatched\": %llu, \"dropped\": %llu, "
+			   "\"dropped_ring_full\": %llu, \"dropped_name\": %llu, "
+			   "\"dropped_io\": %llu, \"truncated\": %llu, \"ok\": %s}",
 			t ? "," : "", r->table, (unsigned long long)r->hits,
 			(unsigned long long)r->emitted,
 			(unsigned long long)r->delivered,
 			(unsigned long long)r->written,
 			(unsigned long long)r->lost_kernel,
 			(unsigned long long)r->lost_io,
-			(unsigned long long)r->unmatched, r->ok ? "true" : "false");
+			(unsigned long long)r->unmatched,
+			(unsigned long long)(r->lost_kernel + r->lost_io),
+			(unsigned long long)r->lost_ring,
+			(unsigned long long)r->lost_name,
+			(unsigned long long)r->lost_io,
+			(unsigned long long)r->truncated, r->ok ? "true" : "false");
 	}
 	if (a)
 		fprintf(f, ",\n    \"names\": {\"emitted\": %llu, \"delivered\": %llu}",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* sink_parquet.c - rows to rotating Parquet files, one series per table. */
+#define _GNU_SOURCE	/* memmem */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "pq_writer.h"
+#include "rundir.h"
 #include "sink_parquet.h"
 
 enum { C_TS, C_PID, C_TID };	/* leading columns shared by every table */
@@ -156,7 +158,7 @@ static int note_file(struct pqsink *p, struct part *pt, struct table *t,
 		snprintf(f->path, sizeof(f->path), "%.4000s/%s-%04d.parquet", pt->dir,
 			 tables[ti].name, t->seq);
 		/* The file was just created: make its name durable. */
-		fsync_dir(pt->dir);
+		rundir__fsync(pt->dir);
 	}
 	f = &p->files[t->file_idx];
 	f->rows = pq_writer__rows_written(t->w);
@@ -165,7 +167,7 @@ static int note_file(struct pqsink *p, struct part *pt, struct table *t,
 }
 
 /* Finishes the current file of a table; the next row opens the next one. */
-static int finish_table(struct part *pt, struct table *t)
+static int finish_table(struct pqsink *p, struct part *pt, struct table *t)
 {
 	int ret;
 
@@ -174,10 +176,15 @@ static int finish_table(struct part *pt, struct table *t)
 	ret = pq_writer__close(t->w);
 	t->w = NULL;
 	if (t->file_idx >= 0) {
-		int r2 = fsync_dir(pt->dir);
+		int r2 = rundir__fsync(pt->dir);
 
 		if (!ret)
 			ret = r2;
+		/* Even after an error the file on disk is valid (each flush
+		 * leaves it so), just without the rows that failed. */
+		if (p->o.file_done)
+			p->o.file_done(p->o.file_done_ctx,
+				       p->files[t->file_idx].path);
 		t->seq++;
 	}
 	return ret;
@@ -227,7 +234,7 @@ static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
 		return ret;
 	if (pq_writer__file_bytes(t->w) >= p->o.file_bytes ||
 	    t->row_groups >= p->o.max_row_groups)
-		ret = finish_table(pt, t);
+		ret = finish_table(p, pt, t);
 	return ret;
 }
 
@@ -430,11 +437,30 @@ static int on_finish(void *ctx)
 			/* Rows that could not be written even now are lost. */
 			if (t->w)
 				t->dropped += pq_writer__pending_rows(t->w);
-			r = finish_table(p->parts[k], t);
+			r = finish_table(p, p->parts[k], t);
 			if (r && !ret)
 				ret = r;
 		}
 	return ret;
+}
+
+/* The columns of table ti: its own, then the context columns (without run,
+ * host and rank when partitioned).  Fills cols (MAX_COLS) and the index of
+ * each context column (-1: not in the file); returns the count. */
+static int build_schema(enum row_table ti, bool partition, struct pq_column *cols,
+			int *ctx_idx)
+{
+	int n = tables[ti].ncols;
+
+	memcpy(cols, tables[ti].cols, n * sizeof(struct pq_column));
+	for (int x = 0; x < X_MAX; x++) {
+		ctx_idx[x] = -1;
+		if (partition && (x == X_RANK || x == X_HOST || x == X_RUN))
+			continue;
+		ctx_idx[x] = n;
+		cols[n++] = ctx_cols[x];
+	}
+	return n;
 }
 
 int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
@@ -460,20 +486,9 @@ int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
 	snprintf(p->run, sizeof(p->run), "%s", opts->run ? opts->run : "");
 	p->o.host = p->host;
 	p->o.run = p->run;
-	for (int i = 0; i < ROW_TABLES; i++) {
-		int n = tables[i].ncols;
-
-		memcpy(p->cols[i], tables[i].cols, n * sizeof(struct pq_column));
-		for (int x = 0; x < X_MAX; x++) {
-			p->ctx_idx[i][x] = -1;
-			if (p->o.partition &&
-			    (x == X_RANK || x == X_HOST || x == X_RUN))
-				continue;
-			p->ctx_idx[i][x] = n;
-			p->cols[i][n++] = ctx_cols[x];
-		}
-		p->ncols[i] = n;
-	}
+	for (int i = 0; i < ROW_TABLES; i++)
+		p->ncols[i] = build_schema(i, p->o.partition, p->cols[i],
+					   p->ctx_idx[i]);
 	/* The flat layout has its one directory from the start. */
 	if (!p->o.partition && !add_part(p, 0)) {
 		pqsink__free(p);
@@ -522,6 +537,32 @@ uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t)
 	for (int k = 0; k < p->nparts; k++)
 		n += p->parts[k]->t[t].dropped;
 	return n;
+}
+
+int pqsink__schema(const char *name, const struct pq_column **cols, int *ncols)
+{
+	static struct pq_column schemas[2][ROW_TABLES][MAX_COLS];
+	int idx[X_MAX];
+	const char *base = strrchr(name, '/');
+	/* A file in a rank=N directory is of a partitioned recording. */
+	bool part = base && base - name >= 6 &&
+		    memmem(name, base - name, "rank=", 5) != NULL;
+
+	base = base ? base + 1 : name;
+	for (int i = 0; i < ROW_TABLES; i++) {
+		size_t n = strlen(tables[i].name);
+		const char *d = base + n + 1;
+
+		/* <table>-NNNN.parquet, at least four digits */
+		if (strncmp(base, tables[i].name, n) || base[n] != '-' ||
+		    strspn(d, "0123456789") < 4 ||
+		    strcmp(d + strspn(d, "0123456789"), ".parquet"))
+			continue;
+		*ncols = build_schema(i, part, schemas[part][i], idx);
+		*cols = schemas[part][i];
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void pqsink__free(struct pqsink *p)

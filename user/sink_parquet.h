@@ -33,6 +33,10 @@ struct pqsink_opts {
 	bool partition;			/* Hive layout: files go to
 					 * dir/run=R/host=H/rank=N/ (run and
 					 * host made path-safe by the caller) */
+	/* Called with the path of each file once it is finished (closed,
+	 * fsynced, directory fsynced), e.g. to queue it for upload. */
+	void (*file_done)(void *ctx, const char *path);
+	void *file_done_ctx;
 };
 
 struct pqsink_file {
@@ -57,5 +61,11 @@ const struct pqsink_file *pqsink__file(const struct pqsink *p, int i);
 uint64_t pqsink__rows(const struct pqsink *p, enum row_table t);
 uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t);
 void pqsink__free(struct pqsink *p);
+/* The schema of the table a file of ours belongs to, from its name
+ * (metrics-0003.parquet; with the context columns, and without run, host and
+ * rank when the path has a rank=N directory): 0, or -ENOENT
+ * for a name that is not ours.  For repairing files (mlprobe recover). */
+struct pq_column;
+int pqsink__schema(const char *name, const struct pq_column **cols, int *ncols);
 
 #endif

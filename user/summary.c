@@ -27,6 +27,17 @@ void record_summary(const char *dir, const struct account *acct,
 	}
 	fprintf(stderr, "  %-8s %12llu\n", "step",
 		(unsigned long long)c->v[MP_K_STEP][MP_S_HITS]);
+	for (int i = 0; i < ROW_TABLES; i++) {
+		const struct account_table *t = &acct->t[i];
+
+		if (t->lost_kernel + t->lost_io + t->truncated)
+			fprintf(stderr, "  %s: dropped %llu ring full, %llu name "
+				"not sent, %llu disk; %llu written cut short\n",
+				t->kind, (unsigned long long)t->lost_ring,
+				(unsigned long long)t->lost_name,
+				(unsigned long long)t->lost_io,
+				(unsigned long long)t->truncated);
+	}
 	for (int i = 0; i < pqsink__nfiles(ps); i++) {
 		const struct pqsink_file *f = pqsink__file(ps, i);
 		size_t dl = strlen(dir);

@@ -132,6 +132,12 @@ void thrift_enc__struct_end(struct thrift_enc *e)
 		e->err = -EINVAL;
 }
 
+void thrift_enc__field_begin(struct thrift_enc *e, int16_t fid,
+			     enum thrift_type type)
+{
+	enc_field_hdr(e, fid, (uint8_t)type);
+}
+
 void thrift_enc__field_bool(struct thrift_enc *e, int16_t fid, bool v)
 {
 	enc_field_hdr(e, fid, v ? THRIFT_TRUE : THRIFT_FALSE);

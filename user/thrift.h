@@ -74,6 +74,12 @@ void thrift_enc__field_str(struct thrift_enc *e, int16_t fid, const char *s);
 void thrift_enc__field_list(struct thrift_enc *e, int16_t fid,
 			    enum thrift_type elem_type, uint32_t n);
 
+/* A field header alone; the caller appends the value's bytes with _raw (to
+ * copy a field out of decoded bytes).  For a boolean field the value is the
+ * type: THRIFT_TRUE or THRIFT_FALSE, and nothing follows. */
+void thrift_enc__field_begin(struct thrift_enc *e, int16_t fid,
+			     enum thrift_type type);
+
 /* Bare values, for list elements. */
 void thrift_enc__i32(struct thrift_enc *e, int32_t v);
 void thrift_enc__i64(struct thrift_enc *e, int64_t v);

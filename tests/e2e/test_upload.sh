@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The upload spool: a flaky remote (fails N times, then works) loses
+# nothing; a remote that hangs never holds up Ctrl-C (2 s, with a full ring
+# too) and a second Ctrl-C aborts at once, leaving valid files; `mlprobe
+# upload DIR` sends what was left; --spool-max bounds what waits.
+. "$(dirname "$0")/lib.sh"
+
+# flaky STATE N DEST FILE: fails N times in all, then copies FILE to DEST.
+cat >"$TMP/flaky" <<'EOF'
+#!/bin/sh
+n=$(cat "$1" 2>/dev/null || echo 0)
+if [ "$n" -lt "$2" ]; then echo $((n + 1)) >"$1"; echo "remote down ($n)" >&2; exit 1; fi
+cp "$4" "$3/"
+EOF
+# hang FILE: a remote that never answers
+printf '#!/bin/sh\nexec sleep 1000\n' >"$TMP/hang"
+chmod +x "$TMP/flaky" "$TMP/hang"
+pending() { find "$1/.spool" -maxdepth 1 -type f ! -name command ! -name log ! -name upload.log | wc -l; }
+# same_files DIR DEST: every file of the recording arrived, byte for byte
+same_files() {
+	local f
+	for f in "$1"/*.parquet "$1"/run.json; do
+		cmp -s "$f" "$2/$(basename "$f")" || { echo "# $(basename "$f") differs or is missing"; return 1; }
+	done
+}
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# --- a flaky remote: 3 failures, then every file arrives exactly once ---
+mkdir -p "$TMP/dest1"
+"$MLPROBE" record -o "$TMP/u1" -s 64K \
+	--upload-cmd "$TMP/flaky $TMP/state1 3 '$TMP/dest1' {}" \
+	-- "$PROGS/counter" 60000 20 >/dev/null 2>"$TMP/u1.err"
+expect_eq "flaky remote: record exits 0" "$?" 0
+n=$(ls "$TMP"/u1/*.parquet | wc -l)
+check "flaky remote: several files were finished ($n)" test "$n" -ge 4
+check "flaky remote: every file and run.json uploaded, identical" same_files "$TMP/u1" "$TMP/dest1"
+expect_eq "flaky remote: nothing left in the spool" "$(pending "$TMP/u1")" 0
+expect_eq "flaky remote: the command failed 3 times" "$(cat "$TMP/state1")" 3
+expect_eq "flaky remote: the failure reported once, not per retry" \
+	"$(grep -c 'upload of .* failed' "$TMP/u1.err")" 1
+check "flaky remote: recovery reported" grep -q 'uploads work again' "$TMP/u1.err"
+check "flaky remote: summary counts the failed attempts" \
+	grep -q 'upload: .* files sent, 3 failed attempts, 0 waiting' "$TMP/u1.err"
+expect_eq "flaky remote: each file logged as uploaded once" \
+	"$(sort "$TMP/u1/.spool/log" | uniq -d | wc -l)" 0
+expect_eq "flaky remote: books balance" \
+	"$(grep -c '"accounting_ok": true' "$TMP/u1/run.json")" 1
+
+# --- a hung remote and a full ring: Ctrl-C ends within 2 s ---
+"$PROGS/counter" 1000000000 0 >"$TMP/c2.out" &
+cpid=$!
+wait_for "$TMP/c2.out" '^step 1000' 20 || not_ok "counter did not start"
+"$MLPROBE" record -o "$TMP/u2" -p "$cpid" -s 16K -r 4K -F 0.1 \
+	--upload-cmd "$TMP/hang {}" >/dev/null 2>"$TMP/u2.err" &
+mpid=$!
+sleep 3
+check "hung remote: files were finished and queued ($(pending "$TMP/u2"))" test "$(pending "$TMP/u2")" -ge 1
+check "hung remote: an upload hangs at Ctrl-C" test -n "$(pgrep -f "sleep 1000")"
+t0=$(ms)
+kill -INT "$mpid"
+wait "$mpid"
+rc=$?
+t=$(( $(ms) - t0 ))
+expect_eq "hung remote: record exits 0 after Ctrl-C" "$rc" 0
+check "hung remote, full ring: Ctrl-C to exit took ${t} ms (< 2000)" test "$t" -lt 2000
+dropped=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(j.tables.metrics.lost_kernel)' "$TMP/u2/run.json")
+check "hung remote, full ring: the ring really was full ($dropped dropped)" test "${dropped:-0}" -gt 0
+check "hung remote: the books balance" grep -q '"accounting_ok": true' "$TMP/u2/run.json"
+check "hung remote: the trainer runs on" kill -0 "$cpid"
+check "hung remote: no upload process left behind" test -z "$(pgrep -f "sleep 1000")"
+n=$(pending "$TMP/u2")
+check "hung remote: the files wait in the spool ($n)" test "$n" -ge 2
+check "hung remote: one line tells how to resume" grep -q "'mlprobe upload $TMP/u2' resumes" "$TMP/u2.err"
+expect_eq "hung remote: every file opens in DuckDB" \
+	"$(duck1 "SELECT count(*) > 0 FROM read_parquet('$TMP/u2/*.parquet', union_by_name = true)")" true
+
+# --- mlprobe upload DIR resumes, with a new command ---
+mkdir -p "$TMP/dest2"
+"$MLPROBE" upload "$TMP/u2" --upload-cmd "cp {} '$TMP/dest2/'" 2>"$TMP/up.err"
+expect_eq "upload DIR: exits 0" "$?" 0
+expect_eq "upload DIR: spool empty" "$(pending "$TMP/u2")" 0
+check "upload DIR: every file arrived, identical" same_files "$TMP/u2" "$TMP/dest2"
+"$MLPROBE" upload "$TMP/u2" 2>"$TMP/up2.err"
+expect_eq "upload DIR again: nothing to do, exits 0" "$?" 0
+
+# --- a second Ctrl-C aborts at once and leaves valid files ---
+"$MLPROBE" record -o "$TMP/u3" -p "$cpid" -s 16K -F 0.1 \
+	--upload-cmd "$TMP/hang {}" >/dev/null 2>"$TMP/u3.err" &
+mpid=$!
+sleep 2
+kill -INT "$mpid"
+sleep 0.4	# stopping: waiting for the hung upload (1 s grace)
+t0=$(ms)
+kill -INT "$mpid"
+wait "$mpid"
+rc=$?
+t=$(( $(ms) - t0 ))
+expect_eq "second Ctrl-C: exit status 130" "$rc" 130
+check "second Ctrl-C: exit took ${t} ms (< 500)" test "$t" -lt 500
+check "second Ctrl-C: says what is on disk" grep -q "aborted: the files in" "$TMP/u3.err"
+expect_eq "second Ctrl-C: every file opens in DuckDB" \
+	"$(duck1 "SELECT count(*) > 0 FROM read_parquet('$TMP/u3/*.parquet', union_by_name = true)")" true
+check "second Ctrl-C: the trainer runs on" kill -0 "$cpid"
+kill "$cpid"
+wait "$cpid" 2>/dev/null
+
+# --- a dead remote and --spool-max: the oldest files are left out ---
+"$MLPROBE" record -o "$TMP/u4" -s 16K --upload-cmd "false {}" --spool-max 64K \
+	-- "$PROGS/counter" 40000 20 >/dev/null 2>"$TMP/u4.err"
+expect_eq "dead remote: record still exits 0 (books balance)" "$?" 0
+bytes=$(find "$TMP/u4/.spool" -maxdepth 1 -type f ! -name command ! -name log ! -name upload.log -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+check "dead remote: what waits stays within --spool-max ($bytes bytes)" test "$bytes" -le $((64 * 1024 + 16 * 1024 + 4096))
+n=$(grep -c 'is left out, not uploaded' "$TMP/u4.err")
+check "dead remote: each file left out is reported ($n)" test "$n" -ge 1
+expect_eq "dead remote: and logged" "$(grep -c '^gave-up ' "$TMP/u4/.spool/log")" "$n"
+for f in $(sed -n 's/^gave-up //p' "$TMP/u4/.spool/log"); do
+	check "dead remote: $f left out but still in the recording" test -s "$TMP/u4/$f"
+done
+"$MLPROBE" record -q --force -o "$TMP/u4" -- "$PROGS/counter" 10 >/dev/null 2>"$TMP/u4f.err"
+check "--force refuses while files wait for upload" test $? -ne 0
+check "... and says so" grep -q "not uploaded yet" "$TMP/u4f.err"
+
+# --- the command is exec'd without a shell ---
+mkdir -p "$TMP/dest5"
+"$MLPROBE" record -q -o "$TMP/u5" --upload-cmd "cp {} '$TMP/dest5/;touch $TMP/pwned'" \
+	-- "$PROGS/counter" 100 >/dev/null 2>&1
+check "no shell: ';' in an argument runs nothing" test ! -e "$TMP/pwned"
+"$MLPROBE" record -q -o "$TMP/u6" --upload-cmd "cp 'unterminated {}" -- "$PROGS/counter" 10 >/dev/null 2>"$TMP/u6.err"
+check "a bad upload command: refused" test $? -ne 0
+expect_eq "... with one line" "$(grep -c 'unterminated' "$TMP/u6.err")" 1
+done_testing

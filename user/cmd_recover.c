@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_recover.c - `mlprobe recover DIR`: after a crash (kill -9, power
+ * loss, OOM kill) of `record`, make every Parquet file in DIR valid again,
+ * keeping every complete row group.  The repair itself is pq_recover's;
+ * this file finds the files, supplies each table's schema (for a file whose
+ * first flush was torn) and reports.
+ */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "cmds.h"
+#include "log.h"
+#include "pq_recover.h"
+#include "rundir.h"
+#include "sink_parquet.h"
+#include "spool.h"
+
+static const char doc[] =
+	"Repair the Parquet files of a recording after a crash.\n"
+	"\n"
+	"USAGE: mlprobe recover [OPTIONS] DIR|FILE.parquet...\n"
+	"\n"
+	"mlprobe appends a row group and a new footer at every flush, so a file\n"
+	"is valid after each flush.  If record was killed in the middle of a\n"
+	"flush, the file ends in a torn tail that readers reject.  recover cuts\n"
+	"the tail back to the last valid footer, or, when the torn row group is\n"
+	"complete, writes a new footer that keeps it.  Valid files are left as\n"
+	"they are; a file damaged in a way a crash does not explain is reported\n"
+	"and left alone.  If the recording uploads (record --upload-cmd), files\n"
+	"that were still being written are queued for `mlprobe upload DIR`.\n"
+	"\n"
+	"Exit status: 0 when every file is valid afterwards, 1 otherwise.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  mlprobe recover runs/exp1\n"
+	"  mlprobe recover --dry-run runs/exp1/metrics-0003.parquet\n";
+
+static const struct argp_option opts[] = {
+	{ "dry-run", 'n', NULL, 0, "Report what would be done; change nothing", 0 },
+	{ "quiet", 'q', NULL, 0, "Print only problems", 0 },
+	{ "verbose", 'v', NULL, 0, "More messages", 0 },
+	{},
+};
+
+struct args {
+	bool dry_run, quiet;
+	char **paths;
+	int npaths;
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *st)
+{
+	struct args *a = st->input;
+
+	(void)arg;
+	switch (key) {
+	case 'n':
+		a->dry_run = true;
+		break;
+	case 'q':
+		a->quiet = true;
+		break;
+	case 'v':
+		mp_verbosity++;
+		break;
+	case ARGP_KEY_ARGS:
+		a->paths = st->argv + st->next;
+		a->npaths = st->argc - st->next;
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_failure(st, 2, 0, "give a recording directory or Parquet files");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+struct tally {
+	int files, intact, repaired, failed;
+	long long rebuilt_rows;
+	bool header;
+};
+
+/* Recovers one file; prints a row for it. */
+static void recover_one(const struct args *a, const char *path,
+			struct tally *t)
+{
+	struct pq_recover_opts o = { .sz = sizeof(o), .dry_run = a->dry_run,
+		.created_by = "mlprobe version " MLPROBE_VERSION " (build "
+			      MLPROBE_BUILD ", recovered)" };
+	struct pq_recover_result res;
+	const char *base = strrchr(path, '/');
+	char err[512];
+	int ret;
+
+	base = base ? base + 1 : path;
+	/* Our own files: the table's schema stands in for a lost footer. */
+	pqsink__schema(path, &o.cols, &o.ncols);
+	t->files++;
+	ret = pq_recover__file(path, &o, &res, err, sizeof(err));
+	if (ret) {
+		pr_err("%s: %s", path, err);
+		t->failed++;
+		return;
+	}
+	if (res.action == PQ_RECOVER_INTACT)
+		t->intact++;
+	else
+		t->repaired++;
+	t->rebuilt_rows += res.rows_rebuilt;
+	if (a->quiet || (res.action == PQ_RECOVER_INTACT && !mp_verbosity))
+		return;
+	if (!t->header) {
+		printf("  %-24s %-10s %10s %6s %12s\n", "FILE", a->dry_run ?
+		       "WOULD BE" : "ACTION", "ROWS", "GROUPS", "BYTES");
+		t->header = true;
+	}
+	printf("  %-24s %-10s %10lld %6d %12llu", base,
+	       pq_recover__action_name(res.action), (long long)res.rows,
+	       res.row_groups, (unsigned long long)res.new_bytes);
+	if (res.new_bytes != res.old_bytes)
+		printf("  (was %llu)", (unsigned long long)res.old_bytes);
+	printf("\n");
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Files a recording writes: its Parquet files and run.json. */
+static bool ours(const char *name)
+{
+	const struct pq_column *cols;
+	int ncols;
+
+	return !strcmp(name, "run.json") || !pqsink__schema(name, &cols, &ncols);
+}
+
+/* Every file of ours in dir, in name order. */
+static int recover_dir(const struct args *a, const char *dir, struct tally *t)
+{
+	const struct pq_column *cols;
+	struct dirent *de;
+	char **names = NULL, path[PATH_MAX];
+	int n = 0, cap = 0, ncols, lock, ret = 0;
+	DIR *d;
+
+	lock = rundir__lock(dir, 5000);
+	if (lock == -EBUSY) {
+		pr_err("%s is in use by a running mlprobe (record or upload); "
+		       "stop it first", dir);
+		return -EBUSY;
+	}
+	if (lock < 0) {
+		pr_err("cannot open %s: %s", dir, strerror(-lock));
+		return lock;
+	}
+	d = opendir(dir);
+	if (!d) {
+		ret = -errno;
+		pr_err("cannot open %s: %s", dir, strerror(errno));
+		goto cleanup;
+	}
+	while ((de = readdir(d))) {
+		if (pqsink__schema(de->d_name, &cols, &ncols))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 32) *
+						   sizeof(*names));
+
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%.4000s/%s", dir, names[i]);
+		recover_one(a, path, t);
+	}
+	if (!a->dry_run) {
+		/* A rename that never happened: the old run.json stands. */
+		snprintf(path, sizeof(path), "%.4000s/.run.json.tmp", dir);
+		unlink(path);
+		if (t->repaired)
+			rundir__fsync(dir);
+		/* Files that were being written were never queued for upload. */
+		ret = spool__adopt(dir, ours);
+		if (ret > 0 && !a->quiet)
+			fprintf(stderr, "mlprobe: %d files queued for upload: run "
+				"'mlprobe upload %s'\n", ret, dir);
+		if (ret < 0)
+			pr_err("cannot queue files for upload in %s: %s", dir,
+			       strerror(-ret));
+		ret = ret < 0 ? ret : 0;
+	}
+	if (!n && !a->quiet)
+		fprintf(stderr, "mlprobe: no Parquet files in %s (nothing was "
+			"flushed)\n", dir);
+cleanup:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	close(lock);
+	return ret;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+	struct argp argp = { opts, parse_opt, "DIR|FILE.parquet...", doc, 0, 0, 0 };
+	struct args a = { 0 };
+	struct tally t = { 0 };
+	int rc = 0;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
+		return 2;
+	for (int i = 0; i < a.npaths; i++) {
+		struct stat st;
+
+		if (stat(a.paths[i], &st)) {
+			pr_err("%s: %s", a.paths[i], strerror(errno));
+			rc = 1;
+		} else if (S_ISDIR(st.st_mode)) {
+			if (recover_dir(&a, a.paths[i], &t))
+				rc = 1;
+		} else {
+			recover_one(&a, a.paths[i], &t);
+		}
+	}
+	if (!a.quiet && t.files) {
+		char kept[64] = "";
+
+		if (t.rebuilt_rows)
+			snprintf(kept, sizeof(kept), " (%lld rows of torn row "
+				 "groups kept)", t.rebuilt_rows);
+		fprintf(stderr, "mlprobe: %d files: %d intact, %d %s%s%s\n",
+			t.files, t.intact, t.repaired,
+			a.dry_run ? "to repair" : "repaired", kept,
+			t.failed ? "; some could not be repaired (see above)" : "");
+	}
+	return rc || t.failed ? 1 : 0;
+}
