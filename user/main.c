@@ -17,6 +17,7 @@ static const struct {
 	{ "record", cmd_record, "record a trainer's probes to Parquet" },
 	{ "list", cmd_list, "list the probes of a binary or a process" },
 	{ "show", cmd_show, "print a recording (table, csv or jsonl)" },
+	{ "compare", cmd_compare, "compare two recordings with statistics" },
 };
 
 static void usage(FILE *f)
