@@ -417,9 +417,22 @@ static void fmt_ci(char *buf, size_t len, const struct compare_row *row)
 			 row->lo, fabs(row->hi) < 0.05 ? 0 : row->hi);
 }
 
+/* A name as Markdown code: a backtick or a pipe cannot end the code span
+ * or split a table row. */
+static void md_name(FILE *f, const char *name)
+{
+	fputc('`', f);
+	for (const char *p = name; *p; p++) {
+		if (*p == '|')
+			fputc('\\', f);
+		fputc(*p == '`' ? '\'' : *p, f);
+	}
+	fputc('`', f);
+}
+
 static void print_summary(FILE *f, const struct compare_result *r, bool md)
 {
-	const char *b = md ? "**" : "", *q = md ? "`" : "";
+	const char *b = md ? "**" : "";
 	char pct[32];
 	size_t shown = 0;
 
@@ -432,9 +445,13 @@ static void print_summary(FILE *f, const struct compare_result *r, bool md)
 		if (r->rows[i].verdict != CV_WORSE)
 			continue;
 		fmt_pct(pct, sizeof(pct), r->rows[i].change);
-		fprintf(f, "%s%s%s%s%s %s", shown++ ? ", " : ": ",
-			r->rows[i].is_metric ? "metric " : "", q, r->rows[i].name,
-			q, pct);
+		fprintf(f, "%s%s", shown++ ? ", " : ": ",
+			r->rows[i].is_metric ? "metric " : "");
+		if (md)
+			md_name(f, r->rows[i].name);
+		else
+			fputs(r->rows[i].name, f);
+		fprintf(f, " %s", pct);
 	}
 	fputs(md ? "\n\n" : "\n", f);
 	if (r->opts.fail_on < 0)
@@ -454,7 +471,7 @@ void compare__print_table(FILE *f, const struct compare_result *r)
 {
 	const struct compare_opts *o = &r->opts;
 
-	fprintf(f, "mlprobe compare: base %s, new %s\n", r->base, r->new);
+	fprintf(f, "base: %s\nnew:  %s\n", r->base, r->new);
 	fprintf(f, "%-11s %s %s %s\n", "", "---- n ----", "-- median ---",
 		"---- p90 ----");
 	fprintf(f, "%-11s %5s %5s %6s %6s %6s %6s %-7s %-13s %s\n", "name",
@@ -524,11 +541,9 @@ void compare__print_md(FILE *f, const struct compare_result *r)
 		fmt_pct(ch, sizeof(ch), row->change);
 		fmt_pct(lo, sizeof(lo), row->lo);
 		fmt_pct(hi, sizeof(hi), row->hi);
-		fprintf(f, "| %s`", row->is_metric ? "metric " : "");
-		/* A name is code: backticks and pipes cannot break the table. */
-		for (const char *p = row->name; *p; p++)
-			fputs(*p == '`' ? "'" : *p == '|' ? "\\|" : (char[]){ *p, 0 }, f);
-		fprintf(f, "` | %zu | %zu | %s | %s | %s | %s | %s%s%s | ",
+		fprintf(f, "| %s", row->is_metric ? "metric " : "");
+		md_name(f, row->name);
+		fprintf(f, " | %zu | %zu | %s | %s | %s | %s | %s%s%s | ",
 			row->n_base, row->n_new, mb, mn, pb, pn, bold ? "**" : "",
 			ch, bold ? "**" : "");
 		if (isnan(row->lo))

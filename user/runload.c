@@ -143,55 +143,93 @@ static int grow(void **arr, size_t *cap, size_t want, size_t elem)
 	return 0;
 }
 
-struct caps { size_t spans, metrics, logs; };
+struct runload *runload__new(const char *path)
+{
+	struct runload *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->path = path;
+	return r;
+}
+
+int runload__add_span(struct runload *r, const struct rl_span *s,
+		      const char *name)
+{
+	uint32_t id = intern(r, name);
+
+	if (id == UINT32_MAX ||
+	    grow((void **)&r->spans, &r->cap_spans, r->nspans + 1, sizeof(*s)))
+		return -ENOMEM;
+	r->spans[r->nspans] = *s;
+	r->spans[r->nspans++].name = id;
+	return 0;
+}
+
+int runload__add_metric(struct runload *r, const struct rl_metric *m,
+			const char *name)
+{
+	uint32_t id = intern(r, name);
+
+	if (id == UINT32_MAX ||
+	    grow((void **)&r->metrics, &r->cap_metrics, r->nmetrics + 1, sizeof(*m)))
+		return -ENOMEM;
+	r->metrics[r->nmetrics] = *m;
+	r->metrics[r->nmetrics++].name = id;
+	return 0;
+}
+
+int runload__add_log(struct runload *r, const struct rl_log *l,
+		     const char *level, const char *msg)
+{
+	uint32_t lv = intern(r, level), id = intern(r, msg);
+
+	if (lv == UINT32_MAX || id == UINT32_MAX ||
+	    grow((void **)&r->logs, &r->cap_logs, r->nlogs + 1, sizeof(*l)))
+		return -ENOMEM;
+	r->logs[r->nlogs] = *l;
+	r->logs[r->nlogs].level = lv;
+	r->logs[r->nlogs++].msg = id;
+	return 0;
+}
 
 /* Appends the rows of one row group; v holds the decoded columns. */
-static int add_rows(struct runload *r, struct caps *cap, enum runload_table t,
+static int add_rows(struct runload *r, enum runload_table t,
 		    const struct pq_values *v, size_t n)
 {
 	const struct pq_values *step = v[C_STEP].n ? &v[C_STEP] : NULL;
+	int ret = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !ret; i++) {
 		int64_t st = step && !(step->isnull && step->isnull[i]) ?
 			     step->i64[i] : -1;
-		uint32_t s1 = intern(r, v[C_NAME].str[i]);
+		uint32_t pid = (uint32_t)v[C_PID].i64[i], tid = (uint32_t)v[C_TID].i64[i];
 
-		if (s1 == UINT32_MAX)
-			return -ENOMEM;
 		if (t == RL_SPANS) {
-			if (grow((void **)&r->spans, &cap->spans, r->nspans + 1,
-				 sizeof(*r->spans)))
-				return -ENOMEM;
-			r->spans[r->nspans++] = (struct rl_span){
+			struct rl_span s = {
 				.ts = v[C_TS].i64[i], .dur = v[C_VAL].i64[i],
-				.step = st, .pid = (uint32_t)v[C_PID].i64[i],
-				.tid = (uint32_t)v[C_TID].i64[i], .name = s1,
+				.step = st, .pid = pid, .tid = tid,
 				.depth = v[C_DEPTH].n ? (uint32_t)v[C_DEPTH].i64[i] : 0,
 			};
-		} else if (t == RL_METRICS) {
-			if (grow((void **)&r->metrics, &cap->metrics,
-				 r->nmetrics + 1, sizeof(*r->metrics)))
-				return -ENOMEM;
-			r->metrics[r->nmetrics++] = (struct rl_metric){
-				.ts = v[C_TS].i64[i], .value = v[C_VAL].f64[i],
-				.step = st, .pid = (uint32_t)v[C_PID].i64[i],
-				.tid = (uint32_t)v[C_TID].i64[i], .name = s1,
-			};
-		} else {
-			uint32_t msg = intern(r, v[C_VAL].str[i]);
 
-			if (msg == UINT32_MAX ||
-			    grow((void **)&r->logs, &cap->logs, r->nlogs + 1,
-				 sizeof(*r->logs)))
-				return -ENOMEM;
-			r->logs[r->nlogs++] = (struct rl_log){
-				.ts = v[C_TS].i64[i], .step = st, .level = s1,
-				.pid = (uint32_t)v[C_PID].i64[i],
-				.tid = (uint32_t)v[C_TID].i64[i], .msg = msg,
+			ret = runload__add_span(r, &s, v[C_NAME].str[i]);
+		} else if (t == RL_METRICS) {
+			struct rl_metric m = {
+				.ts = v[C_TS].i64[i], .value = v[C_VAL].f64[i],
+				.step = st, .pid = pid, .tid = tid,
 			};
+
+			ret = runload__add_metric(r, &m, v[C_NAME].str[i]);
+		} else {
+			struct rl_log l = {
+				.ts = v[C_TS].i64[i], .step = st, .pid = pid,
+				.tid = tid,
+			};
+
+			ret = runload__add_log(r, &l, v[C_NAME].str[i],
+					       v[C_VAL].str[i]);
 		}
 	}
-	return 0;
+	return ret;
 }
 
 /* The table a file holds, told by its columns; -1 when none fits. */
@@ -222,7 +260,7 @@ static bool type_ok(const struct pq_reader *pr, int col, int k)
 }
 
 /* Reads one file of table t (or of the table its columns tell when t < 0). */
-static int load_file(struct runload *r, struct caps *cap, const char *path,
+static int load_file(struct runload *r, const char *path,
 		     int t, char *err, size_t errlen)
 {
 	struct pq_reader *pr = pq_reader__open(path, err, errlen);
@@ -297,7 +335,7 @@ static int load_file(struct runload *r, struct caps *cap, const char *path,
 				ret = -EINVAL;
 			}
 		}
-		if (!ret && (ret = add_rows(r, cap, t, v, v[C_TS].n)))
+		if (!ret && (ret = add_rows(r, t, v, v[C_TS].n)))
 			seterr(err, errlen, "%s: out of memory", path);
 	}
 	if (!ret)
@@ -310,8 +348,7 @@ out:
 struct runload *runload__open(const char *path, unsigned want, char *err,
 			      size_t errlen)
 {
-	struct runload *r = calloc(1, sizeof(*r));
-	struct caps cap = { 0 };
+	struct runload *r = runload__new(path);
 	struct stat st;
 	bool any = false;
 
@@ -319,13 +356,12 @@ struct runload *runload__open(const char *path, unsigned want, char *err,
 		seterr(err, errlen, "out of memory");
 		return NULL;
 	}
-	r->path = path;
 	if (stat(path, &st)) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		if (load_file(r, &cap, path, -1, err, errlen))
+		if (load_file(r, path, -1, err, errlen))
 			goto fail;
 		return r;
 	}
@@ -339,7 +375,7 @@ struct runload *runload__open(const char *path, unsigned want, char *err,
 		for (size_t i = 0; i < n; i++) {
 			if (!(want & RL_WANT(t)))
 				break;
-			if (load_file(r, &cap, g.gl_pathv[i], t, err, errlen)) {
+			if (load_file(r, g.gl_pathv[i], t, err, errlen)) {
 				globfree(&g);
 				goto fail;
 			}

@@ -49,7 +49,8 @@ struct runload {
 	struct rl_log *logs;
 	size_t nspans, nmetrics, nlogs;
 	int nfiles[RL_NTABLES];		/* files read per table */
-	/* private: interned strings */
+	/* private: capacities and interned strings */
+	size_t cap_spans, cap_metrics, cap_logs;
 	char **strs;
 	size_t nstrs, cap_strs;
 	uint32_t *hash;			/* open addressing, ids + 1 */
@@ -76,6 +77,19 @@ size_t runload__glob(const char *dir, enum runload_table t, glob_t *g);
  */
 struct runload *runload__open(const char *path, unsigned want, char *err,
 			      size_t errlen);
+
+/*
+ * An empty run, to fill in memory (tests, converters): path is only a
+ * label.  The adders copy the row and intern the strings; they return 0
+ * or -ENOMEM.
+ */
+struct runload *runload__new(const char *path);
+int runload__add_span(struct runload *r, const struct rl_span *s,
+		      const char *name);
+int runload__add_metric(struct runload *r, const struct rl_metric *m,
+			const char *name);
+int runload__add_log(struct runload *r, const struct rl_log *l,
+		     const char *level, const char *msg);
 
 /* The interned string with this id (owned by the run). */
 const char *runload__str(const struct runload *r, uint32_t id);

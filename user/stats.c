@@ -8,7 +8,6 @@
  */
 #include <assert.h>
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -191,22 +190,25 @@ int stats__hl_shift(const double *a, size_t na, const double *b, size_t nb,
 
 int stats__parse_pct(const char *s, double *pct)
 {
-	char *end;
+	const char *p;
+	int digits = 0, dots = 0;
 	double v;
 
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!*s || !(isdigit((unsigned char)*s) || *s == '.'))
+	/* Plain decimal only: no sign, exponent, hex, "inf" or "nan". */
+	for (p = s; isdigit((unsigned char)*p) || *p == '.'; p++) {
+		digits += *p != '.';
+		dots += *p == '.';
+	}
+	if (!digits || dots > 1)
 		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0 || v > 1000)
-		return -1;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end == '%')
-		end++;
-	if (*end)
+	v = strtod(s, NULL);
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '%')
+		p++;
+	if (*p || !isfinite(v) || v > 1000)
 		return -1;
 	*pct = v;
 	return 0;
