@@ -18,6 +18,7 @@ static const struct {
 	{ "list", cmd_list, "list the probes of a binary or a process" },
 	{ "show", cmd_show, "print a recording (table, csv or jsonl)" },
 	{ "compare", cmd_compare, "compare two recordings with statistics" },
+	{ "export", cmd_export, "write a recording as a Chrome trace, CSV or JSON lines" },
 };
 
 static void usage(FILE *f)
