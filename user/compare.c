@@ -42,48 +42,6 @@ int compare__add_metric(struct compare_opts *o, const char *arg)
 	return 0;
 }
 
-/* Samples of one run grouped by string id: a counting sort. */
-struct groups {
-	double *vals;
-	size_t *start;		/* [id] .. [id + 1] in vals */
-	size_t nids;
-};
-
-static int group_spans(const struct runload *r, long skip, struct groups *g)
-{
-	size_t *fill;
-
-	g->nids = r->nstrs;
-	g->start = calloc(g->nids + 1, sizeof(*g->start));
-	g->vals = malloc((r->nspans ? r->nspans : 1) * sizeof(*g->vals));
-	fill = calloc(g->nids + 1, sizeof(*fill));
-	if (!g->start || !g->vals || !fill) {
-		free(fill);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < r->nspans; i++)
-		if (!skip || r->spans[i].step >= skip)
-			g->start[r->spans[i].name + 1]++;
-	for (size_t id = 0; id < g->nids; id++)
-		g->start[id + 1] += g->start[id];
-	for (size_t i = 0; i < r->nspans; i++) {
-		const struct rl_span *s = &r->spans[i];
-
-		if (!skip || s->step >= skip)
-			g->vals[g->start[s->name] + fill[s->name]++] = (double)s->dur;
-	}
-	free(fill);
-	for (size_t id = 0; id < g->nids; id++)
-		stats__sort(g->vals + g->start[id], g->start[id + 1] - g->start[id]);
-	return 0;
-}
-
-static void free_groups(struct groups *g)
-{
-	free(g->vals);
-	free(g->start);
-}
-
 /* The samples of metric name (NaN dropped), sorted; *present says whether
  * the run has the name at all. */
 static double *metric_vals(const struct runload *r, const char *name,
@@ -201,7 +159,7 @@ static struct compare_row *add_row(struct compare_result *r, const char *name)
 
 /* "a, b, c" of the span names of a run (at most len bytes). */
 static void list_names(char *buf, size_t len, const struct runload *r,
-		       const struct groups *g)
+		       const struct rl_groups *g)
 {
 	size_t off = 0;
 
@@ -220,19 +178,19 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 		     const struct runload *new, const struct compare_opts *o,
 		     char *err, size_t errlen)
 {
-	struct groups gb = { 0 }, gn = { 0 };
+	struct rl_groups gb = { 0 }, gn = { 0 };
 	int ret = -ENOMEM;
 	size_t common = 0;
 
-	if (group_spans(base, o->skip_steps, &gb) ||
-	    group_spans(new, o->skip_steps, &gn)) {
+	if (runload__group_spans(base, o->skip_steps, &gb) ||
+	    runload__group_spans(new, o->skip_steps, &gn)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	/* Names of base, then names only in new. */
 	for (int side = 0; side < 2; side++) {
 		const struct runload *r = side ? new : base, *other = side ? base : new;
-		const struct groups *g = side ? &gn : &gb, *og = side ? &gb : &gn;
+		const struct rl_groups *g = side ? &gn : &gb, *og = side ? &gb : &gn;
 
 		for (size_t id = 0; id < g->nids; id++) {
 			const char *name = runload__str(r, (uint32_t)id);
@@ -277,8 +235,8 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 		ret = -EINVAL;
 	}
 out:
-	free_groups(&gb);
-	free_groups(&gn);
+	runload__groups_free(&gb);
+	runload__groups_free(&gn);
 	return ret;
 }
 
@@ -367,8 +325,7 @@ const char *compare__verdict_str(const struct compare_row *row)
 	return "?";
 }
 
-void compare__fmt_value(char *buf, size_t len, const struct compare_row *row,
-			double v)
+void compare__fmt_ns(char *buf, size_t len, double v)
 {
 	static const struct { double div; const char *unit; } u[] = {
 		{ 1e9, "s" }, { 1e6, "ms" }, { 1e3, "us" }, { 1, "ns" },
@@ -376,14 +333,6 @@ void compare__fmt_value(char *buf, size_t len, const struct compare_row *row,
 	size_t i = 0;
 	double x;
 
-	if (isnan(v)) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (row->is_metric) {
-		snprintf(buf, len, "%.4g", v);
-		return;
-	}
 	while (i < 3 && fabs(v) < u[i].div)
 		i++;
 	x = v / u[i].div;
@@ -394,6 +343,17 @@ void compare__fmt_value(char *buf, size_t len, const struct compare_row *row,
 		snprintf(buf, len, "%.1f%s", x, u[i].unit);
 	else
 		snprintf(buf, len, "%.2f%s", x, u[i].unit);
+}
+
+void compare__fmt_value(char *buf, size_t len, const struct compare_row *row,
+			double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (row->is_metric)
+		snprintf(buf, len, "%.4g", v);
+	else
+		compare__fmt_ns(buf, len, v);
 }
 
 static void fmt_pct(char *buf, size_t len, double v)

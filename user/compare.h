@@ -88,8 +88,10 @@ void compare__free(struct compare_result *r);
  * "worse", "better"). */
 const char *compare__verdict_str(const struct compare_row *row);
 
-/* A duration in ns (or a metric value) in at most 6 columns: "887us",
- * "1.00ms", "12.3s"; metrics print with %.4g. */
+/* A duration in ns in at most 6 columns: "887us", "1.00ms", "12.3s". */
+void compare__fmt_ns(char *buf, size_t len, double ns);
+
+/* A row's value: a duration for spans, %.4g for metrics; "-" for NaN. */
 void compare__fmt_value(char *buf, size_t len, const struct compare_row *row,
 			double v);
 

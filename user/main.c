@@ -19,6 +19,7 @@ static const struct {
 	{ "show", cmd_show, "print a recording (table, csv or jsonl)" },
 	{ "compare", cmd_compare, "compare two recordings with statistics" },
 	{ "export", cmd_export, "write a recording as a Chrome trace, CSV or JSON lines" },
+	{ "report", cmd_report, "write an HTML report with plots" },
 };
 
 static void usage(FILE *f)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "pq_reader.h"
 #include "runload.h"
+#include "stats.h"
 
 static const char *const table_names[RL_NTABLES] = {
 	[RL_METRICS] = "metrics", [RL_SPANS] = "spans", [RL_LOGS] = "logs",
@@ -405,4 +406,41 @@ void runload__free(struct runload *r)
 	free(r->metrics);
 	free(r->logs);
 	free(r);
+}
+
+/* A counting sort by name id, then a sort of each group. */
+int runload__group_spans(const struct runload *r, long skip,
+			 struct rl_groups *g)
+{
+	size_t *fill;
+
+	g->nids = r->nstrs;
+	g->start = calloc(g->nids + 1, sizeof(*g->start));
+	g->vals = malloc((r->nspans ? r->nspans : 1) * sizeof(*g->vals));
+	fill = calloc(g->nids + 1, sizeof(*fill));
+	if (!g->start || !g->vals || !fill) {
+		free(fill);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < r->nspans; i++)
+		if (!skip || r->spans[i].step >= skip)
+			g->start[r->spans[i].name + 1]++;
+	for (size_t id = 0; id < g->nids; id++)
+		g->start[id + 1] += g->start[id];
+	for (size_t i = 0; i < r->nspans; i++) {
+		const struct rl_span *s = &r->spans[i];
+
+		if (!skip || s->step >= skip)
+			g->vals[g->start[s->name] + fill[s->name]++] = (double)s->dur;
+	}
+	free(fill);
+	for (size_t id = 0; id < g->nids; id++)
+		stats__sort(g->vals + g->start[id], g->start[id + 1] - g->start[id]);
+	return 0;
+}
+
+void runload__groups_free(struct rl_groups *g)
+{
+	free(g->vals);
+	free(g->start);
 }

@@ -91,6 +91,23 @@ int runload__add_metric(struct runload *r, const struct rl_metric *m,
 int runload__add_log(struct runload *r, const struct rl_log *l,
 		     const char *level, const char *msg);
 
+/* Span durations (ns) grouped by name id, each group sorted ascending:
+ * group id is vals[start[id] .. start[id + 1]).  nids = the run's nstrs. */
+struct rl_groups {
+	double *vals;
+	size_t *start;
+	size_t nids;
+};
+
+/*
+ * Groups the spans of r by name, leaving out spans with step < skip (and
+ * spans with no step) when skip > 0.  Returns 0 or -ENOMEM; free with
+ * runload__groups_free (also after a failure).
+ */
+int runload__group_spans(const struct runload *r, long skip,
+			 struct rl_groups *g);
+void runload__groups_free(struct rl_groups *g);
+
 /* The interned string with this id (owned by the run). */
 const char *runload__str(const struct runload *r, uint32_t id);
 
