@@ -70,8 +70,9 @@ done
 for t in tests/e2e/test_*.sh; do
 	run_e2e "$t" "e2e/$(basename "$t" .sh)"
 done
-# The record and show paths again, built with ASan + UBSan.
-for t in test_launch test_strings test_errors test_robust test_attach; do
+# The record, show and analysis paths again, built with ASan + UBSan.
+for t in test_launch test_strings test_errors test_robust test_attach test_compare test_export \
+	 test_report; do
 	run_e2e "tests/e2e/$t.sh" "e2e-san/$t" MLPROBE="$PWD/build/san/mlprobe"
 done
 
