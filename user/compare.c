@@ -434,10 +434,9 @@ void compare__print_table(FILE *f, const struct compare_result *r)
 	fprintf(f, "base: %s\nnew:  %s\n", r->base, r->new);
 	fprintf(f, "%-11s %s %s %s\n", "", "---- n ----", "-- median ---",
 		"---- p90 ----");
-	fprintf(f, "%-11s %5s %5s %6s %6s %6s %6s %-7s %-13s %s\n", "name",
+	fprintf(f, "%-11s %5s %5s %6s %6s %6s %6s %-7s %.0f%% CI\n", "name",
 		"base", "new", "base", "new", "base", "new", "change",
-		o->alpha == 0.01 ? "99% CI" : o->alpha == 0.05 ? "95% CI" : "CI",
-		"");
+		100 * (1 - o->alpha));
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct compare_row *row = &r->rows[i];
 		char mb[32], mn[32], pb[32], pn[32], ch[32], ci[48], name[64];
