@@ -119,7 +119,8 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The columns each table needs (NULL-terminated), then optional ones. */
+/* The columns each table needs, in the order C_TS .. C_VAL; step and depth
+ * are optional. */
 static const char *const need[RL_NTABLES][6] = {
 	[RL_METRICS] = { "ts", "pid", "tid", "name", "value", NULL },
 	[RL_SPANS] = { "ts", "pid", "tid", "name", "duration_ns", NULL },
