@@ -19,6 +19,9 @@ static const struct {
 	{ "show", cmd_show, "print a recording (table, csv or jsonl)" },
 	{ "recover", cmd_recover, "repair the files of a recording after a crash" },
 	{ "upload", cmd_upload, "send the files that wait in a recording's spool" },
+	{ "compare", cmd_compare, "compare two recordings with statistics" },
+	{ "export", cmd_export, "write a recording as a Chrome trace, CSV or JSON lines" },
+	{ "report", cmd_report, "write an HTML report with plots" },
 };
 
 static void usage(FILE *f)

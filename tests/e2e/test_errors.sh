@@ -2,20 +2,6 @@
 # Bad input: one clear line on stderr and a non-zero exit, nothing corrupted.
 . "$(dirname "$0")/lib.sh"
 
-# expect_fail DESC PATTERN CMD...: non-zero exit, exactly one stderr line
-# matching PATTERN.
-expect_fail() {
-	local d=$1 pat=$2; shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	local rc=$? lines
-	lines=$(wc -l <"$TMP/err")
-	if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" "$TMP/err"; then
-		ok "$d"
-	else
-		not_ok "$d (rc=$rc, $lines lines: $(head -c 300 "$TMP/err"))"
-	fi
-}
-
 expect_fail "no such PID" "no process with PID 999999" \
 	"$MLPROBE" record -o "$TMP/e1" -p 999999
 expect_fail "binary without probes" "has no mlprobe probes" \
