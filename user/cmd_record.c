@@ -412,6 +412,10 @@ int cmd_record(int argc, char **argv)
 			return 1;
 		snprintf(main_path, sizeof(main_path), "/proc/%d/exe", (int)a.pid);
 		ret = targets_proc_sites(a.pid, err, sizeof(err));
+		if (ret < 0 && kill(a.pid, 0) && errno == ESRCH) {
+			pr_err("PID %d exited while mlprobe was attaching", a.pid);
+			return 1;
+		}
 		if (ret < 0) {
 			pr_err("cannot read the probes of PID %d: %s", a.pid, err);
 			return 1;
