@@ -330,9 +330,13 @@ static int on_finish(void *ctx)
 		struct table *t = &p->t[i];
 		int r;
 
-		/* Rows that could not be written even now are lost. */
-		if (t->w)
+		/* Rows that could not be written even now are lost, and
+		 * must stay lost: close must not write them if space came
+		 * back meanwhile (they would be on disk but counted lost). */
+		if (t->w) {
 			t->dropped += pq_writer__pending_rows(t->w);
+			pq_writer__discard(t->w);
+		}
 		r = finish_table(p, t, i);
 
 		if (r && !ret)
