@@ -440,6 +440,19 @@ cleanup:
 	return err;
 }
 
+void pq_writer__discard(struct pq_writer *w)
+{
+	if (!w)
+		return;
+	w->nrows = 0;
+	for (int i = 0; i < w->ncols; i++) {
+		w->cols[i].defs.len = 0;
+		w->cols[i].vals.len = 0;
+		w->cols[i].nvals = 0;
+		w->cols[i].set = false;
+	}
+}
+
 int pq_writer__footer(struct pq_writer *w, void **buf, size_t *len)
 {
 	struct thrift_enc e;

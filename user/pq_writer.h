@@ -87,6 +87,10 @@ size_t pq_writer__pending_bytes(const struct pq_writer *w);
  */
 int pq_writer__flush(struct pq_writer *w);
 
+/* Drops the buffered rows (and a row in progress): the caller has counted
+ * them as lost, so a later flush or close must not write them. */
+void pq_writer__discard(struct pq_writer *w);
+
 /* Length of the valid file on disk (0 before the first flush). */
 uint64_t pq_writer__file_bytes(const struct pq_writer *w);
 /* Rows in the file on disk. */

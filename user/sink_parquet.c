@@ -434,9 +434,13 @@ static int on_finish(void *ctx)
 			struct table *t = &p->parts[k]->t[i];
 			int r;
 
-			/* Rows that could not be written even now are lost. */
-			if (t->w)
+			/* Rows that could not be written even now are lost, and
+			 * must stay lost: close must not write them if space
+			 * came back meanwhile (on disk but counted lost). */
+			if (t->w) {
 				t->dropped += pq_writer__pending_rows(t->w);
+				pq_writer__discard(t->w);
+			}
 			r = finish_table(p, p->parts[k], t);
 			if (r && !ret)
 				ret = r;

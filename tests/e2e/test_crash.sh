@@ -22,8 +22,13 @@ for ((i = 0; i < TRIALS; i++)); do
 	"$MLPROBE" record -o "$d" -p "$cpid" -F $FLUSH -s 24K >/dev/null 2>"$TMP/r.err" &
 	mpid=$!
 	wait_for "$TMP/r.err" 'recording PID' 20 || { not_ok "trial $i: record did not start"; cat "$TMP/r.err"; }
-	# A random moment, at least 2.5 flush intervals in.
-	sleep "0.$((250 + RANDOM % 600))"
+	# A random moment after the first flush (a loaded machine can delay
+	# it well past its interval; the check below is about the end).
+	for ((w = 0; w < 200; w++)); do
+		compgen -G "$d/metrics-*.parquet" >/dev/null && break
+		sleep 0.05
+	done
+	sleep "$(printf '0.%03d' $((RANDOM % 700)))"
 	echo "t$i $(date +%s%N)" >>"$TMP/kills"
 	kill -9 "$mpid"
 	wait "$mpid" 2>/dev/null

@@ -9,13 +9,13 @@
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
 mkdir -p "$TMP/dest"
 "$MLPROBE" record -o "$TMP/r" -F 0.05 -s 16K --upload-cmd "cp {} '$TMP/dest/'" \
-	-- "$PROGS/counter" 1000000 50 >/dev/null 2>"$TMP/r.err" &
+	-- "$PROGS/counter" 1000000 50 >"$TMP/c.out" 2>"$TMP/r.err" &
 mpid=$!
 wait_for "$TMP/r.err" "recording PID" 20
 sleep 1.5
 kill -9 "$mpid"
 wait "$mpid" 2>/dev/null
-pkill -f "$PROGS/counter 1000000 50"
+kill "$(sed -n 's/^pid //p' "$TMP/c.out")"	# the trainer, orphaned
 # Tear the last file of two tables: inside the footer, and inside a row group.
 m=$(ls "$TMP"/r/metrics-*.parquet | tail -1)
 s=$(ls "$TMP"/r/spans-*.parquet | tail -1)

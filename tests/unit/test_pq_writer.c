@@ -444,6 +444,30 @@ static void test_first_flush_failure_leaves_no_file(void **s)
 	assert_int_equal(stat(p, &st), 0);
 }
 
+/* Rows given up on (counted lost by the caller) are never written later:
+ * a flush that fails, space comes back, close must not write them. */
+static void test_discard_is_final(void **s)
+{
+	char p[256], err[128];
+	struct pq_writer *w;
+	struct pq_reader *r;
+
+	(void)s;
+	path_in(p, sizeof(p), "discard.parquet");
+	w = pq_writer__new(p, two_cols, 2, opts(0, 0));
+	add_row(w, 1);
+	assert_int_equal(pq_writer__flush(w), 0);
+	add_row(w, 2);
+	add_row(w, 3);
+	pq_writer__discard(w);
+	assert_int_equal(pq_writer__pending_rows(w), 0);
+	assert_int_equal(pq_writer__close(w), 0);
+	r = pq_reader__open(p, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(pq_reader__nrows(r), 1);
+	pq_reader__close(r);
+}
+
 static void test_dict_fallback_and_pages(void **s)
 {
 	char p[256], err[256], name[32];
@@ -821,6 +845,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lazy_create_and_append_only),
 		cmocka_unit_test(test_write_failure_keeps_file_valid),
 		cmocka_unit_test(test_first_flush_failure_leaves_no_file),
+		cmocka_unit_test(test_discard_is_final),
 		cmocka_unit_test(test_dict_fallback_and_pages),
 		cmocka_unit_test(test_generate_e2e_files),
 	};
