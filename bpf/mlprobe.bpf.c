@@ -151,9 +151,9 @@ static __always_inline __u64 wake_flag(void)
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-/* True when a probe hit must be ignored: recording stopped, or a process
- * we do not trace hit a probe that is attached for every process. */
-static __always_inline bool skip(__u64 pid_tgid)
+/* True when a probe hit is not ours to record: recording stopped, or a
+ * process we do not trace hit a probe attached for every process. */
+static __always_inline bool not_ours(__u64 pid_tgid)
 {
 	__u32 tgid = pid_tgid >> 32;
 
@@ -326,7 +326,7 @@ int BPF_USDT(mp_metric, const char *name, __s64 step, __u64 bits)
 	__u16 flags = 0;
 	__u32 nid;
 
-	if (skip(id))
+	if (not_ours(id))
 		return 0;
 	count(MP_K_METRIC, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -361,7 +361,7 @@ int BPF_USDT(mp_step, __s64 step)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mp_proc *p;
 
-	if (skip(id))
+	if (not_ours(id))
 		return 0;
 	count(MP_K_STEP, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -480,7 +480,7 @@ int BPF_USDT(mp_span_begin, const char *name)
 	__u16 flags = 0;
 	__u32 nid;
 
-	if (skip(id))
+	if (not_ours(id))
 		return 0;
 	count(MP_K_SPAN_BEGIN, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -507,7 +507,7 @@ int BPF_USDT(mp_span_end, const char *name)
 	__u16 flags = 0;
 	__u32 nid;
 
-	if (skip(id))
+	if (not_ours(id))
 		return 0;
 	count(MP_K_SPAN_END, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -528,8 +528,8 @@ int BPF_USDT(mp_span_end, const char *name)
 
 /* --func: a uprobe on a function's entry and a uretprobe on its return
  * make one span per call.  The cookie is the name id user space gave the
- * function (ids below the start of next_name_id are theirs), so nothing is read from
- * the trainer's memory. */
+ * function (ids below the start of next_name_id are theirs), so nothing is
+ * read from the trainer's memory. */
 SEC("uprobe")
 int mp_func_entry(struct pt_regs *ctx)
 {
@@ -537,7 +537,7 @@ int mp_func_entry(struct pt_regs *ctx)
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct mp_proc *p;
 
-	if (skip(id))
+	if (not_ours(id))
 		return 0;
 	count(MP_K_SPAN_BEGIN, MP_S_HITS);
 	p = get_proc(id >> 32);
@@ -556,7 +556,7 @@ int mp_func_exit(struct pt_regs *ctx)
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct stack *st;
 
-	if (skip(id))
+	if (not_ours(id))
 		return 0;
 	count(MP_K_SPAN_END, MP_S_HITS);
 	st = end_stack((__u32)id, get_proc(id >> 32));
@@ -573,7 +573,7 @@ int BPF_USDT(mp_log, __s64 level, const char *msg)
 	struct mp_proc *p;
 	long n;
 
-	if (skip(id))
+	if (not_ours(id))
 		return 0;
 	count(MP_K_LOG, MP_S_HITS);
 	p = get_proc(id >> 32);

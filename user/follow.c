@@ -248,21 +248,9 @@ void follow__on_proc(void *ctx, const struct mp_proc_rec *r)
 /* A process is gone when it has no /proc entry or is a zombie. */
 static bool alive(pid_t pid)
 {
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	return !procctx_stat(pid, &state, NULL) && state != 'Z' && state != 'X';
 }
 
 static int on_tick(void *ctx, uint64_t now)

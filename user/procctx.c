@@ -257,28 +257,39 @@ static struct entry *insert(struct procctx *c, int32_t pid)
 	}
 }
 
-static int32_t read_ppid(pid_t pid)
+int procctx_stat(pid_t pid, char *state, int32_t *ppid)
 {
 	char path[64], buf[512], *p;
-	int fd;
 	ssize_t n;
-	int ppid;
+	int fd, pp;
+	char st;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return -1;
+		return -ESRCH;
 	buf[n] = 0;
-	/* "pid (comm) state ppid ...": comm may hold anything but ')' ends
-	 * it last. */
+	/* "pid (comm) state ppid ...": comm may hold anything, but the last
+	 * ')' ends it. */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
+	if (!p || sscanf(p + 1, " %c %d", &st, &pp) != 2)
+		return -EINVAL;
+	if (state)
+		*state = st;
+	if (ppid)
+		*ppid = pp;
+	return 0;
+}
+
+static int32_t read_ppid(pid_t pid)
+{
+	int32_t ppid;
+
+	return procctx_stat(pid, NULL, &ppid) ? -1 : ppid;
 }
 
 static void read_env(struct row_proc *p, pid_t pid)

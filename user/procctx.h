@@ -37,6 +37,10 @@ int procctx_env_run_id(const char *env, size_t len, char *out, size_t outlen);
 void procctx_run_id(const char *given, pid_t envpid, const char *host,
 		    char *out, size_t outlen);
 
+/* Reads /proc/PID/stat: the state letter (R, S, Z...) and the parent.
+ * Either pointer may be NULL.  0 or -errno (-ENOENT: no such process). */
+int procctx_stat(pid_t pid, char *state, int32_t *ppid);
+
 /* Reads /proc/PID/environ into a malloc'ed buffer (*len bytes), or NULL with
  * errno set. */
 char *procctx_read_environ(pid_t pid, size_t *len);

@@ -104,6 +104,7 @@ struct part {
 struct pqsink {
 	struct pqsink_opts o;
 	char dir[4096], host[256], run[256];
+	size_t host_len, run_len;
 	struct pq_column cols[ROW_TABLES][MAX_COLS];
 	int ncols[ROW_TABLES];
 	int ctx_idx[ROW_TABLES][X_MAX];	/* column of each context field; -1:
@@ -331,9 +332,9 @@ static int row_done(struct pqsink *p, struct part *pt, enum row_table ti,
 	if (proc->world_size >= 0)
 		pq_writer__set_i32(w, x[X_WORLD_SIZE], proc->world_size);
 	if (x[X_HOST] >= 0)
-		pq_writer__set_str(w, x[X_HOST], p->host, strlen(p->host));
+		pq_writer__set_str(w, x[X_HOST], p->host, p->host_len);
 	if (x[X_RUN] >= 0)
-		pq_writer__set_str(w, x[X_RUN], p->run, strlen(p->run));
+		pq_writer__set_str(w, x[X_RUN], p->run, p->run_len);
 	ret = pq_writer__end_row(w);
 	/* A failing table is retried on ticks only, never per row. */
 	if (!ret && !pt->t[ti].err &&
@@ -490,6 +491,8 @@ int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
 	snprintf(p->run, sizeof(p->run), "%s", opts->run ? opts->run : "");
 	p->o.host = p->host;
 	p->o.run = p->run;
+	p->host_len = strlen(p->host);
+	p->run_len = strlen(p->run);
 	for (int i = 0; i < ROW_TABLES; i++)
 		p->ncols[i] = build_schema(i, p->o.partition, p->cols[i],
 					   p->ctx_idx[i]);
