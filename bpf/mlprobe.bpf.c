@@ -118,12 +118,61 @@ struct {
 	__type(value, struct stack);
 } stacks SEC(".maps");
 
-/* A copy of a name being hashed.  It lives on the BPF stack, not in a
- * per-CPU map: the programs are sleepable, so another thread can run on this
- * CPU while a read waits for a page fault. */
+/*
+ * Uprobe programs can be preempted (they run under migrate_disable(), and
+ * the sleepable ones may wait on a page fault), so another thread can run
+ * the same program on the same CPU in the middle of ours.  Nothing per CPU
+ * may hold state across a helper call, and that includes the stack itself:
+ * kernel 6.13+ moves a kprobe-type program whose stack reaches 64 bytes onto
+ * a per-CPU "private stack", where a preempting thread overwrites the
+ * spilled registers of the preempted one (one record then comes out as a
+ * copy of another, and the other is lost).  So:
+ *  - the copy of a name being hashed lives in task storage, per thread;
+ *  - the sleepable programs keep their stack under 64 bytes (a test loads
+ *    every program and checks);
+ *  - the others contain a tail call, on a branch never taken: a program
+ *    with a tail call never gets a private stack.  (Sleepable programs may
+ *    not use a prog array, hence the two ways.)  See docs/bpf.md.
+ */
 struct scratch {
 	char buf[MP_NAME_MAX];
 };
+
+/* What a sleepable program keeps across helper calls, per thread. */
+struct call {
+	__u64 id;		/* pid_tgid */
+	__u64 ts;
+	__u64 uptr;		/* the name (or message) argument */
+	__s64 step;		/* the step (or level) argument */
+	__u64 bits;		/* the value argument */
+	struct ikey k;		/* interning key */
+	__u16 flags;		/* MP_F_* for the record */
+	__u16 _pad[3];
+	struct scratch s;	/* a copy of a name being hashed */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct call);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} kstack SEC(".maps");
+
+/* Always 0; in .bss, so neither clang nor the verifier can drop the branch. */
+volatile __u32 never;
+
+#define KERNEL_STACK(ctx)                                                      \
+	do {                                                                   \
+		if (never)                                                     \
+			bpf_tail_call(ctx, &kstack, 0);                        \
+	} while (0)
 
 static const struct stack empty_stack;
 /* 0 is MP_NAME_ID_UNREADABLE; user space raises the start above the ids it
@@ -135,14 +184,19 @@ __u32 next_name_id = 1;
 volatile __u32 stopped;
 __u32 next_epoch = 1;
 
-static __always_inline void count(enum mp_kind k, enum mp_stat s)
+static __always_inline void count_n(enum mp_kind k, enum mp_stat s, __u64 n)
 {
 	__u32 zero = 0;
 	struct mp_counters *c = bpf_map_lookup_elem(&counters, &zero);
 
 	/* Atomic even though per CPU: a preempted program can share the CPU. */
 	if (c)
-		__sync_fetch_and_add(&c->v[k][s], 1);
+		__sync_fetch_and_add(&c->v[k][s], n);
+}
+
+static __always_inline void count(enum mp_kind k, enum mp_stat s)
+{
+	count_n(k, s, 1);
 }
 
 static __always_inline __u64 wake_flag(void)
@@ -204,12 +258,11 @@ static long vma_cb(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
-/* Sends a new name.  Text comes from user memory (src_user) or from the
- * scratch copy (already read).  Returns its id, MP_ID_NONE when the
+/* Sends a new name for c->k.  Text comes from user memory (c->uptr) or from
+ * the scratch copy (already read).  Returns its id, MP_ID_NONE when the
  * ring is full, or MP_NAME_ID_UNREADABLE. */
-static __always_inline __u32 new_name(struct ikey *k, const char *src_user,
-				 struct scratch *s, __u64 pid_tgid, __u64 ts,
-				 bool trunc)
+static __always_inline __u32 new_name(struct call *c, bool from_scratch,
+				      bool trunc)
 {
 	struct mp_name_rec *r;
 	struct ival v = { .stable = 1 };
@@ -221,12 +274,12 @@ static __always_inline __u32 new_name(struct ikey *k, const char *src_user,
 		count(MP_K_NAME, MP_S_DROP_RING);
 		return MP_ID_NONE;
 	}
-	fill_hdr(&r->h, MP_REC_NAME, pid_tgid, ts);
-	if (s) {
-		n = bpf_probe_read_kernel_str(r->name, sizeof(r->name), s->buf);
+	fill_hdr(&r->h, MP_REC_NAME, c->id, c->ts);
+	if (from_scratch) {
+		n = bpf_probe_read_kernel_str(r->name, sizeof(r->name), c->s.buf);
 	} else {
-		n = read_user_str(r->name, sizeof(r->name), src_user);
-		trunc = n > 0 && truncated(src_user, n, MP_NAME_MAX);
+		n = read_user_str(r->name, sizeof(r->name), (void *)c->uptr);
+		trunc = n > 0 && truncated((void *)c->uptr, n, MP_NAME_MAX);
 	}
 	if (n <= 0) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
@@ -240,9 +293,9 @@ static __always_inline __u32 new_name(struct ikey *k, const char *src_user,
 	/* Insert before submit: a record that uses the id on another CPU is
 	 * reserved after ours, and the consumer never reads past a record
 	 * that is still reserved, so the name always arrives first. */
-	if (bpf_map_update_elem(&intern, k, &v, BPF_NOEXIST) == -17 /*EEXIST*/) {
+	if (bpf_map_update_elem(&intern, &c->k, &v, BPF_NOEXIST) == -17 /*EEXIST*/) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		old = bpf_map_lookup_elem(&intern, k);
+		old = bpf_map_lookup_elem(&intern, &c->k);
 		return old ? old->id : MP_ID_NONE;
 	}
 	count(MP_K_NAME, MP_S_HITS);
@@ -252,37 +305,30 @@ static __always_inline __u32 new_name(struct ikey *k, const char *src_user,
 	return v.id;
 }
 
-/* Returns the id of the name at uptr for this process, sending the name
- * first if it is new.  MP_ID_NONE: the caller's record must be dropped. */
-static __always_inline __u32 intern_name(const char *uptr, __u64 pid_tgid,
-					 struct mp_proc *p, __u64 ts,
-					 __u16 *flags)
+/* intern_name()'s slow path: a pointer seen for the first time, or one
+ * whose text must be checked.  A subprogram of its own, to keep each frame
+ * small (see struct call). */
+static __noinline __u32 intern_slow(struct call *c, __u32 seen)
 {
-	struct ikey k = {
-		.tgid = pid_tgid >> 32,
-		.epoch_kind = p->epoch << 1,
-		.v = (__u64)uptr,
-	};
-	struct ival *v = bpf_map_lookup_elem(&intern, &k);
 	struct ival nv = {};
-	struct scratch sbuf, *s = &sbuf;
-	__u32 id;
+	struct ival *v;
 	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 id;
 	long n;
 
-	if (v && v->stable)
-		return v->id;
-	if (!v && bpf_find_vma(bpf_get_current_task_btf(), (__u64)uptr, vma_cb,
-			       &nv.stable, 0) == 0) {
+	if (!c)
+		return MP_ID_NONE;
+	if (!seen && bpf_find_vma(bpf_get_current_task_btf(), c->uptr, vma_cb,
+				  &nv.stable, 0) == 0) {
 		if (nv.stable) {
-			id = new_name(&k, uptr, NULL, pid_tgid, ts, false);
+			id = new_name(c, false, false);
 			goto out;
 		}
 		/* Remember that this pointer needs its text checked. */
-		bpf_map_update_elem(&intern, &k, &nv, BPF_ANY);
+		bpf_map_update_elem(&intern, &c->k, &nv, BPF_ANY);
 	}
 
-	n = read_user_str(s->buf, sizeof(s->buf), uptr);
+	n = read_user_str(c->s.buf, sizeof(c->s.buf), (void *)c->uptr);
 	if (n <= 0) {
 		id = MP_NAME_ID_UNREADABLE;
 		goto out;
@@ -290,20 +336,58 @@ static __always_inline __u32 intern_name(const char *uptr, __u64 pid_tgid,
 	for (int i = 0; i < MP_NAME_MAX; i++) {
 		if (i >= n - 1)
 			break;
-		h ^= (__u8)s->buf[i];
+		h ^= (__u8)c->s.buf[i];
 		h *= 0x100000001b3ULL;
 	}
-	k.epoch_kind |= 1;
-	k.v = h;
-	v = bpf_map_lookup_elem(&intern, &k);
+	c->k.epoch_kind |= 1;
+	c->k.v = h;
+	v = bpf_map_lookup_elem(&intern, &c->k);
 	if (v)
 		return v->id;
-	id = new_name(&k, NULL, s, pid_tgid, ts,
-		      truncated(uptr, n, MP_NAME_MAX));
+	id = new_name(c, true, truncated((void *)c->uptr, n, MP_NAME_MAX));
 out:
 	if (id == MP_NAME_ID_UNREADABLE)
-		*flags |= MP_F_FAULT;
+		c->flags |= MP_F_FAULT;
 	return id;
+}
+
+/* Returns the id of the name at c->uptr for this process, sending the name
+ * first if it is new.  MP_ID_NONE: the caller's record must be dropped. */
+static __always_inline __u32 intern_name(struct call *c, struct mp_proc *p)
+{
+	struct ival *v;
+
+	c->k.tgid = c->id >> 32;
+	c->k.epoch_kind = p->epoch << 1;
+	c->k.v = c->uptr;
+	v = bpf_map_lookup_elem(&intern, &c->k);
+	if (v && v->stable)
+		return v->id;
+	return intern_slow(c, v != NULL);
+}
+
+static __always_inline long usdt_arg(struct pt_regs *ctx, int i)
+{
+	long v = 0;
+
+	bpf_usdt_arg(ctx, i, &v);
+	return v;
+}
+
+/* Starts a sleepable program's work: its per-thread state, with the time
+ * and the ids in it.  NULL: no memory for the state (the caller counts a
+ * drop). */
+static __always_inline struct call *call_begin(void)
+{
+	struct call *c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(),
+					      0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!c)
+		return NULL;
+	c->id = bpf_get_current_pid_tgid();
+	c->ts = bpf_ktime_get_boot_ns();
+	c->flags = 0;
+	return c;
 }
 
 /* Counts a record that was written with a damaged string.  A truncated name
@@ -317,24 +401,25 @@ static __always_inline void count_flags(enum mp_kind k, __u16 flags)
 }
 
 SEC("usdt")
-int BPF_USDT(mp_metric, const char *name, __s64 step, __u64 bits)
+int mp_metric(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ts = bpf_ktime_get_boot_ns();
 	struct mp_metric_rec *r;
 	struct mp_proc *p;
-	__u16 flags = 0;
+	struct call *c;
 	__u32 nid;
 
-	if (not_ours(id))
+	if (not_ours(bpf_get_current_pid_tgid()))
 		return 0;
 	count(MP_K_METRIC, MP_S_HITS);
-	p = get_proc(id >> 32);
-	if (!p) {
+	c = call_begin();
+	if (!c || !(p = get_proc(c->id >> 32))) {
 		count(MP_K_METRIC, MP_S_DROP_NAME);
 		return 0;
 	}
-	nid = intern_name(name, id, p, ts, &flags);
+	c->uptr = usdt_arg(ctx, 0);
+	c->step = usdt_arg(ctx, 1);
+	c->bits = usdt_arg(ctx, 2);
+	nid = intern_name(c, p);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_METRIC, MP_S_DROP_NAME);
 		return 0;
@@ -344,13 +429,13 @@ int BPF_USDT(mp_metric, const char *name, __s64 step, __u64 bits)
 		count(MP_K_METRIC, MP_S_DROP_RING);
 		return 0;
 	}
-	fill_hdr(&r->h, MP_REC_METRIC, id, ts);
-	r->h.flags = flags;
+	fill_hdr(&r->h, MP_REC_METRIC, c->id, c->ts);
+	r->h.flags = c->flags;
 	r->name_id = nid;
 	r->_pad = 0;
-	r->step = step;
-	r->value = bits;
-	count_flags(MP_K_METRIC, flags);
+	r->step = c->step;
+	r->value = c->bits;
+	count_flags(MP_K_METRIC, c->flags);
 	bpf_ringbuf_submit(r, wake_flag());
 	return 0;
 }
@@ -361,6 +446,7 @@ int BPF_USDT(mp_step, __s64 step)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mp_proc *p;
 
+	KERNEL_STACK(ctx);
 	if (not_ours(id))
 		return 0;
 	count(MP_K_STEP, MP_S_HITS);
@@ -409,11 +495,11 @@ static __always_inline void span_push(__u64 id, __u64 ts, struct mp_proc *p,
 /* Closes the innermost open span named nid of the thread and submits its
  * record.  Spans opened inside it that were never ended are closed with it
  * and counted as unmatched. */
-static __always_inline void span_pop(__u64 id, __u64 ts, struct stack *st,
+static __noinline void span_pop(__u64 id, __u64 ts, struct stack *st,
 				     __u32 nid, __u16 flags)
 {
 	struct mp_span_rec *r;
-	__u32 d = st->depth, top;
+	__u32 d = st->depth;
 	int match = -1;
 
 	/* end_stack() checked it; bounded again here for the verifier. */
@@ -430,8 +516,8 @@ static __always_inline void span_pop(__u64 id, __u64 ts, struct stack *st,
 		count(MP_K_SPAN_END, MP_S_UNMATCHED);
 		return;
 	}
-	for (top = d; top > (__u32)match + 1; top--)
-		count(MP_K_SPAN_BEGIN, MP_S_UNMATCHED);
+	if (d > (__u32)match + 1)
+		count_n(MP_K_SPAN_BEGIN, MP_S_UNMATCHED, d - match - 1);
 	st->depth = match;
 
 	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
@@ -472,49 +558,52 @@ static __always_inline struct stack *end_stack(__u32 tid, struct mp_proc *p)
 }
 
 SEC("usdt")
-int BPF_USDT(mp_span_begin, const char *name)
+int mp_span_begin(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ts = bpf_ktime_get_boot_ns();
 	struct mp_proc *p;
-	__u16 flags = 0;
+	struct call *c;
 	__u32 nid;
 
-	if (not_ours(id))
+	if (not_ours(bpf_get_current_pid_tgid()))
 		return 0;
 	count(MP_K_SPAN_BEGIN, MP_S_HITS);
-	p = get_proc(id >> 32);
-	if (!p) {
+	c = call_begin();
+	if (!c || !(p = get_proc(c->id >> 32))) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	nid = intern_name(name, id, p, ts, &flags);
+	c->uptr = usdt_arg(ctx, 0);
+	nid = intern_name(c, p);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	span_push(id, ts, p, nid, flags);
+	span_push(c->id, c->ts, p, nid, c->flags);
 	return 0;
 }
 
 SEC("usdt")
-int BPF_USDT(mp_span_end, const char *name)
+int mp_span_end(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ts = bpf_ktime_get_boot_ns();
 	struct mp_proc *p;
 	struct stack *st;
-	__u16 flags = 0;
+	struct call *c;
 	__u32 nid;
 
-	if (not_ours(id))
+	if (not_ours(bpf_get_current_pid_tgid()))
 		return 0;
 	count(MP_K_SPAN_END, MP_S_HITS);
-	p = get_proc(id >> 32);
-	st = end_stack((__u32)id, p);
+	c = call_begin();
+	if (!c) {
+		count(MP_K_SPAN_END, MP_S_DROP_NAME);
+		return 0;
+	}
+	p = get_proc(c->id >> 32);
+	st = end_stack((__u32)c->id, p);
 	if (!st)
 		return 0;
-	nid = intern_name(name, id, p, ts, &flags);
+	c->uptr = usdt_arg(ctx, 0);
+	nid = intern_name(c, p);
 	if (nid == MP_ID_NONE) {
 		/* The name is unknown; the innermost frame is the best guess,
 		 * and keeps the depths of later spans right. */
@@ -522,7 +611,7 @@ int BPF_USDT(mp_span_end, const char *name)
 		count(MP_K_SPAN_END, MP_S_DROP_NAME);
 		return 0;
 	}
-	span_pop(id, ts, st, nid, flags);
+	span_pop(c->id, c->ts, st, nid, c->flags);
 	return 0;
 }
 
@@ -537,6 +626,7 @@ int mp_func_entry(struct pt_regs *ctx)
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct mp_proc *p;
 
+	KERNEL_STACK(ctx);
 	if (not_ours(id))
 		return 0;
 	count(MP_K_SPAN_BEGIN, MP_S_HITS);
@@ -556,6 +646,7 @@ int mp_func_exit(struct pt_regs *ctx)
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct stack *st;
 
+	KERNEL_STACK(ctx);
 	if (not_ours(id))
 		return 0;
 	count(MP_K_SPAN_END, MP_S_HITS);
@@ -566,30 +657,32 @@ int mp_func_exit(struct pt_regs *ctx)
 }
 
 SEC("usdt")
-int BPF_USDT(mp_log, __s64 level, const char *msg)
+int mp_log(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mp_log_rec *r;
 	struct mp_proc *p;
+	const char *msg;
 	long n;
 
 	if (not_ours(id))
 		return 0;
 	count(MP_K_LOG, MP_S_HITS);
-	p = get_proc(id >> 32);
 	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 	if (!r) {
 		count(MP_K_LOG, MP_S_DROP_RING);
 		return 0;
 	}
 	fill_hdr(&r->h, MP_REC_LOG, id, bpf_ktime_get_boot_ns());
-	r->level = level;
+	p = get_proc(id >> 32);
 	if (p && p->has_step) {
 		r->step = p->step;
 	} else {
 		r->step = 0;
 		r->h.flags |= MP_F_NO_STEP;
 	}
+	r->level = usdt_arg(ctx, 0);
+	msg = (const char *)usdt_arg(ctx, 1);
 	n = read_user_str(r->msg, sizeof(r->msg), msg);
 	if (n <= 0) {
 		r->len = 0;
@@ -712,6 +805,7 @@ int mp_dl_state(struct pt_regs *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
+	KERNEL_STACK(ctx);
 	if (!stopped && is_tracked(tgid))
 		proc_event(tgid, MP_PROC_MMAP, 0);
 	return 0;
