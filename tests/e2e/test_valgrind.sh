@@ -17,8 +17,15 @@ kill -9 "$mpid"
 wait "$mpid" 2>/dev/null
 kill "$(sed -n 's/^pid //p' "$TMP/c.out")"	# the trainer, orphaned
 # Tear the last file of two tables: inside the footer, and inside a row group.
-m=$(ls "$TMP"/r/metrics-*.parquet | tail -1)
-s=$(ls "$TMP"/r/spans-*.parquet | tail -1)
+# (The newest file of a table can still be empty when the kill lands just
+# after a rotation: take the newest one that holds a row group.)
+newest_with_rows() { # PATTERN
+	local f last=
+	for f in $1; do [ "$(stat -c %s "$f")" -ge 2048 ] && last=$f; done
+	echo "$last"
+}
+m=$(newest_with_rows "$TMP/r/metrics-*.parquet")
+s=$(newest_with_rows "$TMP/r/spans-*.parquet")
 truncate -s -9 "$m"
 truncate -s $(( $(stat -c %s "$s") / 2 )) "$s"
 "${VG[@]}" "$MLPROBE" recover "$TMP/r" >"$TMP/rec.out" 2>"$TMP/rec.err"
