@@ -23,11 +23,17 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 #include "mlprobe.h"
 #include "names.h"
 #include "span.h"
 
 #define VERSION "0.1.0"
+/* Probe sites in this module: one per MLPROBE_* macro expansion
+ * (metric, step, log here; span_begin, span_end in span.c).  The Python
+ * e2e test checks it against `mlprobe list`. */
+#define MODULE_SITES 5
 /* metrics(step, **values) converts this many values on the stack; more go
  * through one heap block. */
 #define METRICS_STACK 32
@@ -293,10 +299,31 @@ static Py_ssize_t names_max(void)
 	return *end || v < 0 ? NAMES_MAX_DEFAULT : (Py_ssize_t)v;
 }
 
+/* Launched by `mlprobe record -- python3 ...`, whose dlopen watch attaches
+ * this module's probes a moment after the loader maps it, while this
+ * import goes on.  So that no event of the script is missed, the process
+ * that record started (MLPROBE_ATTACH_WAIT is its PID; not a forked or
+ * exec'd child) waits here until every site is attached, at most 5 s:
+ * the kernel raises the semaphore once per attached site.  Not launched by
+ * record: one getenv, at import only. */
+static void wait_for_record(void)
+{
+	const char *s = getenv("MLPROBE_ATTACH_WAIT");
+	struct timespec ms = { 0, 1000000 };
+
+	if (!s || atol(s) != (long)getpid())
+		return;
+	Py_BEGIN_ALLOW_THREADS
+	for (int i = 0; i < 5000 && mlprobe_semaphore < MODULE_SITES; i++)
+		nanosleep(&ms, NULL);
+	Py_END_ALLOW_THREADS
+}
+
 PyMODINIT_FUNC PyInit_mlprobe(void)
 {
 	PyObject *m;
 
+	wait_for_record();
 	if (names__init(names_max()) < 0)
 		return NULL;
 	m = PyModule_Create(&moddef);
