@@ -59,6 +59,18 @@ static int check_str(const char *fn, const char *what, PyObject *o)
 /* An int, or an object with __index__ (numpy integers). */
 static int get_int(const char *fn, const char *what, PyObject *o, long long *out)
 {
+	/* The common case, a small int, without a call: one digit or none. */
+#if PY_VERSION_HEX >= 0x030C0000
+	if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o)) {
+		*out = PyUnstable_Long_CompactValue((PyLongObject *)o);
+		return 0;
+	}
+#else
+	if (PyLong_CheckExact(o) && Py_SIZE(o) >= -1 && Py_SIZE(o) <= 1) {
+		*out = (long long)Py_SIZE(o) * ((PyLongObject *)o)->ob_digit[0];
+		return 0;
+	}
+#endif
 	if (!PyLong_Check(o) && !(Py_TYPE(o)->tp_as_number &&
 				  Py_TYPE(o)->tp_as_number->nb_index)) {
 		PyErr_Format(PyExc_TypeError, "mlprobe.%s: %s must be an int, not %.100s",

@@ -114,6 +114,9 @@ for f in er1 er2; do
 	check "$f: the checks ran ($(grep -c '^ok' "$TMP/$f.out") ok)" test "$(grep -c '^ok' "$TMP/$f.out")" -ge 20
 done
 check "the attached run was attached" grep -q '^ok - \[attached\]' "$TMP/er2.out"
+expect_eq "steps of every int size recorded exact" \
+	"$(duck1 "SELECT string_agg(CAST(step AS VARCHAR), ' ' ORDER BY step) FROM '$TMP/er/metrics-*.parquet' WHERE name = 'big'")" \
+	'"-9223372036854775808 -1073741824 -1 0 1073741823 1073741824 1099511627776 9223372036854775807"'
 expect_eq "the surrogate name was recorded escaped, not raised" \
 	"$(duck1 "SELECT name FROM '$TMP/er/metrics-*.parquet' WHERE step = 7")" '"bad\\udcff"'
 

@@ -135,6 +135,9 @@ def errors():
             lambda: [m("ok", 1, 3), m("ok", 2, True), m("ok", 3, np.float32(0.5)),
                      m("ok", 4, np.array(0.25)), m("ok", 5, Floaty())])
     accepts("step numpy int64", m, "ok", np.int64(6), 1.0)
+    accepts("steps across int sizes", lambda: [m("big", s, float(s)) for s in
+            (0, -1, 2**30 - 1, 2**30, -2**30, 2**40, -2**63, 2**63 - 1)])
+    raises_(OverflowError, "step 2**63", m, "loss", 2**63, 0.5)
     accepts("a name that UTF-8 cannot encode (lone surrogate)", m, "bad\udcff", 7, 1.0)
     accepts("a str subclass name", m, type("S", (str,), {})("sub"), 8, 1.0)
     accepts("metrics(step, **values)", mlprobe.metrics, 9, a=1.0, b=2)
