@@ -50,7 +50,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps demo test test-san unit e2e fuzz bench clean
+.PHONY: all deps demo test test-san unit e2e fuzz bench clean python demo-python
 all: $(OUT)/mlprobe $(OUT)/examples/train $(PROG_BINS) $(TOOL_BINS)
 
 deps:
@@ -160,15 +160,33 @@ build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
 		$(or $(FUZZ_DEPS_$*),$(filter-out user/tracer.c user/engine.c,$(LIB_SRCS)) -lbpf -lelf) \
 		-lz -o $@
 
+# The Python extension module, for the interpreter that will run it:
+# build/python/mlprobe<EXT_SUFFIX>; use it with PYTHONPATH=build/python.
+# (`pip install ./python` builds the same sources through setuptools.)
+PYTHON   ?= /usr/bin/python3
+PY_SRCS  := $(wildcard python/*.c)
+PY_EXT    = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+PY_INC    = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+PY_MOD    = build/python/mlprobe$(PY_EXT)
+
+python: $(PY_MOD)
+
+build/python/mlprobe%: $(PY_SRCS) $(wildcard python/*.h) include/mlprobe.h
+	$(call msg,PYEXT,$@)
+	$(Q)test -f $(PY_INC)/Python.h || { echo "mlprobe: no Python.h for $(PYTHON) in $(PY_INC): install python3-dev (make deps)" >&2; exit 1; }
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -fPIC -shared -Iinclude \
+		-isystem $(PY_INC) $(PY_SRCS) -o $@
+
 unit: $(UNIT_BINS)
-e2e: all
+e2e: all python
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory all unit python
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)scripts/run-tests.sh
@@ -176,8 +194,13 @@ test: deps
 fuzz: $(FUZZ_BINS)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all python
 	$(Q)scripts/bench.sh
+	$(Q)scripts/bench-python.sh
+
+demo-python: deps
+	$(Q)$(MAKE) --no-print-directory all python
+	$(Q)scripts/demo-python.sh
 
 clean:
 	rm -rf build runs

@@ -256,7 +256,10 @@ struct child {
 	int go, err;
 };
 
-static int spawn(char **argv, struct child *c)
+/* Starts argv stopped before exec until c->go is written.  A Python
+ * command (py) learns its own PID in MLPROBE_ATTACH_WAIT: the mlprobe
+ * module then waits, when imported, until its probes are attached. */
+static int spawn(char **argv, bool py, struct child *c)
 {
 	int go[2], err[2];
 
@@ -277,6 +280,12 @@ static int spawn(char **argv, struct child *c)
 		signal(SIGPIPE, SIG_DFL);	/* we ignore it; the command must not */
 		if (read(go[0], &b, 1) != 1)
 			_exit(127);	/* mlprobe gave up before attaching */
+		if (py) {
+			char pid[16];
+
+			snprintf(pid, sizeof(pid), "%d", (int)getpid());
+			setenv("MLPROBE_ATTACH_WAIT", pid, 1);
+		}
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0)
@@ -392,6 +401,7 @@ int cmd_record(int argc, char **argv)
 	int nfuncs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, sites = 0;
 	pid_t target = -1, *found = NULL;
 	int nfound = 0;
+	bool py_launch = false;
 	struct stat all_st;
 	struct timespec t0, t1;
 	double cpu0 = 0;
@@ -452,7 +462,11 @@ int cmd_record(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!sites && !nfuncs) {
+	/* A Python interpreter has no probes of its own: they come with the
+	 * mlprobe extension module when the script imports it, and the dlopen
+	 * watch attaches them then. */
+	py_launch = !sites && !nfuncs && a.ncmd && !a.all && targets_is_python(path);
+	if (!sites && !nfuncs && !py_launch) {
 		if (a.pid)
 			pr_err("process %d has no mlprobe probes in its executable "
 			       "or loaded libraries (build it with #include "
@@ -527,7 +541,7 @@ int cmd_record(int argc, char **argv)
 	}
 
 	if (a.ncmd) {
-		ret = spawn(a.cmd, &child);
+		ret = spawn(a.cmd, py_launch, &child);
 		if (ret) {
 			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
 			goto out;
@@ -811,6 +825,10 @@ int cmd_record(int argc, char **argv)
 		if (!a.quiet)
 			record_print_upload(sp, rundir);
 	}
+	if (py_launch && !tracer__nattached(tr))
+		pr_warn("%s never imported the mlprobe module: nothing to record "
+			"(build it with 'make python' and set PYTHONPATH=build/python, "
+			"or pip install ./python)", a.cmd[0]);
 	if (child.pid > 0 && rm.exit_status < 0) {
 		/* The command outlived a second Ctrl-C: leave it be. */
 		pr_warn("PID %d is still running", child.pid);

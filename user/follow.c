@@ -186,10 +186,13 @@ int follow__scan(struct follow *f, pid_t pid, char *err, size_t errlen)
 	struct usdt_file *files = NULL;
 	int n, total = 0, ret = 0;
 
+	/* The watch first: a library that the process loads while we scan
+	 * is then either in the scan or reported by the watch (a Python
+	 * script imports the mlprobe module a few ms after exec). */
+	watch_loader(f, pid);
 	n = usdt_proc__scan(pid, "mlprobe", &files, err, errlen);
 	if (n < 0)
 		return n;
-	watch_loader(f, pid);
 	for (int i = 0; i < n; i++) {
 		if (!ret) {
 			int r = follow__attach_file(f, pid, files[i].path,

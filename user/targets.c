@@ -183,3 +183,11 @@ int targets_proc_sites(pid_t pid, char *err, size_t errlen)
 	free(files);
 	return n < 0 ? n : sites;
 }
+
+bool targets_is_python(const char *path)
+{
+	struct elfsym es;
+	char err[512];
+
+	return elfsym__resolve(path, "Py_BytesMain", &es, err, sizeof(err)) == 0;
+}

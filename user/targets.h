@@ -7,6 +7,7 @@
 #ifndef MLPROBE_TARGETS_H
 #define MLPROBE_TARGETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,5 +42,10 @@ int targets_count_sites(const char *path, const char *display);
 
 /* Probe sites in pid's executable and libraries, or -errno (err). */
 int targets_proc_sites(pid_t pid, char *err, size_t errlen);
+
+/* True when the ELF file at path is a Python interpreter (it defines
+ * Py_BytesMain): its probes come later, from the mlprobe extension module
+ * that a script imports. */
+bool targets_is_python(const char *path);
 
 #endif

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: MIT
+"""Builds the `mlprobe` extension module for `pip install ./python`.
+
+Offline with Debian's python3-setuptools:
+    pip install --no-build-isolation ./python
+(`make python` builds the same sources into build/python without pip.)
+"""
+import os
+
+from setuptools import Extension, setup
+
+here = os.path.dirname(os.path.abspath(__file__))
+include = os.path.join(here, "..", "include")
+if not os.path.exists(os.path.join(include, "mlprobe.h")):
+    raise SystemExit("mlprobe: include/mlprobe.h not found next to python/; "
+                     "build from a checkout of mlprobe")
+
+setup(
+    name="mlprobe",
+    version="0.1.0",
+    description="Static probes (USDT) for Python trainers, recorded by mlprobe",
+    license="MIT",
+    python_requires=">=3.9",
+    ext_modules=[Extension(
+        "mlprobe",
+        sources=["mlprobe.c", "names.c", "span.c"],
+        include_dirs=[include],
+        # -O2: the probe sites are what users run.
+        extra_compile_args=["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
+    )],
+)

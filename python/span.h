@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * span.h - mlprobe.span(name): a context manager and a decorator that fire
+ * the span_begin and span_end probes around a block or a call.
+ */
+#ifndef MLPROBE_PY_SPAN_H
+#define MLPROBE_PY_SPAN_H
+
+#include <Python.h>
+
+/* Readies the types and adds mlprobe.Span to module.  0, or -1 with an
+ * exception. */
+int span__add_types(PyObject *module);
+
+/* mlprobe.span(name): a new Span, or NULL with TypeError when name is not
+ * a str. */
+PyObject *span__new(PyObject *name);
+
+#endif
