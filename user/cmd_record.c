@@ -31,6 +31,7 @@
 #include "rundir.h"
 #include "runmeta.h"
 #include "sink_parquet.h"
+#include "sinks.h"
 #include "spool.h"
 #include "summary.h"
 #include "tracer.h"
@@ -66,7 +67,9 @@ static const char doc[] =
 	"  mlprobe record -o runs/job --partition --all /usr/bin/python3.11\n"
 	"  mlprobe record -o runs/f -p 4242 --func forward,libfoo.so:load_batch\n"
 	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
-	"-- ./train\n";
+	"-- ./train\n"
+	"  mlprobe record -o runs/a --alert 'nan(loss)' --alert 'stall 60s' "
+	"-p 4242\n";
 
 enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_UPLOAD_CMD = 0x500, OPT_SPOOL_MAX };
 
@@ -113,6 +116,7 @@ struct args {
 	double flush_s;
 	unsigned long long ring, file_bytes, spool_max;
 	const char *upload_cmd;
+	struct livecfg live;	/* alerts, live view, Prometheus (sinks.h) */
 	char **cmd;
 	int ncmd;
 };
@@ -146,6 +150,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	long v;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		st->child_inputs[0] = &a->live;
+		break;
 	case 'o':
 		a->dir = arg;
 		break;
@@ -361,9 +368,15 @@ static void on_proc(void *ctx, const struct mp_proc_rec *r)
 	follow__on_proc(((struct hooks *)ctx)->fl, r);
 }
 
+static const struct argp_child children[] = {
+	{ &livecfg_argp, 0, "Alerts:", 0 },
+	{},
+};
+
 int cmd_record(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, 0, 0, 0 };
+	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
+			     0, 0 };
 	struct args a = { .flush_s = 1.0 };
 	struct tracer_opts to = { .sz = sizeof(to) };
 	struct pqsink_opts po = { .sz = sizeof(po) };
@@ -382,7 +395,8 @@ int cmd_record(int argc, char **argv)
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[3];
+	struct sink sinks[8];
+	struct livesinks *ls = NULL;
 	struct spool *sp = NULL;
 	int lock = -1, nsinks = 0;
 	uint64_t stop_ns;
@@ -503,6 +517,16 @@ int cmd_record(int argc, char **argv)
 		goto out_early;
 	}
 
+	{
+		struct livesinks_opts lo = {
+			.sz = sizeof(lo), .cfg = &a.live, .dir = rundir, .host = host,
+			.run = run, .created_by = "mlprobe version " MLPROBE_VERSION
+				" (build " MLPROBE_BUILD ")",
+		};
+
+		if (livesinks__new(&lo, &ls))
+			goto out_early;
+	}
 	to.ring_bytes = a.ring;
 	to.bare = a.bare;
 	fo.global = to.filter = to.follow_forks = a.children || a.all;
@@ -635,6 +659,7 @@ int cmd_record(int argc, char **argv)
 	if (sp)
 		sinks[nsinks++] = (struct sink){ .name = "upload", .ctx = sp,
 						 .tick = record_spool_tick };
+	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 8 - nsinks);
 	dec = decoder__new(&dopt, sinks, nsinks);
 	if (!dec) {
 		ret = -ENOMEM;
@@ -771,6 +796,9 @@ int cmd_record(int argc, char **argv)
 		pr_err("cannot finish the Parquet files in %s: %s", rundir,
 		       strerror(-ret));
 	rc = ret ? 1 : 0;
+	for (int i = 1; i < nsinks; i++)
+		if (sinks[i].finish && (ret = sinks[i].finish(sinks[i].ctx)))
+			pr_err("%s: %s", sinks[i].name, strerror(-ret));
 
 	if (!tracer__counters(tr, &sum, &percpu, &ncpus)) {
 		const struct decoder_stats *ds = decoder__stats(dec);
@@ -801,6 +829,8 @@ int cmd_record(int argc, char **argv)
 					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
 				      rm.cpu_s, engine__records(eng),
 				      follow__npids(fl));
+		if (!a.quiet)
+			livesinks__summary(ls, rundir);
 	}
 	if (sp) {
 		char rj[PATH_MAX];
@@ -857,6 +887,8 @@ out:
 out_early:
 	if (lock >= 0)
 		close(lock);
+	livesinks__free(ls);
+	livecfg_free(&a.live);
 	free(funcs);
 	free(found);
 	return rc;
