@@ -29,7 +29,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -Iuser -I$(OUT) \
             -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
             $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lm -pthread
+LDLIBS   := -lbpf -lelf -lz -lm -lmicrohttpd -lncursesw -pthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -Ibpf -I$(OUT) -mcpu=v3 \

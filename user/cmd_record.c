@@ -369,7 +369,7 @@ static void on_proc(void *ctx, const struct mp_proc_rec *r)
 }
 
 static const struct argp_child children[] = {
-	{ &livecfg_argp, 0, "Alerts:", 0 },
+	{ &livecfg_argp, 0, "Alerts and live output:", 0 },
 	{},
 };
 
@@ -505,6 +505,17 @@ int cmd_record(int argc, char **argv)
 	} else {
 		snprintf(rundir, sizeof(rundir), "%s", a.dir);
 	}
+	{
+		/* Before the directory: a port in use leaves nothing behind. */
+		struct livesinks_opts lo = {
+			.sz = sizeof(lo), .cfg = &a.live, .dir = rundir, .host = host,
+			.run = run, .created_by = "mlprobe version " MLPROBE_VERSION
+				" (build " MLPROBE_BUILD ")",
+		};
+
+		if (livesinks__new(&lo, &ls))
+			goto out_early;
+	}
 	if (outdir_check(rundir, a.force))
 		goto out_early;
 	lock = rundir__lock(rundir, 2000);
@@ -517,16 +528,6 @@ int cmd_record(int argc, char **argv)
 		goto out_early;
 	}
 
-	{
-		struct livesinks_opts lo = {
-			.sz = sizeof(lo), .cfg = &a.live, .dir = rundir, .host = host,
-			.run = run, .created_by = "mlprobe version " MLPROBE_VERSION
-				" (build " MLPROBE_BUILD ")",
-		};
-
-		if (livesinks__new(&lo, &ls))
-			goto out_early;
-	}
 	to.ring_bytes = a.ring;
 	to.bare = a.bare;
 	fo.global = to.filter = to.follow_forks = a.children || a.all;

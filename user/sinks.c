@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alert.h"
+#include "live.h"
 #include "log.h"
+#include "prom.h"
 #include "sinks.h"
 #include "tracer.h"
 
-enum { OPT_ALERT = 0x600, OPT_ALERT_FILE, OPT_ON_ALERT, OPT_ALERT_INTERVAL };
+enum { OPT_ALERT = 0x600, OPT_ALERT_FILE, OPT_ON_ALERT, OPT_ALERT_INTERVAL,
+       OPT_PROMETHEUS };
 
 static const struct argp_option live_opts[] = {
 	{ "alert", OPT_ALERT, "RULE", 0, "Alert when RULE fires: 'loss > 5', "
@@ -24,6 +27,9 @@ static const struct argp_option live_opts[] = {
 		"variables), at most once per rule per --on-alert-interval", 0 },
 	{ "on-alert-interval", OPT_ALERT_INTERVAL, "SEC", 0, "At most one "
 		"--on-alert command per rule this often (default 5)", 0 },
+	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0, "Serve the live metrics, "
+		"span histograms, event, drop and alert counters at "
+		"http://ADDR:PORT/metrics (ADDR defaults to 127.0.0.1)", 0 },
 	{},
 };
 
@@ -104,6 +110,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "invalid --on-alert-interval '%s' "
 				     "(0.001 to 86400 s)", arg);
 		break;
+	case OPT_PROMETHEUS:
+		c->prom_addr = arg;
+		break;
 	case ARGP_KEY_END:
 		/* Before anything is attached: a broken rule or a missing
 		 * command stops here. */
@@ -142,8 +151,16 @@ void livecfg_free(struct livecfg *c)
 struct livesinks {
 	struct livesinks_opts o;
 	struct alerts *al;
+	struct live *live;
+	struct prom *prom;
 	struct tracer *tr;
 };
+
+/* Joins the alerts to the live state: firings are counted there. */
+static void on_fire(void *ctx, const struct alert_fire *f)
+{
+	live__alert(ctx, f->rule->text, f->msg);
+}
 
 int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 {
@@ -155,6 +172,25 @@ int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 	if (!ls)
 		return -ENOMEM;
 	ls->o = *o;
+	if (o->want_live || c->prom_addr) {
+		ls->live = live__new(o->host);
+		if (!ls->live) {
+			pr_err("out of memory");
+			livesinks__free(ls);
+			return -ENOMEM;
+		}
+	}
+	if (c->prom_addr) {
+		char err[512];
+
+		ls->prom = prom__start(c->prom_addr, ls->live, err, sizeof(err));
+		if (!ls->prom) {
+			pr_err("%s", err);
+			livesinks__free(ls);
+			return -EINVAL;
+		}
+		pr_verbose("serving http://%s/metrics", c->prom_addr);
+	}
 	if (c->nrules) {
 		struct alerts_opts ao = {
 			.sz = sizeof(ao), .rules = c->rules, .nrules = c->nrules,
@@ -163,6 +199,7 @@ int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 			.cmd_argv = c->cmd_argv, .cmd_path = c->cmd_path,
 			.cmd_interval_ns = (uint64_t)(c->cmd_interval_s * 1e9),
 			.quiet = o->quiet_alerts,
+			.on_fire = ls->live ? on_fire : NULL, .on_fire_ctx = ls->live,
 		};
 
 		if ((ret = alerts__new(&ao, &ls->al))) {
@@ -182,13 +219,26 @@ static int counters_tick(void *ctx, uint64_t now)
 	struct livesinks *ls = ctx;
 	static const enum mp_kind kinds[] = { MP_K_METRIC, MP_K_SPAN_BEGIN,
 					      MP_K_SPAN_END, MP_K_LOG };
+	static const enum row_table table_of[] = { ROW_METRICS, ROW_SPANS,
+						   ROW_SPANS, ROW_LOGS };
+	uint64_t events[ROW_TABLES] = { 0 }, lost[ROW_TABLES] = { 0 };
 	struct mp_counters c;
 	uint64_t dropped = 0;
 
 	if (!ls->tr || tracer__counters(ls->tr, &c, NULL, NULL))
 		return 0;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		dropped += c.v[kinds[i]][MP_S_DROP_RING] + c.v[kinds[i]][MP_S_DROP_NAME];
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		uint64_t d = c.v[kinds[i]][MP_S_DROP_RING] +
+			     c.v[kinds[i]][MP_S_DROP_NAME];
+
+		dropped += d;
+		lost[table_of[i]] += d;
+		/* A span is counted once, at its end. */
+		if (kinds[i] != MP_K_SPAN_BEGIN)
+			events[table_of[i]] += c.v[kinds[i]][MP_S_HITS];
+	}
+	if (ls->live)
+		live__counters(ls->live, events, lost, c.v[MP_K_STEP][MP_S_HITS]);
 	if (ls->al)
 		alerts__counters(ls->al, dropped, c.v[MP_K_STEP][MP_S_HITS], now);
 	return 0;
@@ -200,12 +250,14 @@ int livesinks__sinks(struct livesinks *ls, struct tracer *tr, struct sink *sinks
 	int n = 0;
 
 	ls->tr = tr;
-	if (!ls->al)
+	if (!ls->al && !ls->live)
 		return 0;
 	/* The counters first: a tick's rules see this tick's counts. */
 	if (n < max)
 		sinks[n++] = (struct sink){ .name = "counters", .ctx = ls,
 					    .tick = counters_tick };
+	if (ls->live && n < max)
+		sinks[n++] = live__sink(ls->live);
 	if (ls->al && n < max)
 		sinks[n++] = alerts__sink(ls->al);
 	return n;
@@ -213,8 +265,7 @@ int livesinks__sinks(struct livesinks *ls, struct tracer *tr, struct sink *sinks
 
 struct live *livesinks__live(struct livesinks *ls)
 {
-	(void)ls;
-	return NULL;
+	return ls->live;
 }
 
 unsigned long long livesinks__fired(const struct livesinks *ls)
@@ -227,6 +278,9 @@ void livesinks__summary(const struct livesinks *ls, const char *dir)
 	const struct alerts_stats *s;
 	size_t dl = dir ? strlen(dir) : 0;
 
+	if (ls && ls->prom)
+		fprintf(stderr, "  prometheus: %lu scrapes of http://%s/metrics\n",
+			prom__scrapes(ls->prom), ls->o.cfg->prom_addr);
 	if (!ls || !ls->al)
 		return;
 	s = alerts__stats(ls->al);
@@ -252,6 +306,9 @@ void livesinks__free(struct livesinks *ls)
 {
 	if (!ls)
 		return;
+	/* The server's thread reads the live state: stop it first. */
+	prom__stop(ls->prom);
 	alerts__free(ls->al);
+	live__free(ls->live);
 	free(ls);
 }

@@ -1,12 +1,14 @@
 /* trainer: a fake training loop for the live view, alert and Prometheus
  * tests.
  *   trainer STEPS STEP_US [nan STEP] [stall STEP SECONDS] [grad STEP N] [flap]
+ *           [linger SECONDS]
  * Each step: MLPROBE_STEP, a "forward" span (about a third of STEP_US of
  * sleep) and a "backward" span (two thirds), then the metrics "loss"
  * (1000 / (step + 1)) and "grad_norm" (1.0).  With nan, loss is NaN at
  * that step (once); with stall, the loop sleeps SECONDS before that step
  * (no probe fires meanwhile); with grad, grad_norm is 500 for N steps from
- * that step on; with flap, grad_norm is 500 at every odd step.  Prints its PID first, the last loss and "done" at the end,
+ * that step on; with flap, grad_norm is 500 at every odd step; with linger,
+ * it sleeps SECONDS after printing the last loss, before it exits.  Prints its PID first, the last loss and "done" at the end,
  * so a test knows the values to look for. */
 #define _GNU_SOURCE
 #include <math.h>
@@ -31,11 +33,14 @@ int main(int argc, char **argv)
 	long step_us = argc > 2 ? atol(argv[2]) : 10000;
 	long nan_at = -1, stall_at = -1, stall_s = 0, grad_at = -1, grad_n = 0;
 	int flap = 0;
+	long linger = 0;
 	double loss = 0;
 
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "flap")) {
 			flap = 1;
+		} else if (!strcmp(argv[i], "linger") && i + 1 < argc) {
+			linger = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "nan") && i + 1 < argc) {
 			nan_at = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "stall") && i + 2 < argc) {
@@ -51,7 +56,7 @@ int main(int argc, char **argv)
 	}
 	if (steps <= 0 || step_us < 0) {
 		fprintf(stderr, "usage: trainer STEPS STEP_US [nan STEP] "
-			"[stall STEP SECONDS] [grad STEP N] [flap]\n");
+			"[stall STEP SECONDS] [grad STEP N] [flap] [linger S]\n");
 		return 2;
 	}
 	printf("pid %d\n", getpid());
@@ -72,6 +77,9 @@ int main(int argc, char **argv)
 			       (s >= grad_at && s < grad_at + grad_n) ||
 				       (flap && s % 2) ? 500.0 : 1.0);
 	}
-	printf("last loss %.17g\ndone\n", loss);
+	printf("last loss %.17g\n", loss);
+	fflush(stdout);
+	sleep_us(linger * 1000000);
+	printf("done\n");
 	return 0;
 }
