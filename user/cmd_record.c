@@ -352,22 +352,6 @@ static bool background_detach(void)
 	return true;
 }
 
-/* The decoder's hooks: a row's process context, and process records. */
-struct hooks {
-	struct procctx *pc;
-	struct follow *fl;
-};
-
-static const struct row_proc *proc_of(void *ctx, uint32_t pid)
-{
-	return procctx__get(((struct hooks *)ctx)->pc, (pid_t)pid);
-}
-
-static void on_proc(void *ctx, const struct mp_proc_rec *r)
-{
-	follow__on_proc(((struct hooks *)ctx)->fl, r);
-}
-
 static const struct argp_child children[] = {
 	{ &livecfg_argp, 0, "Alerts and live output:", 0 },
 	{},
@@ -390,7 +374,6 @@ int cmd_record(int argc, char **argv)
 	struct pqsink *ps = NULL;
 	struct procctx *pc = NULL;
 	struct follow *fl = NULL;
-	struct hooks hooks;
 	struct func_target *funcs = NULL;
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
@@ -616,11 +599,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 
 	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
-	dopt.proc = proc_of;
-	dopt.on_proc = on_proc;
-	hooks.pc = pc;
-	hooks.fl = fl;
-	dopt.ctx = &hooks;
+	follow__decoder_hooks(fl, &dopt);
 	po.dir = a.partition ? a.dir : rundir;
 	po.partition = a.partition;
 	po.host = host;

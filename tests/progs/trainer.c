@@ -1,14 +1,15 @@
 /* trainer: a fake training loop for the live view, alert and Prometheus
  * tests.
  *   trainer STEPS STEP_US [nan STEP] [stall STEP SECONDS] [grad STEP N] [flap]
- *           [linger SECONDS]
+ *           [linger SECONDS] [gate]
  * Each step: MLPROBE_STEP, a "forward" span (about a third of STEP_US of
  * sleep) and a "backward" span (two thirds), then the metrics "loss"
  * (1000 / (step + 1)) and "grad_norm" (1.0).  With nan, loss is NaN at
  * that step (once); with stall, the loop sleeps SECONDS before that step
  * (no probe fires meanwhile); with grad, grad_norm is 500 for N steps from
  * that step on; with flap, grad_norm is 500 at every odd step; with linger,
- * it sleeps SECONDS after printing the last loss, before it exits.  Prints its PID first, the last loss and "done" at the end,
+ * it sleeps SECONDS after printing the last loss, before it exits; with
+ * gate, it reads a line from stdin before its first step.  Prints its PID first, the last loss and "done" at the end,
  * so a test knows the values to look for. */
 #define _GNU_SOURCE
 #include <math.h>
@@ -34,11 +35,14 @@ int main(int argc, char **argv)
 	long nan_at = -1, stall_at = -1, stall_s = 0, grad_at = -1, grad_n = 0;
 	int flap = 0;
 	long linger = 0;
+	int gate = 0;
 	double loss = 0;
 
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "flap")) {
 			flap = 1;
+		} else if (!strcmp(argv[i], "gate")) {
+			gate = 1;
 		} else if (!strcmp(argv[i], "linger") && i + 1 < argc) {
 			linger = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "nan") && i + 1 < argc) {
@@ -61,6 +65,12 @@ int main(int argc, char **argv)
 	}
 	printf("pid %d\n", getpid());
 	fflush(stdout);
+	if (gate) {
+		char line[64];
+
+		if (!fgets(line, sizeof(line), stdin))
+			return 2;
+	}
 	for (long s = 0; s < steps; s++) {
 		if (s == stall_at)
 			sleep_us(stall_s * 1000000);
