@@ -833,6 +833,9 @@ int cmd_record(int argc, char **argv)
 			 WTERMSIG(rm.exit_status) != SIGTERM)
 			rc = 128 + WTERMSIG(rm.exit_status);
 	}
+	/* Before the fork below: the HTTP server's thread stays with us. */
+	livesinks__free(ls);
+	ls = NULL;
 	ret = 0;
 out:
 	/* Every file is finished: recover and upload may work in the run's

@@ -79,6 +79,8 @@ expect_eq "dropped counters: none" "$(qv 'sum(mlprobe_dropped_total)')" 0
 expect_eq "alert counter: nan(loss) fired once" "$(qv 'mlprobe_alerts_total{rule="nan(loss)"}')" 1
 wait "$rpid"
 expect_eq "record exits 0" "$?" 0
+sleep 1	# the detaching child in the background frees the rest
+check "no error from the HTTP server at the end" eval '! grep -qi "fatal\|error" "$TMP/rec.err"'
 check "the summary counts the scrapes" grep -Eq "prometheus: [0-9]+ scrapes of http://127.0.0.1:$MP/metrics" "$TMP/rec.err"
 expect_eq "the recording has the same last loss (DuckDB)" \
 	"$(duck1 "SELECT value FROM '$TMP/pr/metrics-*.parquet' WHERE name = 'loss' AND step = 199")" "$last"
