@@ -410,7 +410,8 @@ static struct series *series_get(struct alerts *a, int rule, uint32_t pid,
 			s->rule = rule;
 			s->pid = pid;
 			s->last_step = INT64_MIN;
-			memcpy(s->name, name, len);
+			if (len)
+				memcpy(s->name, name, len);
 			s->name[len] = 0;
 			return s;
 		}
