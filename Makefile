@@ -29,7 +29,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -Iuser -I$(OUT) \
             -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
             $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lm -pthread
+LDLIBS   := -lbpf -lelf -lz -lm -lmicrohttpd -lncursesw -pthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -Ibpf -I$(OUT) -mcpu=v3 \
@@ -151,6 +151,7 @@ FUZZ_DEPS_fuzz_pq_reader := user/thrift.c user/pq_reader.c user/pq_meta.c \
 FUZZ_DEPS_fuzz_decoder := user/decoder.c user/utf8.c
 FUZZ_DEPS_fuzz_pq_recover := $(FUZZ_DEPS_fuzz_pq_reader) user/pq_recover.c \
 			     user/pq_writer.c user/pq_chunk.c user/pq_encode.c
+FUZZ_DEPS_fuzz_rules := user/rules.c
 build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)

@@ -6,7 +6,9 @@ set -euo pipefail
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libcmocka-dev pkg-config bpftrace libclang-rt-14-dev binutils strace
       valgrind chromium chromium-driver	# Chromium: the report test renders the page
-      python3 python3-dev python3-setuptools python3-pip python3-numpy)	# the Python module
+      python3 python3-dev python3-setuptools python3-pip python3-numpy	# the Python module
+      libmicrohttpd-dev libncurses-dev	# --prometheus, top
+      prometheus tmux curl)		# the tests of --prometheus and top
 need_node=0
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need_node=1
 [ "$need_node" = 1 ] && pkgs+=(nodejs npm)

@@ -75,7 +75,7 @@ done
 for t in test_launch test_strings test_errors test_robust test_attach \
 	 test_threads test_upload test_hostile test_diskfull test_crash \
 	 test_children test_func test_compare test_export test_report \
-	 test_preempt test_python; do
+	 test_preempt test_python test_alerts test_prometheus test_top; do
 	run_e2e "tests/e2e/$t.sh" "e2e-san/$t" MLPROBE="$PWD/build/san/mlprobe" TRIALS=20
 done
 

@@ -31,6 +31,7 @@
 #include "rundir.h"
 #include "runmeta.h"
 #include "sink_parquet.h"
+#include "sinks.h"
 #include "spool.h"
 #include "summary.h"
 #include "tracer.h"
@@ -66,7 +67,9 @@ static const char doc[] =
 	"  mlprobe record -o runs/job --partition --all /usr/bin/python3.11\n"
 	"  mlprobe record -o runs/f -p 4242 --func forward,libfoo.so:load_batch\n"
 	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
-	"-- ./train\n";
+	"-- ./train\n"
+	"  mlprobe record -o runs/a --alert 'nan(loss)' --alert 'stall 60s' "
+	"-p 4242\n";
 
 enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_UPLOAD_CMD = 0x500, OPT_SPOOL_MAX };
 
@@ -113,6 +116,7 @@ struct args {
 	double flush_s;
 	unsigned long long ring, file_bytes, spool_max;
 	const char *upload_cmd;
+	struct livecfg live;	/* alerts, live view, Prometheus (sinks.h) */
 	char **cmd;
 	int ncmd;
 };
@@ -146,6 +150,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	long v;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		st->child_inputs[0] = &a->live;
+		break;
 	case 'o':
 		a->dir = arg;
 		break;
@@ -354,25 +361,15 @@ static bool background_detach(void)
 	return true;
 }
 
-/* The decoder's hooks: a row's process context, and process records. */
-struct hooks {
-	struct procctx *pc;
-	struct follow *fl;
+static const struct argp_child children[] = {
+	{ &livecfg_argp, 0, "Alerts and live output:", 0 },
+	{},
 };
-
-static const struct row_proc *proc_of(void *ctx, uint32_t pid)
-{
-	return procctx__get(((struct hooks *)ctx)->pc, (pid_t)pid);
-}
-
-static void on_proc(void *ctx, const struct mp_proc_rec *r)
-{
-	follow__on_proc(((struct hooks *)ctx)->fl, r);
-}
 
 int cmd_record(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, 0, 0, 0 };
+	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
+			     0, 0 };
 	struct args a = { .flush_s = 1.0 };
 	struct tracer_opts to = { .sz = sizeof(to) };
 	struct pqsink_opts po = { .sz = sizeof(po) };
@@ -386,12 +383,12 @@ int cmd_record(int argc, char **argv)
 	struct pqsink *ps = NULL;
 	struct procctx *pc = NULL;
 	struct follow *fl = NULL;
-	struct hooks hooks;
 	struct func_target *funcs = NULL;
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[3];
+	struct sink sinks[8];
+	struct livesinks *ls = NULL;
 	struct spool *sp = NULL;
 	int lock = -1, nsinks = 0;
 	uint64_t stop_ns;
@@ -505,6 +502,17 @@ int cmd_record(int argc, char **argv)
 	} else {
 		snprintf(rundir, sizeof(rundir), "%s", a.dir);
 	}
+	{
+		/* Before the directory: a port in use leaves nothing behind. */
+		struct livesinks_opts lo = {
+			.sz = sizeof(lo), .cfg = &a.live, .dir = rundir, .host = host,
+			.run = run, .created_by = "mlprobe version " MLPROBE_VERSION
+				" (build " MLPROBE_BUILD ")",
+		};
+
+		if (livesinks__new(&lo, &ls))
+			goto out_early;
+	}
 	if (outdir_check(rundir, a.force))
 		goto out_early;
 	lock = rundir__lock(rundir, 2000);
@@ -605,11 +613,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 
 	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
-	dopt.proc = proc_of;
-	dopt.on_proc = on_proc;
-	hooks.pc = pc;
-	hooks.fl = fl;
-	dopt.ctx = &hooks;
+	follow__decoder_hooks(fl, &dopt);
 	po.dir = a.partition ? a.dir : rundir;
 	po.partition = a.partition;
 	po.host = host;
@@ -649,6 +653,7 @@ int cmd_record(int argc, char **argv)
 	if (sp)
 		sinks[nsinks++] = (struct sink){ .name = "upload", .ctx = sp,
 						 .tick = record_spool_tick };
+	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 8 - nsinks);
 	dec = decoder__new(&dopt, sinks, nsinks);
 	if (!dec) {
 		ret = -ENOMEM;
@@ -785,6 +790,9 @@ int cmd_record(int argc, char **argv)
 		pr_err("cannot finish the Parquet files in %s: %s", rundir,
 		       strerror(-ret));
 	rc = ret ? 1 : 0;
+	for (int i = 1; i < nsinks; i++)
+		if (sinks[i].finish && (ret = sinks[i].finish(sinks[i].ctx)))
+			pr_err("%s: %s", sinks[i].name, strerror(-ret));
 
 	if (!tracer__counters(tr, &sum, &percpu, &ncpus)) {
 		const struct decoder_stats *ds = decoder__stats(dec);
@@ -815,6 +823,8 @@ int cmd_record(int argc, char **argv)
 					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
 				      rm.cpu_s, engine__records(eng),
 				      follow__npids(fl));
+		if (!a.quiet)
+			livesinks__summary(ls, rundir);
 	}
 	if (sp) {
 		char rj[PATH_MAX];
@@ -841,6 +851,9 @@ int cmd_record(int argc, char **argv)
 			 WTERMSIG(rm.exit_status) != SIGTERM)
 			rc = 128 + WTERMSIG(rm.exit_status);
 	}
+	/* Before the fork below: the HTTP server's thread stays with us. */
+	livesinks__free(ls);
+	ls = NULL;
 	ret = 0;
 out:
 	/* Every file is finished: recover and upload may work in the run's
@@ -875,6 +888,8 @@ out:
 out_early:
 	if (lock >= 0)
 		close(lock);
+	livesinks__free(ls);
+	livecfg_free(&a.live);
 	free(funcs);
 	free(found);
 	return rc;

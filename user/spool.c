@@ -58,6 +58,20 @@ static int spool_path(char *buf, size_t n, const char *dir, const char *name)
 	return 0;
 }
 
+void spool_child_reset(void)
+{
+	sigset_t none;
+	int fd;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, 0);
+}
+
 int spool__split(const char *line, char ***argv, char *err, size_t errlen)
 {
 	size_t len = strlen(line), nw = 0;
@@ -410,18 +424,11 @@ static void start(struct spool *s, uint64_t now)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		sigset_t none;
-		int fd;
-
 		/* Its own process group: a terminal's Ctrl-C is ours to pass
 		 * on, and a timeout kills the whole group. */
-		setpgid(0, 0);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
+		int fd;
+
+		spool_child_reset();
 		fd = open(logp, O_WRONLY | O_APPEND | O_CREAT, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);

@@ -76,6 +76,10 @@ void spool__free(struct spool *s);
  * quote, backslash escapes.  No shell, no expansion.  *argv (NULL-ended)
  * and its words are one malloc'd block.  0, or -EINVAL with a reason. */
 int spool__split(const char *line, char ***argv, char *err, size_t errlen);
+/* In a forked child, before exec (async-signal-safe calls only): its own
+ * process group, no blocked signals, SIGPIPE default, stdin /dev/null.
+ * Shared by the upload and the --on-alert commands. */
+void spool_child_reset(void);
 
 /* For a directory without a running recorder (recover): queues every file
  * in dir that want() accepts and that is neither pending nor logged as
