@@ -258,11 +258,10 @@ static long vma_cb(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
-/* Sends a new name for c->k.  Text comes from user memory (c->uptr) or from
- * the scratch copy (already read).  Returns its id, MP_ID_NONE when the
- * ring is full, or MP_NAME_ID_UNREADABLE. */
-static __always_inline __u32 new_name(struct call *c, bool from_scratch,
-				      bool trunc)
+/* Sends a new name for c->k, the text in the scratch copy.  Returns its id
+ * (or the id another thread gave the same key first), or MP_ID_NONE when
+ * the ring is full. */
+static __always_inline __u32 new_name(struct call *c, bool trunc)
 {
 	struct mp_name_rec *r;
 	struct ival v = { .stable = 1 };
@@ -275,12 +274,7 @@ static __always_inline __u32 new_name(struct call *c, bool from_scratch,
 		return MP_ID_NONE;
 	}
 	fill_hdr(&r->h, MP_REC_NAME, c->id, c->ts);
-	if (from_scratch) {
-		n = bpf_probe_read_kernel_str(r->name, sizeof(r->name), c->s.buf);
-	} else {
-		n = read_user_str(r->name, sizeof(r->name), (void *)c->uptr);
-		trunc = n > 0 && truncated((void *)c->uptr, n, MP_NAME_MAX);
-	}
+	n = bpf_probe_read_kernel_str(r->name, sizeof(r->name), c->s.buf);
 	if (n <= 0) {
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 		return MP_NAME_ID_UNREADABLE;
@@ -306,8 +300,13 @@ static __always_inline __u32 new_name(struct call *c, bool from_scratch,
 }
 
 /* intern_name()'s slow path: a pointer seen for the first time, or one
- * whose text must be checked.  A subprogram of its own, to keep each frame
- * small (see struct call). */
+ * whose text must be checked.  A name's id is the id of its text (a
+ * content-hash key), whatever the pointer: span ends are matched to their
+ * begins by id, so one text must not get two ids in a process, not even
+ * when bpf_find_vma() cannot take the mmap lock (a thread being created
+ * holds it) and the pointer's kind stays unknown for this one call.  A
+ * stable pointer then caches its text's id under its own key.  A
+ * subprogram of its own, to keep each frame small (see struct call). */
 static __noinline __u32 intern_slow(struct call *c, __u32 seen)
 {
 	struct ival nv = {};
@@ -319,19 +318,14 @@ static __noinline __u32 intern_slow(struct call *c, __u32 seen)
 	if (!c)
 		return MP_ID_NONE;
 	if (!seen && bpf_find_vma(bpf_get_current_task_btf(), c->uptr, vma_cb,
-				  &nv.stable, 0) == 0) {
-		if (nv.stable) {
-			id = new_name(c, false, false);
-			goto out;
-		}
+				  &nv.stable, 0) == 0 && !nv.stable)
 		/* Remember that this pointer needs its text checked. */
 		bpf_map_update_elem(&intern, &c->k, &nv, BPF_ANY);
-	}
 
 	n = read_user_str(c->s.buf, sizeof(c->s.buf), (void *)c->uptr);
 	if (n <= 0) {
-		id = MP_NAME_ID_UNREADABLE;
-		goto out;
+		c->flags |= MP_F_FAULT;
+		return MP_NAME_ID_UNREADABLE;
 	}
 	for (int i = 0; i < MP_NAME_MAX; i++) {
 		if (i >= n - 1)
@@ -343,9 +337,15 @@ static __noinline __u32 intern_slow(struct call *c, __u32 seen)
 	c->k.v = h;
 	v = bpf_map_lookup_elem(&intern, &c->k);
 	if (v)
-		return v->id;
-	id = new_name(c, true, truncated((void *)c->uptr, n, MP_NAME_MAX));
-out:
+		id = v->id;
+	else
+		id = new_name(c, truncated((void *)c->uptr, n, MP_NAME_MAX));
+	if (nv.stable && id != MP_ID_NONE && id != MP_NAME_ID_UNREADABLE) {
+		nv.id = id;
+		c->k.epoch_kind &= ~1u;
+		c->k.v = c->uptr;
+		bpf_map_update_elem(&intern, &c->k, &nv, BPF_ANY);
+	}
 	if (id == MP_NAME_ID_UNREADABLE)
 		c->flags |= MP_F_FAULT;
 	return id;
