@@ -7,9 +7,18 @@ cd "$(dirname "$0")/.."
 M=build/mlprobe
 B=build/progs/bench_loop
 N=${BENCH_N:-2000000}
+BT_N=${BENCH_BT_N:-500000}	# events per bpftrace run (it is ~7x slower)
+SECS=${BENCH_SECS:-10}		# the drop rows: seconds at full speed
+SMALL=${BENCH_SMALL:-10000000}	# the RSS rows: events in the two recordings
+BIG=${BENCH_BIG:-100000000}
+LAT_K=${BENCH_LAT_K:-8}		# the latency row: samples, and flush interval
+FLUSH=${BENCH_FLUSH:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null; }
+for t in valgrind bpftrace /usr/bin/time node; do
+	command -v "$t" >/dev/null || { echo "bench: $t is missing: run scripts/deps.sh" >&2; exit 1; }
+done
+json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(eval(process.argv[2]))' "$@"; }
 
 ns() { "$@" | sed -n 's/^ns_per_event //p'; }
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
@@ -42,17 +51,97 @@ cpu=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));c
 rec -- build/examples/train --quiet >/dev/null
 bpe=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));let b=0;for(const f of j.files)if(f.file.startsWith("metrics"))b+=f.bytes;console.log((b/j.tables.metrics.written).toFixed(2))' "$tmp/r/run.json")
 
+# 5. bpftrace printing the same events (the same USDT probe, its three
+# arguments, to a file) against mlprobe's ns/event from this run.  bpftrace
+# -c starts the loop with the probe attached, like `record --`; the check on
+# the line count makes sure it saw every event.
+BA=$PWD/$B
+b=()
+for i in 1 2 3; do
+	b+=("$(bpftrace -o "$tmp/bt.txt" -c "$BA metric $BT_N" -e "usdt:$BA:mlprobe:metric { printf(\"%s %d %d\n\", str(arg0), arg1, arg2); }" 2>"$tmp/bt.err" | sed -n 's/^ns_per_event //p')")
+	lines=$(grep -c '^loss ' "$tmp/bt.txt" || true)
+	[ "$lines" = "$BT_N" ] || { echo "bench: bpftrace printed $lines of $BT_N events" >&2; bt_short=1; }
+done
+[ -z "${bt_short:-}" ] || cat "$tmp/bt.err" "$tmp/bt.txt" | grep -iv '^loss ' | head -5 >&2
+bt=$(median3 "${b[@]}")
+btratio=$(awk -v a="$bt" -v b="$mm" 'BEGIN { printf "%.2f", a / b }')
+
+# 6. Drops at full speed for SECS seconds, default ring size: one producer
+# thread, then two.  "emitted" is the producers' own count of probe sites
+# executed; delivered and dropped come from run.json.
+drops() {
+	local em
+	em=$(rec -- build/progs/threads "$1" "${SECS}s" | sed -n 's/^emitted //p')
+	json "$tmp/r/run.json" "[$em, j.tables.metrics.hits, j.tables.metrics.delivered, j.tables.metrics.dropped].join(' ')"
+}
+read -r em1 hit1 del1 dr1 <<<"$(drops 1)"
+read -r em2 hit2 del2 dr2 <<<"$(drops 2)"
+exact2=$([ $((del2 + dr2)) = "$em2" ] && echo true || echo false)
+
+# 7. Consumer RSS (max resident set of `mlprobe record`, GNU time; the
+# bench_loop child it waits for holds ~1 MiB) after SMALL and BIG events.
+rss() {
+	/usr/bin/time -f 'maxrss_kib %M' -o "$tmp/time" "$M" record -q --force -o "$tmp/r" -- "$B" metric "$1" >/dev/null
+	local w
+	w=$(json "$tmp/r/run.json" "j.tables.metrics.written")
+	[ "$w" = "$1" ] || echo "bench: RSS run wrote $w of $1 events" >&2
+	awk '/^maxrss_kib/ { printf "%.1f", $2 / 1024 }' "$tmp/time"
+}
+rss_s=$(rss "$SMALL"); rss_b=$(rss "$BIG")
+ring_mib=$("$M" record --help | grep -A1 -- '--ring-size' | sed -n 's/.*(default \([0-9]*\)M).*/\1/p')
+[ -n "$ring_mib" ] || { echo "bench: cannot read the default ring size from record --help" >&2; exit 1; }
+
+# 8. Probe -> row visible in a flushed file: latency emits LAT_K metrics
+# stamped with CLOCK_REALTIME (step), 1370 ms apart (no multiple of the flush
+# interval, so they fall at every phase of the flush timer); this loop polls
+# the run directory with `mlprobe show` every 10 ms and takes, for each row,
+# the time after the poll that first returned it, less its stamp.
+"$M" record -q --force -F "$FLUSH" -o "$tmp/lat" -- build/progs/latency "$LAT_K" 1370 >/dev/null &
+lpid=$!
+seen=0
+: >"$tmp/lat.txt"
+while kill -0 "$lpid" 2>/dev/null && [ "$seen" -lt "$LAT_K" ]; do
+	"$M" show -t metrics -f csv -n 0 "$tmp/lat" 2>/dev/null | awk -F, '$5 == "lat" { print $6, $4 }' >"$tmp/rows" || true
+	t=$(date +%s%N)
+	while read -r idx stamp; do
+		grep -q "^$idx " "$tmp/lat.txt" || echo "$idx $(( (t - stamp) / 1000000 ))" >>"$tmp/lat.txt"
+	done <"$tmp/rows"
+	seen=$(wc -l <"$tmp/lat.txt")
+	sleep 0.01
+done
+wait "$lpid"
+[ "$seen" = "$LAT_K" ] || { echo "bench: saw $seen of $LAT_K latency rows" >&2; exit 1; }
+lat_max=$(sort -k2 -g "$tmp/lat.txt" | tail -1 | cut -d' ' -f2)
+lat_med=$(sort -k2 -g "$tmp/lat.txt" | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+flush_ms=$(awk -v f="$FLUSH" 'BEGIN { print f * 1000 }')
+
+rss_lim=$((64 + ring_mib))
+rss_ratio=$(awk -v a="$rss_b" -v b="$rss_s" 'BEGIN { printf "%.2f", a / b }')
+core_pct=$(awk -v a="$mm" 'BEGIN { printf "%.2f", a * 10000 / 1e9 * 100 }')
 cat <<EOF2
-| figure | measured | baseline | target |
+| figure | measured | baseline (same run) | target |
 |---|---|---|---|
 | unattached probe site: extra instructions per site (callgrind) | $extra | same loop without probes | <= 3 |
 | attached metric probe, ns/event | $mm | bare uprobe floor $ff ns | ratio $ratio (<= 1.2) |
 | attached span pair, ns/pair | $ss | 2 floors $(awk -v b="$ff" 'BEGIN{print 2*b}') ns | ratio $sratio (<= 1.2) |
+| bpftrace printing the same events (printf to a file), ns/event | $bt | mlprobe $mm ns | ratio $btratio (>= 5) |
 | consumer CPU s per million metric events | $cpu | | <= 0.25 |
+| drops, 1 producer thread at full speed for ${SECS} s, default ${ring_mib} MiB ring | $dr1 of $em1 emitted (delivered $del1) | | 0 |
+| drops, 2 producer threads at full speed for ${SECS} s | $dr2 of $em2 emitted (delivered $del2) | | delivered + dropped == emitted: $exact2 |
 | bytes on disk per metric event (examples/train) | $bpe | | <= 6 |
+| consumer max RSS, MiB, after $SMALL / $BIG events | $rss_s / $rss_b | | <= $rss_lim each (64 + ${ring_mib} MiB ring), the same for both: ratio $rss_ratio |
+| probe -> row visible in a flushed file, ms (max of $LAT_K; median $lat_med) | $lat_max | flush interval $flush_ms ms | <= $((flush_ms + 100)) |
+
+At 10 k metric events per second, mlprobe costs a trainer $core_pct% of one core ($mm ns/event).
 EOF2
 cat >build/bench.json <<EOF2
 {"extra_instructions_per_site": $extra, "metric_ns": $mm, "floor_ns": $ff,
  "metric_over_floor": $ratio, "span_pair_ns": $ss, "span_over_2floors": $sratio,
- "consumer_cpu_s_per_million": $cpu, "bytes_per_metric_event": $bpe}
+ "bpftrace_ns": $bt, "bpftrace_over_mlprobe": $btratio, "bpftrace_saw_every_event": $([ -z "${bt_short:-}" ] && echo true || echo false),
+ "consumer_cpu_s_per_million": $cpu, "bytes_per_metric_event": $bpe,
+ "drops_1thread": {"seconds": $SECS, "emitted": $em1, "hits": $hit1, "delivered": $del1, "dropped": $dr1},
+ "drops_2threads": {"seconds": $SECS, "emitted": $em2, "hits": $hit2, "delivered": $del2, "dropped": $dr2, "exact": $exact2},
+ "rss_mib": {"events_small": $SMALL, "small": $rss_s, "events_big": $BIG, "big": $rss_b, "limit": $rss_lim, "big_over_small": $rss_ratio},
+ "latency_ms": {"flush_interval_ms": $flush_ms, "samples": $LAT_K, "max": $lat_max, "median": $lat_med, "target": $((flush_ms + 100))},
+ "trainer_core_pct_at_10k_events_per_s": $core_pct}
 EOF2

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libcmocka-dev pkg-config bpftrace libclang-rt-14-dev binutils strace
-      valgrind chromium chromium-driver	# Chromium: the report test renders the page
+      valgrind time chromium chromium-driver	# time: RSS in make bench; Chromium: the report test renders the page
       python3 python3-dev python3-setuptools python3-pip python3-numpy	# the Python module
       libmicrohttpd-dev libncurses-dev	# --prometheus, top
       prometheus tmux curl)		# the tests of --prometheus and top
