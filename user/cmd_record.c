@@ -147,7 +147,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
 	struct args *a = st->input;
 	char *end;
-	long v;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -157,11 +156,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		a->dir = arg;
 		break;
 	case 'p':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || *end || v <= 0 || v > INT_MAX)
+		a->pid = targets_parse_pid(arg);
+		if (!a->pid)
 			argp_failure(st, 2, 0, "invalid PID '%s'", arg);
-		a->pid = (pid_t)v;
 		break;
 	case 'f':
 		a->force = true;

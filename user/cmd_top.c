@@ -55,19 +55,15 @@ static const struct argp_option opts[] = {
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
 	struct args *a = st->input;
-	char *end;
-	long v;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
 		st->child_inputs[0] = &a->live;
 		break;
 	case 'p':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || *end || v <= 0 || v > INT_MAX)
+		a->pid = targets_parse_pid(arg);
+		if (!a->pid)
 			argp_failure(st, 2, 0, "invalid PID '%s'", arg);
-		a->pid = (pid_t)v;
 		break;
 	case 'v':
 		mp_verbosity++;

@@ -133,6 +133,18 @@ int targets_find_procs(dev_t dev, ino_t ino, pid_t **out)
 
 /* Checks -p PID before anything is attached: one clear line if it cannot
  * be traced. */
+pid_t targets_parse_pid(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return 0;
+	return (pid_t)v;
+}
+
 int targets_check_pid(pid_t pid)
 {
 	char path[64], exe[PATH_MAX];

@@ -36,6 +36,9 @@ int targets_find_procs(dev_t dev, ino_t ino, pid_t **out);
  * says why it cannot be traced (no such process, a kernel thread). */
 int targets_check_pid(pid_t pid);
 
+/* A PID given on the command line: a whole positive number, or 0. */
+pid_t targets_parse_pid(const char *s);
+
 /* Probe sites of provider mlprobe in the ELF file at path, or -1 after one
  * line (display names the file). */
 int targets_count_sites(const char *path, const char *display);
