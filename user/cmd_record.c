@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include "cmds.h"
 #include "account.h"
+#include "alert.h"
 #include "decoder.h"
 #include "engine.h"
 #include "fsutil.h"
@@ -805,6 +806,7 @@ int cmd_record(int argc, char **argv)
 		rm.ncpus = ncpus;
 		rm.dec = ds;
 		rm.sink = ps;
+		rm.alerts = livesinks__alerts(ls);
 		rm.pids = follow__pids(fl);
 		rm.npids = follow__npids(fl);
 		rm.end_ns = now_utc();
@@ -827,6 +829,8 @@ int cmd_record(int argc, char **argv)
 		char rj[PATH_MAX];
 
 		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
+		for (int i = 0; i < alerts__nfiles(rm.alerts); i++)
+			record_file_done(sp, alerts__file(rm.alerts, i)->path);
 		record_file_done(sp, rj);
 		record_upload_final(sp, eng, rundir, lock, signo != 0, stop_ns);
 		if (!a.quiet)

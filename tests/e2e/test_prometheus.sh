@@ -58,6 +58,8 @@ expect_eq "Prometheus has the trainer's last loss ($last)" \
 	"$(qv 'mlprobe_metric{name="loss"}')" "$last"
 q 'mlprobe_metric{name="loss"}'
 expect_eq "the loss gauge is labelled with the host" "$(jsq "$TMP/q.json" 'd.data.result[0].metric.host')" "$(hostname)"
+expect_eq "a process without a rank is rank=\"-1\", as in --partition's rank=-1" \
+	"$(jsq "$TMP/q.json" 'd.data.result[0].metric.rank')" -1
 expect_eq "the target is up" "$(qv 'up{job="mlprobe"}')" 1
 expect_eq "span histogram: 200 backward spans" "$(qv 'mlprobe_span_seconds_count{name="backward"}')" 200
 q 'mlprobe_span_seconds_bucket{name="backward"}'
