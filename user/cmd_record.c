@@ -37,6 +37,7 @@
 #include "summary.h"
 #include "tracer.h"
 #include "follow.h"
+#include "launch.h"
 #include "outdir.h"
 #include "procctx.h"
 #include "targets.h"
@@ -254,56 +255,6 @@ static int64_t now_utc(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The launched command waits on go[0] until the probes are attached, then
- * execs.  An exec failure comes back over err[1] (close-on-exec). */
-struct child {
-	pid_t pid;
-	int go, err;
-};
-
-/* Starts argv stopped before exec until c->go is written.  A Python
- * command (py) learns its own PID in MLPROBE_ATTACH_WAIT: the mlprobe
- * module then waits, when imported, until its probes are attached. */
-static int spawn(char **argv, bool py, struct child *c)
-{
-	int go[2], err[2];
-
-	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-		return -errno;
-	c->pid = fork();
-	if (c->pid < 0)
-		return -errno;
-	if (c->pid == 0) {
-		sigset_t none;
-		char b;
-		int e;
-
-		close(go[1]);
-		close(err[0]);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);	/* we ignore it; the command must not */
-		if (read(go[0], &b, 1) != 1)
-			_exit(127);	/* mlprobe gave up before attaching */
-		if (py) {
-			char pid[16];
-
-			snprintf(pid, sizeof(pid), "%d", (int)getpid());
-			setenv("MLPROBE_ATTACH_WAIT", pid, 1);
-		}
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(err[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(err[1]);
-	c->go = go[1];
-	c->err = err[0];
-	return 0;
-}
-
 /* After tracer__stop: a program that passed the stop check may still be
  * running (a sleepable read can wait on a page fault), so drain until every
  * record the counters count has been delivered, for at most a second.
@@ -374,7 +325,7 @@ int cmd_record(int argc, char **argv)
 	struct engine_opts eo = { .sz = sizeof(eo) };
 	struct decoder_opts dopt = { .sz = sizeof(dopt) };
 	struct follow_opts fo = { .sz = sizeof(fo) };
-	struct child child = { .pid = -1, .go = -1, .err = -1 };
+	struct launch *child = NULL;
 	struct tracer *tr = NULL;
 	struct engine *eng = NULL;
 	struct decoder *dec = NULL;
@@ -393,7 +344,7 @@ int cmd_record(int argc, char **argv)
 	char err[512] = "", path[PATH_MAX], main_path[PATH_MAX];
 	char host[256] = "", run[256], rundir[PATH_MAX];
 	const char **attached = NULL, **fdesc = NULL;
-	int nfuncs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, sites = 0;
+	int nfuncs = 0, ncpus = 0, ret, rc = 1, signo = 0, sites = 0;
 	pid_t target = -1, *found = NULL;
 	int nfound = 0;
 	bool py_launch = false;
@@ -428,14 +379,8 @@ int cmd_record(int argc, char **argv)
 		sites = ret;
 	}
 	if (a.ncmd) {
-		ret = usdt_resolve_cmd(a.cmd[0], path, sizeof(path));
-		if (ret) {
-			if (ret == -ENOENT)
-				pr_err("%s: command not found", a.cmd[0]);
-			else
-				pr_err("%s: %s", a.cmd[0], strerror(-ret));
-			return ret == -ENOENT ? 127 : 126;
-		}
+		if ((ret = launch_resolve(a.cmd[0], path, sizeof(path))))
+			return ret;
 		snprintf(main_path, sizeof(main_path), "%s", path);
 		if (!a.all && (sites = targets_count_sites(path, a.cmd[0])) < 0)
 			return 1;
@@ -547,12 +492,15 @@ int cmd_record(int argc, char **argv)
 	}
 
 	if (a.ncmd) {
-		ret = spawn(a.cmd, py_launch, &child);
+		struct launch_opts lo = { .sz = sizeof(lo), .argv = a.cmd,
+					  .python = py_launch };
+
+		ret = launch__new(&lo, &child);
 		if (ret) {
 			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
 			goto out;
 		}
-		target = child.pid;
+		target = launch__pid(child);
 	} else if (a.pid) {
 		target = a.pid;
 	}
@@ -712,29 +660,15 @@ int cmd_record(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cpu0 = cpu_seconds();
 
-	if (child.pid > 0) {
-		int e = 0;
+	if (child && (ret = launch__go(child))) {
+		char rj[PATH_MAX];
 
-		if (write(child.go, "g", 1) != 1) {
-			ret = -errno;
-			pr_err("cannot start %s: %s", a.cmd[0], strerror(errno));
-			goto out;
-		}
-		close(child.go);
-		child.go = -1;
-		if (read(child.err, &e, sizeof(e)) == sizeof(e)) {
-			char rj[PATH_MAX];
-
-			pr_err("cannot run %s: %s", a.cmd[0], strerror(e));
-			waitpid(child.pid, &status, 0);
-			child.pid = -1;
-			/* Nothing ran: leave no recording behind. */
-			snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
-			unlink(rj);
+		/* Nothing ran: leave no recording behind. */
+		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
+		unlink(rj);
+		if (!launch__running(child))
 			rc = 127;
-			ret = -ENOEXEC;
-			goto out;
-		}
+		goto out;
 	}
 	if (!a.quiet) {
 		if (a.all && target <= 0)
@@ -748,15 +682,10 @@ int cmd_record(int argc, char **argv)
 	}
 
 	ret = engine__run(eng, &signo);
-	if (ret == ENGINE_SIGNAL && child.pid > 0 && signo != SIGHUP) {
-		/* Launch mode: keep draining until the command exits.  Ctrl-C
-		 * went to the whole foreground process group, the command
-		 * included, so SIGINT is not passed on (it would interrupt the
-		 * command twice, say in the middle of saving a checkpoint, as
-		 * time(1) and strace know).  SIGTERM is aimed at us: pass it on.
-		 * A second signal stops at once. */
-		if (signo != SIGINT)
-			kill(child.pid, SIGTERM);
+	if (ret == ENGINE_SIGNAL && child && signo != SIGHUP) {
+		/* Launch mode: keep draining until the command exits.  A
+		 * second signal stops at once. */
+		launch__stop(child, signo, false);
 		ret = engine__run(eng, &signo);
 	}
 	if (ret < 0)
@@ -769,18 +698,9 @@ int cmd_record(int argc, char **argv)
 	/* From here on a signal aborts: Ctrl-C twice never waits. */
 	if (drain_all(tr, eng, dec))
 		record_abort(rundir, sp, lock);
-	if (child.pid > 0) {
-		/* It has exited, or is about to be reaped (its exit record can
-		 * come before it is a zombie). */
-		for (int i = 0; i < (ret == ENGINE_TARGETS_EXITED ? 100 : 1); i++) {
-			if (waitpid(child.pid, &status, WNOHANG) > 0) {
-				rm.exit_status = status;
-				break;
-			}
-			if (ret == ENGINE_TARGETS_EXITED)
-				usleep(10000);
-		}
-	}
+	/* It has exited, or is about to be reaped (its exit record can come
+	 * before it is a zombie). */
+	rm.exit_status = launch__reap(child, ret == ENGINE_TARGETS_EXITED ? 1000 : 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	ret = sinks[0].finish(sinks[0].ctx);
@@ -840,17 +760,12 @@ int cmd_record(int argc, char **argv)
 		pr_warn("%s never imported the mlprobe module: nothing to record "
 			"(build it with 'make python' and set PYTHONPATH=build/python, "
 			"or pip install ./python)", a.cmd[0]);
-	if (child.pid > 0 && rm.exit_status < 0) {
+	if (launch__running(child)) {
 		/* The command outlived a second Ctrl-C: leave it be. */
-		pr_warn("PID %d is still running", child.pid);
-	} else if (rc == 0 && rm.exit_status >= 0) {
+		pr_warn("PID %d is still running", launch__pid(child));
+	} else if (rc == 0) {
 		/* Like time(1): the command's failure is ours. */
-		if (WIFEXITED(rm.exit_status))
-			rc = WEXITSTATUS(rm.exit_status);
-		else if (WIFSIGNALED(rm.exit_status) &&
-			 WTERMSIG(rm.exit_status) != SIGINT &&
-			 WTERMSIG(rm.exit_status) != SIGTERM)
-			rc = 128 + WTERMSIG(rm.exit_status);
+		rc = launch_exit_code(rm.exit_status);
 	}
 	/* Before the fork below: the HTTP server's thread stays with us. */
 	livesinks__free(ls);
@@ -866,15 +781,12 @@ out:
 	sp = NULL;
 	if (tr && ret == 0 && background_detach())
 		_exit(rc);
-	if (ret && child.pid > 0) {
+	if (ret && launch__running(child)) {
 		/* Never leave the command waiting on us. */
-		kill(child.pid, SIGKILL);
-		waitpid(child.pid, NULL, 0);
+		launch__kill(child);
+		launch__reap(child, -1);
 	}
-	if (child.go >= 0)
-		close(child.go);
-	if (child.err >= 0)
-		close(child.err);
+	launch__free(child);
 	engine__free(eng);
 	decoder__free(dec);
 	pqsink__free(ps);
