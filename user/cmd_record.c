@@ -28,6 +28,7 @@
 #include "engine.h"
 #include "fsutil.h"
 #include "log.h"
+#include "record_stop.h"
 #include "record_upload.h"
 #include "rundir.h"
 #include "runmeta.h"
@@ -35,6 +36,7 @@
 #include "sinks.h"
 #include "spool.h"
 #include "summary.h"
+#include "top_ui.h"
 #include "tracer.h"
 #include "follow.h"
 #include "launch.h"
@@ -73,7 +75,8 @@ static const char doc[] =
 	"  mlprobe record -o runs/a --alert 'nan(loss)' --alert 'stall 60s' "
 	"-p 4242\n";
 
-enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_UPLOAD_CMD = 0x500, OPT_SPOOL_MAX };
+enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_LIVE, OPT_UPLOAD_CMD = 0x500,
+       OPT_SPOOL_MAX };
 
 static const struct argp_option opts[] = {
 	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
@@ -98,6 +101,9 @@ static const struct argp_option opts[] = {
 	{ "file-size", 's', "BYTES", 0, "Start a new file above this size, K/M/G "
 					"suffix (default 256M)", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no summary", 0 },
+	{ "live", OPT_LIVE, NULL, 0, "Show the live view of `mlprobe top` while "
+		"recording (q stops; needs a terminal).  A launched command's "
+		"output goes to DIR/command.log meanwhile", 0 },
 	{ "upload-cmd", OPT_UPLOAD_CMD, "CMD", 0, "Run CMD for each finished "
 		"file ({} is the file; exec'd without a shell), retrying with "
 		"backoff; files wait in DIR/.spool until it succeeds", 0 },
@@ -113,7 +119,7 @@ static const struct argp_option opts[] = {
 struct args {
 	const char *dir;
 	pid_t pid;
-	bool force, quiet, bare, children, partition;
+	bool force, quiet, bare, children, partition, live_view;
 	const char *all, *funcs, *run_id;
 	double flush_s;
 	unsigned long long ring, file_bytes, spool_max;
@@ -203,6 +209,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case 'q':
 		a->quiet = true;
 		break;
+	case OPT_LIVE:
+		a->live_view = true;
+		break;
 	case OPT_UPLOAD_CMD:
 		a->upload_cmd = arg;
 		break;
@@ -229,6 +238,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
 		if (a->spool_max && !a->upload_cmd)
 			argp_failure(st, 2, 0, "--spool-max goes with --upload-cmd");
+		if (a->live_view && (!isatty(0) || !isatty(1)))
+			argp_failure(st, 2, 0, "--live needs a terminal (stdin and "
+				     "stdout are not one): leave it out, or watch "
+				     "with --prometheus ADDR:PORT");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -253,61 +266,6 @@ static int64_t now_utc(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* After tracer__stop: a program that passed the stop check may still be
- * running (a sleepable read can wait on a page fault), so drain until every
- * record the counters count has been delivered, for at most a second.
- * Returns a signal that arrived meanwhile (the caller aborts), or 0. */
-static int drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
-{
-	struct mp_counters c;
-	struct account acct;
-	int sig;
-
-	for (int i = 0; i < 500; i++) {
-		engine__drain(eng);
-		if ((sig = engine__poll_signal(eng)))
-			return sig;
-		if (tracer__counters(tr, &c, NULL, NULL))
-			return 0;
-		account_compute(&acct, &c, decoder__stats(dec), NULL);
-		bool balanced = acct.names_emitted == acct.names_delivered;
-
-		for (int t = 0; t < ROW_TABLES; t++)
-			balanced &= acct.t[t].delivered == acct.t[t].emitted;
-		if (balanced)
-			return 0;
-		usleep(2000);
-	}
-	return 0;
-}
-
-/*
- * Removing a uprobe costs the kernel a grace period (about 0.1 s per probe
- * site on 6.18), so detaching a trainer with many sites takes seconds.  The
- * probes are already no-ops (tracer__stop) and every file is finished, so
- * the user need not wait: the parent returns the exit code now, and a child
- * in its own session detaches, frees and exits.  Returns true in the parent
- * (which must _exit), false in the child or when fork fails.
- */
-static bool background_detach(void)
-{
-	pid_t pid;
-
-#if defined(__SANITIZE_ADDRESS__)
-	/* Sanitizer builds free everything in the process that the tests
-	 * wait for, so a leak or a bad free fails them. */
-	return false;
-#endif
-	fflush(NULL);
-	pid = fork();
-	if (pid <= 0) {
-		if (pid == 0)
-			setsid();
-		return false;
-	}
-	return true;
 }
 
 static const struct argp_child children[] = {
@@ -336,15 +294,17 @@ int cmd_record(int argc, char **argv)
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[8];
+	struct sink sinks[10];
 	struct livesinks *ls = NULL;
+	struct topui *ui = NULL;
 	struct spool *sp = NULL;
 	int lock = -1, nsinks = 0;
-	uint64_t stop_ns;
+	struct record_stop_opts so;
+	struct record_stop_result end;
 	char err[512] = "", path[PATH_MAX], main_path[PATH_MAX];
-	char host[256] = "", run[256], rundir[PATH_MAX];
+	char host[256] = "", run[256], rundir[PATH_MAX], cmd_log[PATH_MAX + 16];
 	const char **attached = NULL, **fdesc = NULL;
-	int nfuncs = 0, ncpus = 0, ret, rc = 1, signo = 0, sites = 0;
+	int nfuncs = 0, ncpus = 0, ret, rc = 1, sites = 0;
 	pid_t target = -1, *found = NULL;
 	int nfound = 0;
 	bool py_launch = false;
@@ -451,6 +411,7 @@ int cmd_record(int argc, char **argv)
 			.sz = sizeof(lo), .cfg = &a.live, .dir = rundir, .host = host,
 			.run = run, .created_by = "mlprobe version " MLPROBE_VERSION
 				" (build " MLPROBE_BUILD ")",
+			.want_live = a.live_view, .quiet_alerts = a.live_view,
 		};
 
 		if (livesinks__new(&lo, &ls))
@@ -494,6 +455,13 @@ int cmd_record(int argc, char **argv)
 	if (a.ncmd) {
 		struct launch_opts lo = { .sz = sizeof(lo), .argv = a.cmd,
 					  .python = py_launch };
+
+		/* The view owns the terminal: the command writes to a file. */
+		snprintf(cmd_log, sizeof(cmd_log), "%s/command.log", rundir);
+		if (a.live_view) {
+			lo.output = cmd_log;
+			rm.command_log = "command.log";
+		}
 
 		ret = launch__new(&lo, &child);
 		if (ret) {
@@ -599,7 +567,20 @@ int cmd_record(int argc, char **argv)
 	if (sp)
 		sinks[nsinks++] = (struct sink){ .name = "upload", .ctx = sp,
 						 .tick = record_spool_tick };
-	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 8 - nsinks);
+	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 9 - nsinks);
+	if (a.live_view) {
+		char title[128];
+
+		topui_title(title, sizeof(title), target, a.ncmd ? a.cmd[0] : a.all);
+		/* From here the terminal is the view's: messages print after
+		 * it. */
+		if (!(ui = topui__new(livesinks__live(ls), "record", title))) {
+			ret = -errno;
+			pr_err("cannot use this terminal: %s", strerror(errno));
+			goto out;
+		}
+		sinks[nsinks++] = topui__sink(ui);
+	}
 	dec = decoder__new(&dopt, sinks, nsinks);
 	if (!dec) {
 		ret = -ENOMEM;
@@ -666,11 +647,20 @@ int cmd_record(int argc, char **argv)
 		/* Nothing ran: leave no recording behind. */
 		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
 		unlink(rj);
+		if (rm.command_log)
+			unlink(cmd_log);
 		if (!launch__running(child))
 			rc = 127;
 		goto out;
 	}
-	if (!a.quiet) {
+	so = (struct record_stop_opts){
+		.sz = sizeof(so), .eng = eng, .tr = tr, .dec = dec, .child = child,
+		.ui = ui, .target = target, .many = a.children || a.all,
+		.dir = rundir, .sp = sp, .lock = lock,
+	};
+	if (ui)
+		record_view_start(&so);
+	else if (!a.quiet) {
 		if (a.all && target <= 0)
 			fprintf(stderr, "mlprobe: recording every process of %s to "
 				"%s; Ctrl-C to stop\n", a.all, rundir);
@@ -681,26 +671,10 @@ int cmd_record(int argc, char **argv)
 				rundir, a.pid ? "detach" : "stop");
 	}
 
-	ret = engine__run(eng, &signo);
-	if (ret == ENGINE_SIGNAL && child && signo != SIGHUP) {
-		/* Launch mode: keep draining until the command exits.  A
-		 * second signal stops at once. */
-		launch__stop(child, signo, false);
-		ret = engine__run(eng, &signo);
-	}
-	if (ret < 0)
-		pr_err("event loop failed: %s", strerror(-ret));
-
-	/* Stop the probes first, so nothing new arrives; then drain what is
-	 * left.  Detaching comes last: it takes a grace period per site. */
-	tracer__stop(tr);
-	stop_ns = record_now_ns();
-	/* From here on a signal aborts: Ctrl-C twice never waits. */
-	if (drain_all(tr, eng, dec))
-		record_abort(rundir, sp, lock);
-	/* It has exited, or is about to be reaped (its exit record can come
-	 * before it is a zombie). */
-	rm.exit_status = launch__reap(child, ret == ENGINE_TARGETS_EXITED ? 1000 : 0);
+	record_run(&so, &end);
+	if (end.event < 0)
+		pr_err("event loop failed: %s", strerror(-end.event));
+	rm.exit_status = end.exit_status;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	ret = sinks[0].finish(sinks[0].ctx);
@@ -736,14 +710,18 @@ int cmd_record(int argc, char **argv)
 			pr_err("cannot write %s/run.json: %s", rundir, strerror(-ret));
 			rc = 1;
 		}
-		if (!a.quiet)
-			record_summary(rundir, &acct, &sum, ps,
-				      (t1.tv_sec - t0.tv_sec) +
-					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
-				      rm.cpu_s, engine__records(eng),
-				      follow__npids(fl));
-		if (!a.quiet)
-			livesinks__summary(ls, rundir);
+	}
+	/* The files are final: the view may wait for q, then ends before the
+	 * summary. */
+	record_view_end(&so, &end);
+	ui = NULL;
+	if (rm.acct && !a.quiet) {
+		record_summary(rundir, &acct, &sum, ps,
+			       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+			       rm.cpu_s, engine__records(eng), follow__npids(fl));
+		livesinks__summary(ls, rundir);
+		if (rm.command_log)
+			fprintf(stderr, "  output of %s: %s\n", a.cmd[0], cmd_log);
 	}
 	if (sp) {
 		char rj[PATH_MAX];
@@ -752,7 +730,8 @@ int cmd_record(int argc, char **argv)
 		for (int i = 0; i < alerts__nfiles(rm.alerts); i++)
 			record_file_done(sp, alerts__file(rm.alerts, i)->path);
 		record_file_done(sp, rj);
-		record_upload_final(sp, eng, rundir, lock, signo != 0, stop_ns);
+		record_upload_final(sp, eng, rundir, lock, end.signo != 0,
+				    end.stop_ns);
 		if (!a.quiet)
 			record_print_upload(sp, rundir);
 	}
@@ -772,6 +751,7 @@ int cmd_record(int argc, char **argv)
 	ls = NULL;
 	ret = 0;
 out:
+	topui__free(ui);
 	/* Every file is finished: recover and upload may work in the run's
 	 * directory now, while the links are still being destroyed. */
 	if (lock >= 0)
@@ -779,7 +759,7 @@ out:
 	lock = -1;
 	spool__free(sp);
 	sp = NULL;
-	if (tr && ret == 0 && background_detach())
+	if (tr && ret == 0 && record_detach())
 		_exit(rc);
 	if (ret && launch__running(child)) {
 		/* Never leave the command waiting on us. */
