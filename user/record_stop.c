@@ -97,14 +97,14 @@ void record_view_start(const struct record_stop_opts *o)
 {
 	char msg[PATH_MAX + 160];
 
+	/* What q does first: a long directory may be cut at 80 columns. */
 	if (o->child)
-		snprintf(msg, sizeof(msg), "recording to %s; q: stop PID %d "
-			 "(SIGTERM); its output: command.log", o->dir,
-			 (int)o->target);
+		snprintf(msg, sizeof(msg), "q: stop PID %d (SIGTERM)  output: "
+			 "%s/command.log", (int)o->target, o->dir);
 	else
-		snprintf(msg, sizeof(msg), "recording to %s; q: stop (%s keeps "
-			 "running)", o->dir, o->target > 0 && !o->many ?
-			 "the process" : "every process");
+		snprintf(msg, sizeof(msg), "q: stop recording (%s keeps running)  "
+			 "to %s", o->target > 0 && !o->many ? "the process" :
+			 "every process", o->dir);
 	topui__status(o->ui, msg);
 }
 
@@ -125,10 +125,10 @@ void record_view_end(const struct record_stop_opts *o,
 			launch_describe(r->exit_status, how, sizeof(how));
 		if (o->many || o->target <= 0)
 			snprintf(msg, sizeof(msg), "every process exited; the "
-				 "recording in %s is final. q: quit", o->dir);
+				 "recording is final. q: quit");
 		else
-			snprintf(msg, sizeof(msg), "PID %d %s; the recording in %s "
-				 "is final. q: quit", (int)o->target, how, o->dir);
+			snprintf(msg, sizeof(msg), "PID %d %s; the recording is "
+				 "final. q: quit", (int)o->target, how);
 		topui__status(o->ui, msg);
 		topui__wait_quit(o->ui, signalled, o->eng);
 	}

@@ -9,14 +9,6 @@
 
 T=$PROGS/trainer
 command -v prometheus >/dev/null || { not_ok "prometheus is not installed (scripts/deps.sh)"; done_testing; }
-busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		busy "$p" || { echo "$p"; return; }
-	done
-}
 MP=$(free_port)
 PP=$(free_port)
 while [ "$PP" = "$MP" ]; do PP=$(free_port); done
