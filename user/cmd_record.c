@@ -239,9 +239,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (a->spool_max && !a->upload_cmd)
 			argp_failure(st, 2, 0, "--spool-max goes with --upload-cmd");
 		if (a->live_view && (!isatty(0) || !isatty(1)))
-			argp_failure(st, 2, 0, "--live needs a terminal (stdin and "
-				     "stdout are not one): leave it out, or watch "
-				     "with --prometheus ADDR:PORT");
+			argp_failure(st, 2, 0, "--live needs a terminal; leave it "
+				     "out (or use --prometheus)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -721,7 +720,7 @@ int cmd_record(int argc, char **argv)
 			       rm.cpu_s, engine__records(eng), follow__npids(fl));
 		livesinks__summary(ls, rundir);
 		if (rm.command_log)
-			fprintf(stderr, "  output of %s: %s\n", a.cmd[0], cmd_log);
+			fprintf(stderr, "  command output: %s\n", cmd_log);
 	}
 	if (sp) {
 		char rj[PATH_MAX];

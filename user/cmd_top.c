@@ -353,7 +353,7 @@ int cmd_top(int argc, char **argv)
 		pr_verbose("top: %llu alerts fired", livesinks__fired(ls));
 	if (child && status >= 0) {
 		launch_describe(status, how, sizeof(how));
-		fprintf(stderr, "mlprobe: %s (PID %d) %s; its output is in %s\n",
+		fprintf(stderr, "mlprobe: %s (PID %d) %s\n  its output: %s\n",
 			a.cmd[0], (int)target, how, log_path);
 		if (!rc)
 			rc = launch_exit_code(status);

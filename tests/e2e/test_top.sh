@@ -162,7 +162,7 @@ expect_eq "record --live -- CMD exits with the command's status (0)" "$(cat "$TM
 screen >"$TMP/s5"
 check "after the view, the summary is on the terminal" grep -q "mlprobe: recorded .* to $TMP/l2" "$TMP/s5"
 check "... with the alert count and the command's output file" \
-	eval "grep -q 'alerts: 1 fired' '$TMP/s5' && grep -q 'output of $T: $TMP/l2/' '$TMP/s5'"
+	eval "grep -q 'alerts: 1 fired' '$TMP/s5' && grep -q 'command output: $TMP/l2/command.log' '$TMP/s5'"
 check "... and no leftover of the view" eval '! grep -q "q: quit" "$TMP/s5"'
 check "the command's output is in command.log" \
 	eval "grep -q '^last loss 5$' '$TMP/l2/command.log' && grep -q '^done' '$TMP/l2/command.log'"
@@ -195,8 +195,8 @@ check "the final loss after 150 steps" grep -Eq '^ loss +6\.6667 +6\.6667 +1000 
 tmux -L "$S" send-keys -t top q
 check "q quits" wait_rc
 expect_eq "top -- CMD exits with the command's status (0)" "$(cat "$TMP/rc" 2>/dev/null)" 0
-check "top says where the output went" \
-	grep -q "(PID [0-9]*) exited with status 0; its output is in $TMP/cmd.log" "$TMP/top.err"
+check "top says the command exited, with its status" grep -q "(PID [0-9]*) exited with status 0$" "$TMP/top.err"
+check "... and where its output went" grep -q "^  its output: $TMP/cmd.log$" "$TMP/top.err"
 check "the command's output is in the file" grep -q '^done' "$TMP/cmd.log"
 check "no file of a recording in the working directory" test ! -e run.json
 stop_tmux
@@ -207,7 +207,7 @@ check "a command that fails: the view gives its status" \
 tmux -L "$S" send-keys -t top q
 wait_rc
 expect_eq "top -- CMD exits with the command's status (2)" "$(cat "$TMP/rc" 2>/dev/null)" 2
-log=$(sed -n 's/.*its output is in \(.*\)$/\1/p' "$TMP/top.err")
+log=$(sed -n 's/^  its output: //p' "$TMP/top.err")
 check "the default output file is a new one in \$TMPDIR ($log)" \
 	eval "[[ '$log' == /tmp/mlprobe-top-*.log ]] && grep -q 'bad argument' '$log'"
 rm -f "$log"
