@@ -73,7 +73,8 @@ static const char doc[] =
 	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
 	"-- ./train\n"
 	"  mlprobe record -o runs/a --alert 'nan(loss)' --alert 'stall 60s' "
-	"-p 4242\n";
+	"-p 4242\n"
+	"  mlprobe record -o runs/x --live --prometheus 127.0.0.1:9464 -p 4242\n";
 
 enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_LIVE, OPT_UPLOAD_CMD = 0x500,
        OPT_SPOOL_MAX };

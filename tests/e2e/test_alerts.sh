@@ -66,6 +66,13 @@ check "the trainer ran to the end" grep -q '^done' "$TMP/nan.out"
 expect_eq "record -f over a recording with alerts exits 0" "$?" 0
 expect_eq "... and the new alerts file has the new step" "$(duck1 "SELECT step FROM $A")" 7
 
+# --upload-cmd sends the alerts files with the rest
+mkdir -p "$TMP/dest"
+"$MLPROBE" record -q -o "$TMP/up" --alert 'nan(loss)' --upload-cmd "cp {} '$TMP/dest/'" \
+	-- "$T" 50 0 nan 9 >/dev/null 2>"$TMP/up.err"
+expect_eq "record --alert --upload-cmd exits 0" "$?" 0
+check "the alerts file is uploaded, identical" cmp "$TMP/up/alerts-0000.parquet" "$TMP/dest/alerts-0000.parquet"
+
 # --- stall: no step for 4 s after step 19; rule 'stall 2s' ---
 "$MLPROBE" record -o "$TMP/st" --alert 'stall 2s' -- "$T" 40 5000 stall 20 4 \
 	>"$TMP/st.out" 2>"$TMP/st.err"
