@@ -82,7 +82,7 @@ struct alerts {
 	/* the alerts file */
 	struct pq_writer *w;
 	int seq, row_groups;
-	char **files;
+	struct alerts_file *files;
 	int nfiles;
 	bool file_noted, write_err;
 	pid_t running[CMD_MAX_RUNNING];
@@ -215,17 +215,21 @@ static int flush_file(struct alerts *a)
 	a->write_err = false;
 	a->st.written += n;
 	if (!a->file_noted) {
-		char **f = realloc(a->files, (a->nfiles + 1) * sizeof(*f));
+		struct alerts_file *f = realloc(a->files, (a->nfiles + 1) *
+							   sizeof(*f));
 
 		if (f) {
 			a->files = f;
-			if (asprintf(&f[a->nfiles], "%s/alerts-%04d.parquet", a->dir,
-				     a->seq) >= 0)
+			f[a->nfiles].rows = 0;
+			if (asprintf(&f[a->nfiles].path, "%s/alerts-%04d.parquet",
+				     a->dir, a->seq) >= 0)
 				a->nfiles++;
 		}
 		a->file_noted = true;
 		rundir__fsync(a->dir);
 	}
+	if (a->nfiles)
+		a->files[a->nfiles - 1].rows += n;
 	if (++a->row_groups >= MAX_ROW_GROUPS)
 		return close_file(a);
 	return 0;
@@ -623,12 +627,29 @@ const struct alerts_stats *alerts__stats(const struct alerts *a)
 
 int alerts__nfiles(const struct alerts *a)
 {
-	return a->nfiles;
+	return a ? a->nfiles : 0;
 }
 
-const char *alerts__file(const struct alerts *a, int i)
+const struct alerts_file *alerts__file(const struct alerts *a, int i)
 {
-	return i >= 0 && i < a->nfiles ? a->files[i] : NULL;
+	return i >= 0 && i < a->nfiles ? &a->files[i] : NULL;
+}
+
+int alerts_schema(const char *name, const struct pq_column **cols, int *ncols)
+{
+	const char *base = strrchr(name, '/'), *d;
+
+	base = base ? base + 1 : name;
+	if (strncmp(base, "alerts-", 7))
+		return -ENOENT;
+	d = base + 7;
+	/* alerts-NNNN.parquet, at least four digits */
+	if (strspn(d, "0123456789") < 4 ||
+	    strcmp(d + strspn(d, "0123456789"), ".parquet"))
+		return -ENOENT;
+	*cols = alert_cols;
+	*ncols = A_NCOLS;
+	return 0;
 }
 
 void alerts__free(struct alerts *a)
@@ -637,7 +658,7 @@ void alerts__free(struct alerts *a)
 		return;
 	pq_writer__close(a->w);
 	for (int i = 0; i < a->nfiles; i++)
-		free(a->files[i]);
+		free(a->files[i].path);
 	free(a->files);
 	free(a->series);
 	free(a->rules);

@@ -74,10 +74,20 @@ struct sink alerts__sink(struct alerts *a);
 void alerts__counters(struct alerts *a, uint64_t dropped, uint64_t steps,
 		      uint64_t now);
 const struct alerts_stats *alerts__stats(const struct alerts *a);
-/* Files written (0 when no alert fired); path of file i. */
+struct alerts_file {
+	char *path;
+	uint64_t rows;			/* flushed to it */
+};
+/* Files written (0 when no alert fired, or a is NULL); file i (NULL out of
+ * range). */
 int alerts__nfiles(const struct alerts *a);
-const char *alerts__file(const struct alerts *a, int i);
+const struct alerts_file *alerts__file(const struct alerts *a, int i);
 void alerts__free(struct alerts *a);
+
+/* The schema of an alerts file, from its name (alerts-0003.parquet): 0, or
+ * -ENOENT for another name.  For repairing files (mlprobe recover). */
+struct pq_column;
+int alerts_schema(const char *name, const struct pq_column **cols, int *ncols);
 
 /* Splits an --on-alert command line like --upload-cmd (quotes, no shell)
  * and finds its program on PATH.  *argv is one malloc'd block; *path is

@@ -23,10 +23,12 @@
 #include <sys/wait.h>
 #include "cmds.h"
 #include "account.h"
+#include "alert.h"
 #include "decoder.h"
 #include "engine.h"
 #include "fsutil.h"
 #include "log.h"
+#include "record_stop.h"
 #include "record_upload.h"
 #include "rundir.h"
 #include "runmeta.h"
@@ -34,8 +36,10 @@
 #include "sinks.h"
 #include "spool.h"
 #include "summary.h"
+#include "top_ui.h"
 #include "tracer.h"
 #include "follow.h"
+#include "launch.h"
 #include "outdir.h"
 #include "procctx.h"
 #include "targets.h"
@@ -69,9 +73,11 @@ static const char doc[] =
 	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
 	"-- ./train\n"
 	"  mlprobe record -o runs/a --alert 'nan(loss)' --alert 'stall 60s' "
-	"-p 4242\n";
+	"-p 4242\n"
+	"  mlprobe record -o runs/x --live --prometheus 127.0.0.1:9464 -p 4242\n";
 
-enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_UPLOAD_CMD = 0x500, OPT_SPOOL_MAX };
+enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_LIVE, OPT_UPLOAD_CMD = 0x500,
+       OPT_SPOOL_MAX };
 
 static const struct argp_option opts[] = {
 	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
@@ -96,6 +102,9 @@ static const struct argp_option opts[] = {
 	{ "file-size", 's', "BYTES", 0, "Start a new file above this size, K/M/G "
 					"suffix (default 256M)", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no summary", 0 },
+	{ "live", OPT_LIVE, NULL, 0, "Show the live view of `mlprobe top` while "
+		"recording (q stops; needs a terminal).  A launched command's "
+		"output goes to DIR/command.log meanwhile", 0 },
 	{ "upload-cmd", OPT_UPLOAD_CMD, "CMD", 0, "Run CMD for each finished "
 		"file ({} is the file; exec'd without a shell), retrying with "
 		"backoff; files wait in DIR/.spool until it succeeds", 0 },
@@ -111,7 +120,7 @@ static const struct argp_option opts[] = {
 struct args {
 	const char *dir;
 	pid_t pid;
-	bool force, quiet, bare, children, partition;
+	bool force, quiet, bare, children, partition, live_view;
 	const char *all, *funcs, *run_id;
 	double flush_s;
 	unsigned long long ring, file_bytes, spool_max;
@@ -201,6 +210,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case 'q':
 		a->quiet = true;
 		break;
+	case OPT_LIVE:
+		a->live_view = true;
+		break;
 	case OPT_UPLOAD_CMD:
 		a->upload_cmd = arg;
 		break;
@@ -227,6 +239,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
 		if (a->spool_max && !a->upload_cmd)
 			argp_failure(st, 2, 0, "--spool-max goes with --upload-cmd");
+		if (a->live_view && (!isatty(0) || !isatty(1)))
+			argp_failure(st, 2, 0, "--live needs a terminal; leave it "
+				     "out (or use --prometheus)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -253,111 +268,6 @@ static int64_t now_utc(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The launched command waits on go[0] until the probes are attached, then
- * execs.  An exec failure comes back over err[1] (close-on-exec). */
-struct child {
-	pid_t pid;
-	int go, err;
-};
-
-/* Starts argv stopped before exec until c->go is written.  A Python
- * command (py) learns its own PID in MLPROBE_ATTACH_WAIT: the mlprobe
- * module then waits, when imported, until its probes are attached. */
-static int spawn(char **argv, bool py, struct child *c)
-{
-	int go[2], err[2];
-
-	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-		return -errno;
-	c->pid = fork();
-	if (c->pid < 0)
-		return -errno;
-	if (c->pid == 0) {
-		sigset_t none;
-		char b;
-		int e;
-
-		close(go[1]);
-		close(err[0]);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);	/* we ignore it; the command must not */
-		if (read(go[0], &b, 1) != 1)
-			_exit(127);	/* mlprobe gave up before attaching */
-		if (py) {
-			char pid[16];
-
-			snprintf(pid, sizeof(pid), "%d", (int)getpid());
-			setenv("MLPROBE_ATTACH_WAIT", pid, 1);
-		}
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(err[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(err[1]);
-	c->go = go[1];
-	c->err = err[0];
-	return 0;
-}
-
-/* After tracer__stop: a program that passed the stop check may still be
- * running (a sleepable read can wait on a page fault), so drain until every
- * record the counters count has been delivered, for at most a second.
- * Returns a signal that arrived meanwhile (the caller aborts), or 0. */
-static int drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
-{
-	struct mp_counters c;
-	struct account acct;
-	int sig;
-
-	for (int i = 0; i < 500; i++) {
-		engine__drain(eng);
-		if ((sig = engine__poll_signal(eng)))
-			return sig;
-		if (tracer__counters(tr, &c, NULL, NULL))
-			return 0;
-		account_compute(&acct, &c, decoder__stats(dec), NULL);
-		bool balanced = acct.names_emitted == acct.names_delivered;
-
-		for (int t = 0; t < ROW_TABLES; t++)
-			balanced &= acct.t[t].delivered == acct.t[t].emitted;
-		if (balanced)
-			return 0;
-		usleep(2000);
-	}
-	return 0;
-}
-
-/*
- * Removing a uprobe costs the kernel a grace period (about 0.1 s per probe
- * site on 6.18), so detaching a trainer with many sites takes seconds.  The
- * probes are already no-ops (tracer__stop) and every file is finished, so
- * the user need not wait: the parent returns the exit code now, and a child
- * in its own session detaches, frees and exits.  Returns true in the parent
- * (which must _exit), false in the child or when fork fails.
- */
-static bool background_detach(void)
-{
-	pid_t pid;
-
-#if defined(__SANITIZE_ADDRESS__)
-	/* Sanitizer builds free everything in the process that the tests
-	 * wait for, so a leak or a bad free fails them. */
-	return false;
-#endif
-	fflush(NULL);
-	pid = fork();
-	if (pid <= 0) {
-		if (pid == 0)
-			setsid();
-		return false;
-	}
-	return true;
-}
-
 static const struct argp_child children[] = {
 	{ &livecfg_argp, 0, "Alerts and live output:", 0 },
 	{},
@@ -373,7 +283,7 @@ int cmd_record(int argc, char **argv)
 	struct engine_opts eo = { .sz = sizeof(eo) };
 	struct decoder_opts dopt = { .sz = sizeof(dopt) };
 	struct follow_opts fo = { .sz = sizeof(fo) };
-	struct child child = { .pid = -1, .go = -1, .err = -1 };
+	struct launch *child = NULL;
 	struct tracer *tr = NULL;
 	struct engine *eng = NULL;
 	struct decoder *dec = NULL;
@@ -384,15 +294,17 @@ int cmd_record(int argc, char **argv)
 	struct mp_counters sum, *percpu = NULL;
 	struct account acct;
 	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[8];
+	struct sink sinks[10];
 	struct livesinks *ls = NULL;
+	struct topui *ui = NULL;
 	struct spool *sp = NULL;
 	int lock = -1, nsinks = 0;
-	uint64_t stop_ns;
+	struct record_stop_opts so;
+	struct record_stop_result end;
 	char err[512] = "", path[PATH_MAX], main_path[PATH_MAX];
-	char host[256] = "", run[256], rundir[PATH_MAX];
+	char host[256] = "", run[256], rundir[PATH_MAX], cmd_log[PATH_MAX + 16];
 	const char **attached = NULL, **fdesc = NULL;
-	int nfuncs = 0, ncpus = 0, ret, rc = 1, status = -1, signo = 0, sites = 0;
+	int nfuncs = 0, ncpus = 0, ret, rc = 1, sites = 0;
 	pid_t target = -1, *found = NULL;
 	int nfound = 0;
 	bool py_launch = false;
@@ -427,14 +339,8 @@ int cmd_record(int argc, char **argv)
 		sites = ret;
 	}
 	if (a.ncmd) {
-		ret = usdt_resolve_cmd(a.cmd[0], path, sizeof(path));
-		if (ret) {
-			if (ret == -ENOENT)
-				pr_err("%s: command not found", a.cmd[0]);
-			else
-				pr_err("%s: %s", a.cmd[0], strerror(-ret));
-			return ret == -ENOENT ? 127 : 126;
-		}
+		if ((ret = launch_resolve(a.cmd[0], path, sizeof(path))))
+			return ret;
 		snprintf(main_path, sizeof(main_path), "%s", path);
 		if (!a.all && (sites = targets_count_sites(path, a.cmd[0])) < 0)
 			return 1;
@@ -505,6 +411,7 @@ int cmd_record(int argc, char **argv)
 			.sz = sizeof(lo), .cfg = &a.live, .dir = rundir, .host = host,
 			.run = run, .created_by = "mlprobe version " MLPROBE_VERSION
 				" (build " MLPROBE_BUILD ")",
+			.want_live = a.live_view, .quiet_alerts = a.live_view,
 		};
 
 		if (livesinks__new(&lo, &ls))
@@ -546,12 +453,22 @@ int cmd_record(int argc, char **argv)
 	}
 
 	if (a.ncmd) {
-		ret = spawn(a.cmd, py_launch, &child);
+		struct launch_opts lo = { .sz = sizeof(lo), .argv = a.cmd,
+					  .python = py_launch };
+
+		/* The view owns the terminal: the command writes to a file. */
+		snprintf(cmd_log, sizeof(cmd_log), "%s/command.log", rundir);
+		if (a.live_view) {
+			lo.output = cmd_log;
+			rm.command_log = "command.log";
+		}
+
+		ret = launch__new(&lo, &child);
 		if (ret) {
 			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
 			goto out;
 		}
-		target = child.pid;
+		target = launch__pid(child);
 	} else if (a.pid) {
 		target = a.pid;
 	}
@@ -650,7 +567,20 @@ int cmd_record(int argc, char **argv)
 	if (sp)
 		sinks[nsinks++] = (struct sink){ .name = "upload", .ctx = sp,
 						 .tick = record_spool_tick };
-	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 8 - nsinks);
+	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 9 - nsinks);
+	if (a.live_view) {
+		char title[128];
+
+		topui_title(title, sizeof(title), target, a.ncmd ? a.cmd[0] : a.all);
+		/* From here the terminal is the view's: messages print after
+		 * it. */
+		if (!(ui = topui__new(livesinks__live(ls), "record", title))) {
+			ret = -errno;
+			pr_err("cannot use this terminal: %s", strerror(errno));
+			goto out;
+		}
+		sinks[nsinks++] = topui__sink(ui);
+	}
 	dec = decoder__new(&dopt, sinks, nsinks);
 	if (!dec) {
 		ret = -ENOMEM;
@@ -711,31 +641,26 @@ int cmd_record(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cpu0 = cpu_seconds();
 
-	if (child.pid > 0) {
-		int e = 0;
+	if (child && (ret = launch__go(child))) {
+		char rj[PATH_MAX];
 
-		if (write(child.go, "g", 1) != 1) {
-			ret = -errno;
-			pr_err("cannot start %s: %s", a.cmd[0], strerror(errno));
-			goto out;
-		}
-		close(child.go);
-		child.go = -1;
-		if (read(child.err, &e, sizeof(e)) == sizeof(e)) {
-			char rj[PATH_MAX];
-
-			pr_err("cannot run %s: %s", a.cmd[0], strerror(e));
-			waitpid(child.pid, &status, 0);
-			child.pid = -1;
-			/* Nothing ran: leave no recording behind. */
-			snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
-			unlink(rj);
+		/* Nothing ran: leave no recording behind. */
+		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
+		unlink(rj);
+		if (rm.command_log)
+			unlink(cmd_log);
+		if (!launch__running(child))
 			rc = 127;
-			ret = -ENOEXEC;
-			goto out;
-		}
+		goto out;
 	}
-	if (!a.quiet) {
+	so = (struct record_stop_opts){
+		.sz = sizeof(so), .eng = eng, .tr = tr, .dec = dec, .child = child,
+		.ui = ui, .target = target, .many = a.children || a.all,
+		.dir = rundir, .sp = sp, .lock = lock,
+	};
+	if (ui)
+		record_view_start(&so);
+	else if (!a.quiet) {
 		if (a.all && target <= 0)
 			fprintf(stderr, "mlprobe: recording every process of %s to "
 				"%s; Ctrl-C to stop\n", a.all, rundir);
@@ -746,40 +671,10 @@ int cmd_record(int argc, char **argv)
 				rundir, a.pid ? "detach" : "stop");
 	}
 
-	ret = engine__run(eng, &signo);
-	if (ret == ENGINE_SIGNAL && child.pid > 0 && signo != SIGHUP) {
-		/* Launch mode: keep draining until the command exits.  Ctrl-C
-		 * went to the whole foreground process group, the command
-		 * included, so SIGINT is not passed on (it would interrupt the
-		 * command twice, say in the middle of saving a checkpoint, as
-		 * time(1) and strace know).  SIGTERM is aimed at us: pass it on.
-		 * A second signal stops at once. */
-		if (signo != SIGINT)
-			kill(child.pid, SIGTERM);
-		ret = engine__run(eng, &signo);
-	}
-	if (ret < 0)
-		pr_err("event loop failed: %s", strerror(-ret));
-
-	/* Stop the probes first, so nothing new arrives; then drain what is
-	 * left.  Detaching comes last: it takes a grace period per site. */
-	tracer__stop(tr);
-	stop_ns = record_now_ns();
-	/* From here on a signal aborts: Ctrl-C twice never waits. */
-	if (drain_all(tr, eng, dec))
-		record_abort(rundir, sp, lock);
-	if (child.pid > 0) {
-		/* It has exited, or is about to be reaped (its exit record can
-		 * come before it is a zombie). */
-		for (int i = 0; i < (ret == ENGINE_TARGETS_EXITED ? 100 : 1); i++) {
-			if (waitpid(child.pid, &status, WNOHANG) > 0) {
-				rm.exit_status = status;
-				break;
-			}
-			if (ret == ENGINE_TARGETS_EXITED)
-				usleep(10000);
-		}
-	}
+	record_run(&so, &end);
+	if (end.event < 0)
+		pr_err("event loop failed: %s", strerror(-end.event));
+	rm.exit_status = end.exit_status;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	ret = sinks[0].finish(sinks[0].ctx);
@@ -805,6 +700,7 @@ int cmd_record(int argc, char **argv)
 		rm.ncpus = ncpus;
 		rm.dec = ds;
 		rm.sink = ps;
+		rm.alerts = livesinks__alerts(ls);
 		rm.pids = follow__pids(fl);
 		rm.npids = follow__npids(fl);
 		rm.end_ns = now_utc();
@@ -814,21 +710,28 @@ int cmd_record(int argc, char **argv)
 			pr_err("cannot write %s/run.json: %s", rundir, strerror(-ret));
 			rc = 1;
 		}
-		if (!a.quiet)
-			record_summary(rundir, &acct, &sum, ps,
-				      (t1.tv_sec - t0.tv_sec) +
-					      (t1.tv_nsec - t0.tv_nsec) / 1e9,
-				      rm.cpu_s, engine__records(eng),
-				      follow__npids(fl));
-		if (!a.quiet)
-			livesinks__summary(ls, rundir);
+	}
+	/* The files are final: the view may wait for q, then ends before the
+	 * summary. */
+	record_view_end(&so, &end);
+	ui = NULL;
+	if (rm.acct && !a.quiet) {
+		record_summary(rundir, &acct, &sum, ps,
+			       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+			       rm.cpu_s, engine__records(eng), follow__npids(fl));
+		livesinks__summary(ls, rundir);
+		if (rm.command_log)
+			fprintf(stderr, "  command output: %s\n", cmd_log);
 	}
 	if (sp) {
 		char rj[PATH_MAX];
 
 		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
+		for (int i = 0; i < alerts__nfiles(rm.alerts); i++)
+			record_file_done(sp, alerts__file(rm.alerts, i)->path);
 		record_file_done(sp, rj);
-		record_upload_final(sp, eng, rundir, lock, signo != 0, stop_ns);
+		record_upload_final(sp, eng, rundir, lock, end.signo != 0,
+				    end.stop_ns);
 		if (!a.quiet)
 			record_print_upload(sp, rundir);
 	}
@@ -836,23 +739,19 @@ int cmd_record(int argc, char **argv)
 		pr_warn("%s never imported the mlprobe module: nothing to record "
 			"(build it with 'make python' and set PYTHONPATH=build/python, "
 			"or pip install ./python)", a.cmd[0]);
-	if (child.pid > 0 && rm.exit_status < 0) {
+	if (launch__running(child)) {
 		/* The command outlived a second Ctrl-C: leave it be. */
-		pr_warn("PID %d is still running", child.pid);
-	} else if (rc == 0 && rm.exit_status >= 0) {
+		pr_warn("PID %d is still running", launch__pid(child));
+	} else if (rc == 0) {
 		/* Like time(1): the command's failure is ours. */
-		if (WIFEXITED(rm.exit_status))
-			rc = WEXITSTATUS(rm.exit_status);
-		else if (WIFSIGNALED(rm.exit_status) &&
-			 WTERMSIG(rm.exit_status) != SIGINT &&
-			 WTERMSIG(rm.exit_status) != SIGTERM)
-			rc = 128 + WTERMSIG(rm.exit_status);
+		rc = launch_exit_code(rm.exit_status);
 	}
 	/* Before the fork below: the HTTP server's thread stays with us. */
 	livesinks__free(ls);
 	ls = NULL;
 	ret = 0;
 out:
+	topui__free(ui);
 	/* Every file is finished: recover and upload may work in the run's
 	 * directory now, while the links are still being destroyed. */
 	if (lock >= 0)
@@ -860,17 +759,14 @@ out:
 	lock = -1;
 	spool__free(sp);
 	sp = NULL;
-	if (tr && ret == 0 && background_detach())
+	if (tr && ret == 0 && record_detach())
 		_exit(rc);
-	if (ret && child.pid > 0) {
+	if (ret && launch__running(child)) {
 		/* Never leave the command waiting on us. */
-		kill(child.pid, SIGKILL);
-		waitpid(child.pid, NULL, 0);
+		launch__kill(child);
+		launch__reap(child, -1);
 	}
-	if (child.go >= 0)
-		close(child.go);
-	if (child.err >= 0)
-		close(child.err);
+	launch__free(child);
 	engine__free(eng);
 	decoder__free(dec);
 	pqsink__free(ps);

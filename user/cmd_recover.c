@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "alert.h"
 #include "cmds.h"
 #include "log.h"
 #include "pq_recover.h"
@@ -85,6 +86,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	return 0;
 }
 
+/* The schema of a file of ours, from its name: a table of the recording or
+ * an alerts file.  0, or -ENOENT. */
+static int schema_of(const char *name, const struct pq_column **cols, int *ncols)
+{
+	if (!pqsink__schema(name, cols, ncols))
+		return 0;
+	return alerts_schema(name, cols, ncols);
+}
+
 struct tally {
 	int files, intact, repaired, failed;
 	long long rebuilt_rows;
@@ -105,7 +115,7 @@ static void recover_one(const struct args *a, const char *path,
 
 	base = base ? base + 1 : path;
 	/* Our own files: the table's schema stands in for a lost footer. */
-	pqsink__schema(path, &o.cols, &o.ncols);
+	schema_of(path, &o.cols, &o.ncols);
 	t->files++;
 	ret = pq_recover__file(path, &o, &res, err, sizeof(err));
 	if (ret) {
@@ -144,7 +154,7 @@ static bool ours(const char *name)
 	const struct pq_column *cols;
 	int ncols;
 
-	return !strcmp(name, "run.json") || !pqsink__schema(name, &cols, &ncols);
+	return !strcmp(name, "run.json") || !schema_of(name, &cols, &ncols);
 }
 
 /* Every file of ours in dir, in name order. */
@@ -173,7 +183,7 @@ static int recover_dir(const struct args *a, const char *dir, struct tally *t)
 		goto cleanup;
 	}
 	while ((de = readdir(d))) {
-		if (pqsink__schema(de->d_name, &cols, &ncols))
+		if (schema_of(de->d_name, &cols, &ncols))
 			continue;
 		if (n == cap) {
 			char **nn = realloc(names, (cap = cap ? cap * 2 : 32) *

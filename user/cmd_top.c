@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd_top.c - `mlprobe top -p PID`: attach to a running trainer and show
- * its metrics and spans live, without writing files.  The same live sinks
+ * cmd_top.c - `mlprobe top -p PID` or `top -- CMD`: attach to a running
+ * trainer, or start one, and show its metrics and spans live, without
+ * writing files.  The same live sinks
  * as `record` (sinks.h), so --alert, --on-alert and --prometheus work here
  * too; alerts show in the view instead of on stderr.
  */
 #define _GNU_SOURCE
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "decoder.h"
 #include "engine.h"
 #include "follow.h"
+#include "launch.h"
 #include "live.h"
 #include "log.h"
 #include "procctx.h"
@@ -27,27 +30,40 @@
 #include "tracer.h"
 
 static const char doc[] =
-	"Show the metrics and spans of a running trainer live.\n"
+	"Show the metrics and spans of a trainer live.\n"
 	"\n"
 	"USAGE: mlprobe top -p PID [OPTIONS]\n"
+	"       mlprobe top [OPTIONS] -- CMD [ARGS...]\n"
 	"\n"
-	"Attaches like `record -p` (all threads and libraries; the trainer is\n"
-	"left running untouched when top quits) and writes no file.  Per metric:\n"
-	"last value, min, max, step, updates per second and the recent values;\n"
-	"per span: count, p50, p99 and its share of the wall time; events per\n"
-	"second and drops.  q quits.\n"
+	"With -p, attaches like `record -p` (all threads and libraries; the\n"
+	"trainer is left running untouched when top quits).  With a command, top\n"
+	"starts it with the probes attached and owns it: its output goes to a\n"
+	"file (--cmd-log; its stdin is /dev/null), q stops it with SIGTERM (q\n"
+	"again: SIGKILL) and top waits for it.  No recording is written.  Per\n"
+	"metric: last value, min, max, step, updates per second and the recent\n"
+	"values; per span: count, p50, p99 and its share of the wall time;\n"
+	"events per second and drops.  When the target exits, its final state\n"
+	"stays on screen until q.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe top -p 4242\n"
-	"  mlprobe top -p 4242 --alert 'nan(loss)' --prometheus 127.0.0.1:9464\n";
+	"  mlprobe top -p 4242 --alert 'nan(loss)' --prometheus 127.0.0.1:9464\n"
+	"  mlprobe top -- ./train --lr 3e-4\n";
+
+enum { OPT_CMD_LOG = 0x100 };
 
 struct args {
 	pid_t pid;
+	char **cmd;
+	int ncmd;
+	const char *cmd_log;
 	struct livecfg live;
 };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "The process to watch", 0 },
+	{ "cmd-log", OPT_CMD_LOG, "FILE", 0, "With -- CMD: its stdout and stderr "
+		"go to FILE (default: a new $TMPDIR/mlprobe-top-*.log)", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages at the end", 0 },
 	{},
 };
@@ -65,16 +81,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (!a->pid)
 			argp_failure(st, 2, 0, "invalid PID '%s'", arg);
 		break;
+	case OPT_CMD_LOG:
+		a->cmd_log = arg;
+		break;
 	case 'v':
 		mp_verbosity++;
 		break;
-	case ARGP_KEY_ARG:
-		argp_failure(st, 2, 0, "unexpected argument '%s' (top watches a "
-			     "running process: -p PID)", arg);
+	case ARGP_KEY_ARGS:
+		a->cmd = st->argv + st->next;
+		a->ncmd = st->argc - st->next;
 		break;
 	case ARGP_KEY_END:
-		if (!a->pid)
-			argp_failure(st, 2, 0, "give the process to watch: -p PID");
+		if (a->pid && a->ncmd)
+			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
+		if (!a->pid && !a->ncmd)
+			argp_failure(st, 2, 0, "give the process to watch: -p PID, or "
+				     "a command to start: -- CMD [ARGS...]");
+		if (a->cmd_log && !a->ncmd)
+			argp_failure(st, 2, 0, "--cmd-log goes with -- CMD");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -92,9 +116,89 @@ static bool signalled(void *ctx)
 	return engine__poll_signal(ctx) != 0;
 }
 
+/* What top watches: checks before anything is attached.  -p: the process
+ * and its probes; -- CMD: the command (path) and its probes (*py: a Python
+ * interpreter, whose probes come with the module it imports).  0, or the
+ * exit status after one line. */
+static int check_target(const struct args *a, char *path, size_t len, bool *py)
+{
+	char err[512];
+	int ret;
+
+	if (a->ncmd) {
+		if ((ret = launch_resolve(a->cmd[0], path, len)))
+			return ret;
+		if ((ret = targets_count_sites(path, a->cmd[0])) < 0)
+			return 1;
+		*py = !ret && targets_is_python(path);
+		if (!ret && !*py) {
+			pr_err("%s has no mlprobe probes (build it with #include "
+			       "\"mlprobe.h\" and the MLPROBE_* macros)", path);
+			return 1;
+		}
+		return 0;
+	}
+	if (targets_check_pid(a->pid))
+		return 1;
+	ret = targets_proc_sites(a->pid, err, sizeof(err));
+	if (ret > 0)
+		return 0;
+	if (ret < 0 && kill(a->pid, 0) && errno == ESRCH)
+		pr_err("PID %d exited while mlprobe was attaching", a->pid);
+	else if (ret < 0)
+		pr_err("cannot read the probes of PID %d: %s", a->pid, err);
+	else
+		pr_err("process %d has no mlprobe probes in its executable or "
+		       "loaded libraries (build it with #include \"mlprobe.h\")",
+		       a->pid);
+	return 1;
+}
+
+/* A new, empty $TMPDIR/mlprobe-top-XXXXXX.log for the command's output. */
+static int make_cmd_log(char *path, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(path, len, "%s/mlprobe-top-XXXXXX.log", dir && *dir ? dir : "/tmp");
+	fd = mkostemps(path, 4, O_CLOEXEC);
+	if (fd < 0) {
+		pr_err("cannot create %s for the command's output: %s (give "
+		       "--cmd-log FILE)", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Launch mode, after a request to stop (q, Ctrl-C, SIGTERM): top owns the
+ * command, so it is stopped (SIGTERM; q or a signal again: SIGKILL) and
+ * watched until it exits.  Returns the engine's last answer. */
+static int stop_command(struct engine *eng, struct topui *ui, struct launch *l,
+			int signo)
+{
+	char msg[160];
+	int ret;
+
+	launch__stop(l, signo, topui__quits(ui) > 0);
+	snprintf(msg, sizeof(msg), "stopping PID %d (SIGTERM); q again: SIGKILL",
+		 (int)launch__pid(l));
+	topui__status(ui, msg);
+	topui__rearm(ui);
+	while ((ret = engine__run(eng, &signo)) == ENGINE_SIGNAL) {
+		launch__kill(l);
+		snprintf(msg, sizeof(msg), "stopping PID %d (SIGKILL)",
+			 (int)launch__pid(l));
+		topui__status(ui, msg);
+		topui__rearm(ui);
+	}
+	return ret;
+}
+
 int cmd_top(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, NULL, doc, children, 0, 0 };
+	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
+			     0, 0 };
 	struct args a = { 0 };
 	struct tracer_opts to = { .sz = sizeof(to) };
 	struct follow_opts fo = { .sz = sizeof(fo) };
@@ -108,38 +212,41 @@ int cmd_top(int argc, char **argv)
 	struct decoder *dec = NULL;
 	struct engine *eng = NULL;
 	struct topui *ui = NULL;
+	struct launch *child = NULL;
 	struct sink sinks[8];
 	struct mp_counters c;
-	char err[512], host[256] = "", title[128], comm[64] = "", path[64];
-	int nsinks = 0, ret, rc = 1, signo = 0;
-	FILE *f;
+	char err[512], host[256] = "", title[128], path[PATH_MAX] = "";
+	char log_path[PATH_MAX] = "", msg[PATH_MAX + 160], how[64];
+	int nsinks = 0, ret, rc = 1, signo = 0, status = -1;
+	bool py = false, stopped = false;
+	pid_t target;
 
-	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	target = a.pid;
 	if (geteuid() != 0) {
 		pr_err("top needs root to load BPF programs and attach uprobes: "
 		       "run it with sudo");
 		goto out;
 	}
-	if (targets_check_pid(a.pid))
+	if ((rc = check_target(&a, path, sizeof(path), &py)))
 		goto out;
-	ret = targets_proc_sites(a.pid, err, sizeof(err));
-	if (ret <= 0) {
-		if (ret < 0 && kill(a.pid, 0) && errno == ESRCH)
-			pr_err("PID %d exited while mlprobe was attaching", a.pid);
-		else if (ret < 0)
-			pr_err("cannot read the probes of PID %d: %s", a.pid, err);
+	rc = 1;
+	if (!isatty(0) || !isatty(1)) {
+		if (a.ncmd)
+			pr_err("top needs a terminal; to record without one, use "
+			       "`mlprobe record -o DIR -- %s`", a.cmd[0]);
 		else
-			pr_err("process %d has no mlprobe probes in its executable or "
-			       "loaded libraries (build it with #include "
-			       "\"mlprobe.h\")", a.pid);
+			pr_err("top needs a terminal; to record without one, use "
+			       "`mlprobe record -p %d -o DIR` (or --prometheus)", a.pid);
 		goto out;
 	}
-	if (!isatty(0) || !isatty(1)) {
-		pr_err("top needs a terminal; to record without one, use "
-		       "`mlprobe record -p %d -o DIR` (or --prometheus)", a.pid);
-		goto out;
+	if (a.ncmd) {
+		if (a.cmd_log)
+			snprintf(log_path, sizeof(log_path), "%s", a.cmd_log);
+		else if (make_cmd_log(log_path, sizeof(log_path)))
+			goto out;
 	}
 	gethostname(host, sizeof(host) - 1);
 	lo.cfg = &a.live;
@@ -161,27 +268,34 @@ int cmd_top(int argc, char **argv)
 		pr_err("out of memory");
 		goto out;
 	}
-	if ((ret = follow__add(fl, a.pid)) ||
-	    (ret = follow__scan(fl, a.pid, err, sizeof(err))) < 0) {
+	if (a.ncmd) {
+		struct launch_opts lopt = { .sz = sizeof(lopt), .argv = a.cmd,
+					    .python = py, .output = log_path };
+
+		if ((ret = launch__new(&lopt, &child))) {
+			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
+			goto out;
+		}
+		target = launch__pid(child);
+	}
+	/* Launch: tracked before it execs, so its libraries come as records. */
+	if ((ret = follow__add(fl, target)) ||
+	    (ret = child ? follow__attach_file(fl, target, path, a.cmd[0], err,
+					       sizeof(err))
+			 : follow__scan(fl, target, err, sizeof(err))) < 0) {
 		if (ret == -ESRCH)
-			pr_err("PID %d exited while mlprobe was attaching", a.pid);
+			pr_err("PID %d exited while mlprobe was attaching", target);
 		else
-			pr_err("cannot attach to PID %d: %s", a.pid,
+			pr_err("cannot attach to PID %d: %s", target,
 			       ret < 0 && err[0] ? err : strerror(-ret));
 		goto out;
 	}
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)a.pid);
-	if ((f = fopen(path, "r"))) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = 0;
-		fclose(f);
-	}
-	snprintf(title, sizeof(title), "PID %d (%.30s)", (int)a.pid, comm);
+	topui_title(title, sizeof(title), target, a.ncmd ? a.cmd[0] : NULL);
 	sinks[nsinks++] = follow__sink(fl);
 	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 7 - nsinks);
 	/* From here the terminal is the view's: errors print after it. */
-	ui = topui__new(livesinks__live(ls), title);
+	ui = topui__new(livesinks__live(ls), "top", title);
 	if (!ui) {
 		pr_err("cannot use this terminal: %s", strerror(errno));
 		goto out;
@@ -195,22 +309,34 @@ int cmd_top(int argc, char **argv)
 	eo.sinks = sinks;
 	eo.nsinks = nsinks;
 	if (!dec || (ret = engine__new(&eo, &eng)) ||
-	    (ret = engine__watch_pid(eng, a.pid))) {
-		topui__free(ui);
-		ui = NULL;
+	    (ret = engine__watch_pid(eng, target))) {
 		pr_err("cannot start the event loop: %s", dec ? strerror(-ret) :
 		       "out of memory");
 		goto out;
 	}
+	if (child) {
+		if (launch__go(child)) {
+			if (!launch__running(child))
+				rc = 127;
+			goto out;
+		}
+		snprintf(msg, sizeof(msg), "q: stop it (SIGTERM)  output: %s", log_path);
+		topui__status(ui, msg);
+	}
 	rc = 0;
 	ret = engine__run(eng, &signo);
+	if (child && ret == ENGINE_SIGNAL) {
+		ret = stop_command(eng, ui, child, signo);
+		stopped = true;
+	}
 	tracer__stop(tr);
 	engine__drain(eng);
-	if (ret == ENGINE_TARGETS_EXITED) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "PID %d exited: this is its final state. "
-			 "q: quit", (int)a.pid);
+	status = launch__reap(child, ret == ENGINE_TARGETS_EXITED ? 1000 : 0);
+	if (ret == ENGINE_TARGETS_EXITED && !stopped) {
+		if (child)
+			launch_describe(status, how, sizeof(how));
+		snprintf(msg, sizeof(msg), "PID %d %s: this is its final state. "
+			 "q: quit", (int)target, child ? how : "exited");
 		topui__status(ui, msg);
 		topui__wait_quit(ui, signalled, eng);
 	} else if (ret < 0) {
@@ -225,11 +351,24 @@ int cmd_top(int argc, char **argv)
 		pr_err("event loop failed: %s", strerror(-ret));
 	if (!tracer__counters(tr, &c, NULL, NULL))
 		pr_verbose("top: %llu alerts fired", livesinks__fired(ls));
-	if (ret != ENGINE_TARGETS_EXITED)
+	if (child && status >= 0) {
+		launch_describe(status, how, sizeof(how));
+		fprintf(stderr, "mlprobe: %s (PID %d) %s\n  its output: %s\n",
+			a.cmd[0], (int)target, how, log_path);
+		if (!rc)
+			rc = launch_exit_code(status);
+	} else if (!child && ret != ENGINE_TARGETS_EXITED) {
 		fprintf(stderr, "mlprobe: detached from PID %d; it keeps running\n",
-			(int)a.pid);
+			(int)target);
+	}
 out:
 	topui__free(ui);
+	if (launch__running(child)) {
+		/* top owns the command: it never outlives top. */
+		launch__kill(child);
+		launch__reap(child, -1);
+	}
+	launch__free(child);
 	engine__free(eng);
 	decoder__free(dec);
 	livesinks__free(ls);

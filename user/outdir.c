@@ -15,13 +15,14 @@
 
 static bool is_our_file(const char *n)
 {
-	static const char *const pre[] = { "metrics-", "spans-", "logs-" };
+	static const char *const pre[] = { "metrics-", "spans-", "logs-",
+					   "alerts-" };
 	size_t len = strlen(n);
 
 	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp") ||
-	    !strcmp(n, ".spool"))
+	    !strcmp(n, ".spool") || !strcmp(n, "command.log"))
 		return true;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (!strncmp(n, pre[i], strlen(pre[i])) && len > 8 &&
 		    !strcmp(n + len - 8, ".parquet"))
 			return true;

@@ -4,7 +4,8 @@
  * anything (outdir_check), and emptied of an earlier recording only once
  * the new one has started (outdir_clear, for --force).  A recording is
  * run.json plus metrics-, spans- and logs-NNNN.parquet, directly or in
- * rank=N/ directories (--partition).
+ * rank=N/ directories (--partition), and alerts-NNNN.parquet and
+ * command.log (the output of a command launched with --live).
  */
 #ifndef MLPROBE_OUTDIR_H
 #define MLPROBE_OUTDIR_H

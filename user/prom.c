@@ -90,16 +90,14 @@ static void put_value(struct buf *b, double v)
 		put(b, "%.17g\n", v);
 }
 
-/* {name="..",rank="..",host=".." */
+/* {name="..",rank="..",host="..": a process without a rank is rank="-1",
+ * as in the rank=-1 directory of --partition. */
 static void put_series(struct buf *b, const char *metric, const char *name,
 		       int32_t rank, const char *host)
 {
 	put(b, "%s{name=\"", metric);
 	put_label(b, name);
-	if (rank >= 0)
-		put(b, "\",rank=\"%d\",host=\"", (int)rank);
-	else
-		put(b, "\",rank=\"\",host=\"");
+	put(b, "\",rank=\"%d\",host=\"", rank >= 0 ? (int)rank : -1);
 	put_label(b, host);
 	put(b, "\"");
 }

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include "alert.h"
 #include "json.h"
 #include "runmeta.h"
 #include "tracer.h"
@@ -79,11 +81,27 @@ static void write_counters(FILE *f, const struct runmeta *m)
 			(unsigned long long)m->dec->sink_errors);
 }
 
+/* One entry of "files", its path relative to the run's directory
+ * (rank=N/... when partitioned); i: entries before it. */
+static void put_file(FILE *f, const char *dir, const char *path, uint64_t rows,
+		     uint64_t bytes, int i)
+{
+	size_t dl = strlen(dir);
+
+	if (!strncmp(path, dir, dl) && path[dl] == '/')
+		path += dl + 1;
+	fputs(i ? ",\n    " : "\n    ", f);
+	fputs("{\"file\": ", f);
+	jstr(f, path);
+	fprintf(f, ", \"rows\": %llu, \"bytes\": %llu}", (unsigned long long)rows,
+		(unsigned long long)bytes);
+}
+
 static void write_body(FILE *f, const struct runmeta *m)
 {
 	struct utsname u;
 	char host[256] = "";
-	size_t dl = strlen(m->dir);
+	int nf = 0;
 
 	uname(&u);
 	gethostname(host, sizeof(host) - 1);
@@ -127,20 +145,29 @@ static void write_body(FILE *f, const struct runmeta *m)
 	fputs(m->nfuncs ? "\n  ]" : "]", f);
 	if (m->counters)
 		write_counters(f, m);
+	if (m->alerts) {
+		const struct alerts_stats *as = alerts__stats(m->alerts);
+
+		fprintf(f, ",\n  \"alerts\": {\"fired\": %llu, \"written\": %llu, "
+			   "\"lost\": %llu}", (unsigned long long)as->fired,
+			(unsigned long long)as->written, (unsigned long long)as->lost);
+	}
+	if (m->command_log) {
+		fputs(",\n  \"command_log\": ", f);
+		jstr(f, m->command_log);
+	}
 	fputs(",\n  \"files\": [", f);
 	for (int i = 0; m->sink && i < pqsink__nfiles(m->sink); i++) {
 		const struct pqsink_file *pf = pqsink__file(m->sink, i);
-		const char *rel = pf->path;
 
-		/* Relative to the run's directory (rank=N/... when
-		 * partitioned). */
-		if (!strncmp(rel, m->dir, dl) && rel[dl] == '/')
-			rel += dl + 1;
-		fputs(i ? ",\n    " : "\n    ", f);
-		fputs("{\"file\": ", f);
-		jstr(f, rel);
-		fprintf(f, ", \"rows\": %llu, \"bytes\": %llu}",
-			(unsigned long long)pf->rows, (unsigned long long)pf->bytes);
+		put_file(f, m->dir, pf->path, pf->rows, pf->bytes, nf++);
+	}
+	for (int i = 0; m->alerts && i < alerts__nfiles(m->alerts); i++) {
+		const struct alerts_file *af = alerts__file(m->alerts, i);
+		struct stat st;
+
+		put_file(f, m->dir, af->path, af->rows,
+			 stat(af->path, &st) ? 0 : (uint64_t)st.st_size, nf++);
 	}
 	fputs("\n  ]\n}\n", f);
 }

@@ -16,6 +16,8 @@
 #include "sink_parquet.h"
 #include "wire.h"
 
+struct alerts;
+
 struct runmeta {
 	const char *dir;
 	const char *mode;		/* "launch", "attach" or "all" */
@@ -34,6 +36,9 @@ struct runmeta {
 	int ncpus;
 	const struct decoder_stats *dec;
 	const struct pqsink *sink;
+	const struct alerts *alerts;	/* NULL: no alert rules */
+	const char *command_log;	/* launch with --live: where the
+					 * command's output went */
 	int exit_status;		/* launch: target's wait status, -1 unknown */
 	const struct account *acct;	/* NULL while recording */
 	double cpu_s;			/* consumer CPU time while recording */

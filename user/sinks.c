@@ -268,6 +268,11 @@ struct live *livesinks__live(struct livesinks *ls)
 	return ls->live;
 }
 
+struct alerts *livesinks__alerts(struct livesinks *ls)
+{
+	return ls ? ls->al : NULL;
+}
+
 unsigned long long livesinks__fired(const struct livesinks *ls)
 {
 	return ls && ls->al ? alerts__stats(ls->al)->fired : 0;
@@ -286,7 +291,7 @@ void livesinks__summary(const struct livesinks *ls, const char *dir)
 	s = alerts__stats(ls->al);
 	fprintf(stderr, "  alerts: %llu fired", (unsigned long long)s->fired);
 	for (int i = 0; i < alerts__nfiles(ls->al); i++) {
-		const char *f = alerts__file(ls->al, i);
+		const char *f = alerts__file(ls->al, i)->path;
 
 		fprintf(stderr, "%s%s", i ? ", " : ", in ",
 			dl && !strncmp(f, dir, dl) && f[dl] == '/' ? f + dl + 1 : f);

@@ -32,7 +32,6 @@ struct livecfg {
 	char **cmd_argv, *cmd_path;	/* --on-alert, split and resolved */
 	double cmd_interval_s;
 	const char *prom_addr;	/* --prometheus */
-	bool live;		/* --live (record only) */
 };
 
 /* The argp child; its input is a struct livecfg (zeroed by the caller). */
@@ -62,6 +61,8 @@ int livesinks__sinks(struct livesinks *ls, struct tracer *tr,
 		     struct sink *sinks, int max);
 /* The live state, or NULL when nothing needs one. */
 struct live *livesinks__live(struct livesinks *ls);
+/* The alerts sink, or NULL without rules (for run.json). */
+struct alerts *livesinks__alerts(struct livesinks *ls);
 /* A line or two for the end of `record`: alerts fired, files, commands. */
 void livesinks__summary(const struct livesinks *ls, const char *dir);
 /* Alerts fired so far. */

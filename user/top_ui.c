@@ -2,6 +2,7 @@
 /* top_ui.c - the ncurses live view (see top_ui.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
@@ -23,8 +24,10 @@ struct topui {
 	struct live *live;
 	SCREEN *scr;
 	struct live_snap snap;
-	char title[128], status[200];
-	bool quit, utf8;
+	char what[16], title[128], status[200];
+	bool armed, utf8;
+	unsigned quits;		/* q presses that raised SIGINT */
+	int saved_err, captured;	/* stderr while the view is up */
 	uint64_t start, next_draw, frames;
 	/* rates: counts at the start of the window, and the last rates */
 	uint64_t win_start, win_events;
@@ -162,8 +165,8 @@ void topui__draw(struct topui *u)
 	erase();
 	attron(A_REVERSE);
 	mvprintw(y++, 0, "%-*s", COLS, "");
-	mvprintw(0, 0, " mlprobe top  %.30s  %.0fs  %.0f ev/s  drops %llu%s",
-		 u->title, (now - u->start) / 1e9, u->ev_rate,
+	mvprintw(0, 0, " mlprobe %s  %.30s  %.0fs  %.0f ev/s  drops %llu%s",
+		 u->what, u->title, (now - u->start) / 1e9, u->ev_rate,
 		 (unsigned long long)drops, drops ? " (!)" : "");
 	attroff(A_REVERSE);
 
@@ -244,8 +247,9 @@ static void read_keys(struct topui *u)
 	int ch;
 
 	while ((ch = getch()) != ERR) {
-		if ((ch == 'q' || ch == 'Q') && !u->quit) {
-			u->quit = true;
+		if ((ch == 'q' || ch == 'Q') && u->armed) {
+			u->armed = false;
+			u->quits++;
 			/* The engine reads SIGINT from its signalfd: stop. */
 			kill(getpid(), SIGINT);
 		}
@@ -268,7 +272,82 @@ static int on_tick(void *ctx, uint64_t now)
 	return 0;
 }
 
-struct topui *topui__new(struct live *l, const char *title)
+/* While the view is up, what mlprobe (or a command it runs) writes to a
+ * terminal stderr goes to an unlinked file instead of across the screen;
+ * topui__free prints it after the view, in order.  A file, not a pipe:
+ * a writer never waits on it. */
+static void capture_stderr(struct topui *u)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmpl[4200];
+
+	u->saved_err = u->captured = -1;
+	if (!isatty(2))
+		return;
+	if (!dir || !*dir)
+		dir = "/tmp";
+	u->captured = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (u->captured < 0) {
+		snprintf(tmpl, sizeof(tmpl), "%.4000s/mlprobe-stderr-XXXXXX", dir);
+		u->captured = mkostemp(tmpl, O_CLOEXEC);
+		if (u->captured >= 0)
+			unlink(tmpl);
+	}
+	fflush(stderr);
+	if (u->captured < 0 ||
+	    (u->saved_err = fcntl(2, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    dup2(u->captured, 2) < 0) {
+		/* Then it scribbles, but nothing is lost. */
+		if (u->saved_err >= 0)
+			close(u->saved_err);
+		if (u->captured >= 0)
+			close(u->captured);
+		u->saved_err = u->captured = -1;
+	}
+}
+
+static void release_stderr(struct topui *u)
+{
+	char buf[8192];
+	ssize_t n;
+
+	if (u->captured < 0)
+		return;
+	fflush(stderr);
+	dup2(u->saved_err, 2);
+	close(u->saved_err);
+	if (lseek(u->captured, 0, SEEK_SET) == 0)
+		while ((n = read(u->captured, buf, sizeof(buf))) > 0)
+			if (write(2, buf, n) != n)
+				break;
+	close(u->captured);
+	u->saved_err = u->captured = -1;
+}
+
+void topui_title(char *buf, size_t len, pid_t pid, const char *name)
+{
+	char path[64], comm[64] = "";
+	const char *base;
+	FILE *f;
+
+	if (!name) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		if ((f = fopen(path, "r"))) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = 0;
+			fclose(f);
+		}
+		name = comm;
+	}
+	base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	if (pid > 0)
+		snprintf(buf, len, "PID %d (%.30s)", (int)pid, base);
+	else
+		snprintf(buf, len, "%.40s", base);
+}
+
+struct topui *topui__new(struct live *l, const char *what, const char *title)
 {
 	struct topui *u;
 
@@ -287,6 +366,9 @@ struct topui *topui__new(struct live *l, const char *title)
 		errno = ENOTTY;
 		return NULL;
 	}
+	capture_stderr(u);
+	u->armed = true;
+	snprintf(u->what, sizeof(u->what), "%s", what);
 	cbreak();
 	noecho();
 	nodelay(stdscr, TRUE);
@@ -305,9 +387,14 @@ struct sink topui__sink(struct topui *u)
 	return (struct sink){ .name = "top", .ctx = u, .tick = on_tick };
 }
 
-bool topui__quit(const struct topui *u)
+unsigned topui__quits(const struct topui *u)
 {
-	return u->quit;
+	return u ? u->quits : 0;
+}
+
+void topui__rearm(struct topui *u)
+{
+	u->armed = true;
 }
 
 void topui__status(struct topui *u, const char *msg)
@@ -320,7 +407,7 @@ void topui__wait_quit(struct topui *u, bool (*check)(void *ctx), void *ctx)
 {
 	nodelay(stdscr, FALSE);
 	timeout(100);
-	while (!u->quit && !(check && check(ctx))) {
+	while (!(check && check(ctx))) {
 		int ch = getch();
 
 		if (ch == 'q' || ch == 'Q')
@@ -337,6 +424,7 @@ void topui__free(struct topui *u)
 		return;
 	endwin();
 	delscreen(u->scr);
+	release_stderr(u);
 	secs = (mono_ns() - u->start) / 1e9;
 	pr_verbose("top: %llu frames in %.1f s (%.1f a second)",
 		   (unsigned long long)u->frames, secs, secs > 0 ? u->frames / secs : 0);

@@ -53,6 +53,16 @@ wait_for() {
 	return 1
 }
 done_testing() { exit $((FAILS > 0)); }
+# busy PORT: something listens on 127.0.0.1:PORT
+busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# free_port: a loopback port nothing listens on
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		busy "$p" || { echo "$p"; return; }
+	done
+}
 
 # load_base PID BIN: start address of BIN's first mapping in PID (the base
 # that link-time addresses of a PIE are relative to), in hex without 0x

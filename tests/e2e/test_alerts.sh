@@ -34,6 +34,17 @@ expect_eq "DuckDB: rule, kind, name, step, NaN value, pid, host" \
 	"\"nan(loss)|nan|loss|42|true|$tpid|$host\""
 expect_eq "DuckDB: the alert's ts is the NaN row's ts" \
 	"$(duck1 "SELECT count(*) FROM $A a JOIN '$TMP/nan/metrics-*.parquet' m ON a.ts = m.ts AND m.step = 42 AND m.name = 'loss' AND isnan(m.value)")" 1
+expect_eq "run.json lists the alerts file with its row" \
+	"$(jsq "$TMP/nan/run.json" 'd.files.filter(f => f.file === "alerts-0000.parquet").map(f => f.rows).join()')" 1
+expect_eq "run.json counts the firing" "$(jsq "$TMP/nan/run.json" 'd.alerts.fired + "/" + d.alerts.written')" 1/1
+# recover knows alerts files: a torn footer is rebuilt from the schema
+cp "$TMP/nan/alerts-0000.parquet" "$TMP/alerts.bak"
+truncate -s -12 "$TMP/nan/alerts-0000.parquet"
+"$MLPROBE" recover "$TMP/nan" >"$TMP/rec.out" 2>&1
+expect_eq "recover of a torn alerts file exits 0" "$?" 0
+check "recover rebuilt alerts-0000.parquet" grep -Eq 'alerts-0000.parquet +rebuilt +1 ' "$TMP/rec.out"
+expect_eq "DuckDB reads the recovered alerts file: the row is back" \
+	"$(duck1 "SELECT concat_ws('|', rule, step) FROM $A")" '"nan(loss)|42"'
 for i in $(seq 50); do ls "$TMP"/hook\ out.* >/dev/null 2>&1 && break; sleep 0.1; done
 hooks=$(ls "$TMP"/hook\ out.[0-9]* 2>/dev/null | wc -l)
 expect_eq "--on-alert ran once, with its argument (a space in it) intact" "$hooks" 1
@@ -49,6 +60,18 @@ lat_ms=$(( (hook_ns - row_ns) / 1000000 ))
 echo "# alert latency, NaN emitted to --on-alert running: ${lat_ms} ms"
 check "the hook ran within 2 s of the NaN (${lat_ms} ms)" test "$lat_ms" -ge 0 -a "$lat_ms" -lt 2000
 check "the trainer ran to the end" grep -q '^done' "$TMP/nan.out"
+
+# --force replaces a recording that has alerts files
+"$MLPROBE" record -q -f -o "$TMP/nan" --alert 'nan(loss)' -- "$T" 50 0 nan 7 >/dev/null 2>"$TMP/f.err"
+expect_eq "record -f over a recording with alerts exits 0" "$?" 0
+expect_eq "... and the new alerts file has the new step" "$(duck1 "SELECT step FROM $A")" 7
+
+# --upload-cmd sends the alerts files with the rest
+mkdir -p "$TMP/dest"
+"$MLPROBE" record -q -o "$TMP/up" --alert 'nan(loss)' --upload-cmd "cp {} '$TMP/dest/'" \
+	-- "$T" 50 0 nan 9 >/dev/null 2>"$TMP/up.err"
+expect_eq "record --alert --upload-cmd exits 0" "$?" 0
+check "the alerts file is uploaded, identical" cmp "$TMP/up/alerts-0000.parquet" "$TMP/dest/alerts-0000.parquet"
 
 # --- stall: no step for 4 s after step 19; rule 'stall 2s' ---
 "$MLPROBE" record -o "$TMP/st" --alert 'stall 2s' -- "$T" 40 5000 stall 20 4 \

@@ -9,14 +9,6 @@
 
 T=$PROGS/trainer
 command -v prometheus >/dev/null || { not_ok "prometheus is not installed (scripts/deps.sh)"; done_testing; }
-busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		busy "$p" || { echo "$p"; return; }
-	done
-}
 MP=$(free_port)
 PP=$(free_port)
 while [ "$PP" = "$MP" ]; do PP=$(free_port); done
@@ -58,6 +50,8 @@ expect_eq "Prometheus has the trainer's last loss ($last)" \
 	"$(qv 'mlprobe_metric{name="loss"}')" "$last"
 q 'mlprobe_metric{name="loss"}'
 expect_eq "the loss gauge is labelled with the host" "$(jsq "$TMP/q.json" 'd.data.result[0].metric.host')" "$(hostname)"
+expect_eq "a process without a rank is rank=\"-1\", as in --partition's rank=-1" \
+	"$(jsq "$TMP/q.json" 'd.data.result[0].metric.rank')" -1
 expect_eq "the target is up" "$(qv 'up{job="mlprobe"}')" 1
 expect_eq "span histogram: 200 backward spans" "$(qv 'mlprobe_span_seconds_count{name="backward"}')" 200
 q 'mlprobe_span_seconds_bucket{name="backward"}'

@@ -159,7 +159,7 @@ static void test_live_and_prom(void **state)
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	assert_non_null(strstr(text, "mlprobe_metric{name=\"loss\",rank=\"0\",host=\"h\\\"1\"} 1\n"));
-	assert_non_null(strstr(text, "mlprobe_metric{name=\"loss\",rank=\"\",host=\"h\\\"1\"} 99\n"));
+	assert_non_null(strstr(text, "mlprobe_metric{name=\"loss\",rank=\"-1\",host=\"h\\\"1\"} 99\n"));
 	/* 1..100 ms: 10 spans <= 10 ms, 25 <= 25 ms, 50 <= 50 ms, all <= 0.1 s */
 	assert_non_null(strstr(text, "mlprobe_span_seconds_bucket{name=\"fwd\",rank=\"0\",host=\"h\\\"1\",le=\"0.01\"} 10\n"));
 	assert_non_null(strstr(text, "le=\"0.025\"} 25\n"));
