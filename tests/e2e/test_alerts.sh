@@ -50,7 +50,7 @@ hooks=$(ls "$TMP"/hook\ out.[0-9]* 2>/dev/null | wc -l)
 expect_eq "--on-alert ran once, with its argument (a space in it) intact" "$hooks" 1
 H=$(ls "$TMP"/hook\ out.[0-9]* 2>/dev/null | head -1)
 for kv in "RULE=nan(loss)" KIND=nan NAME=loss STEP=42 VALUE=nan "PID=$tpid" \
-	  RANK= "HOST=$host" "DIR=$TMP/nan" "MESSAGE=loss = nan at step 42 (pid $tpid)"; do
+	  RANK=-1 "HOST=$host" "DIR=$TMP/nan" "MESSAGE=loss = nan at step 42 (pid $tpid)"; do
 	check "--on-alert got MLPROBE_ALERT_$kv" grep -qx "MLPROBE_ALERT_$kv" "$H"
 done
 # The alert's latency: from the NaN row (its ts) to the hook's first line.
