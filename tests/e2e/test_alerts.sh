@@ -45,6 +45,22 @@ expect_eq "recover of a torn alerts file exits 0" "$?" 0
 check "recover rebuilt alerts-0000.parquet" grep -Eq 'alerts-0000.parquet +rebuilt +1 ' "$TMP/rec.out"
 expect_eq "DuckDB reads the recovered alerts file: the row is back" \
 	"$(duck1 "SELECT concat_ws('|', rule, step) FROM $A")" '"nan(loss)|42"'
+# ... in a partitioned recording too: recover DIR descends into its
+# run=/host= folder (run.json, alerts) and rank= folders (the tables)
+"$MLPROBE" record -q -o "$TMP/part" --partition --alert 'nan(loss)' -- "$T" 50 0 nan 7 \
+	>/dev/null 2>"$TMP/part.err"
+expect_eq "record --partition --alert exits 0" "$?" 0
+PH=$(ls -d "$TMP"/part/run=*/host=* | head -1)
+truncate -s -12 "$PH/alerts-0000.parquet" "$PH/rank=-1/metrics-0000.parquet"
+"$MLPROBE" recover "$TMP/part" >"$TMP/prec.out" 2>"$TMP/prec.err"
+expect_eq "recover of a partitioned recording exits 0" "$?" 0
+check "recover names the host= folder, then rebuilds its alerts file" \
+	sh -c "grep -A1 -E '^  run=[^/]*/host=[^/]*/\$' '$TMP/prec.out' | grep -Eq 'alerts-0000.parquet +rebuilt +1 '"
+check "... and the rank=-1 folder's metrics file" \
+	grep -Eq 'metrics-0000.parquet +rebuilt +100 ' "$TMP/prec.out"
+check "recover counts both" grep -q '3 files: 1 intact, 2 repaired' "$TMP/prec.err"
+expect_eq "DuckDB reads them (hive partitions): the alert and 100 rows" \
+	"$(duck1 "SELECT (SELECT step FROM '$PH/alerts-*.parquet') || '|' || (SELECT count(*) FROM read_parquet('$TMP/part/**/metrics-*.parquet', hive_partitioning = true))")" '"7|100"'
 for i in $(seq 50); do ls "$TMP"/hook\ out.* >/dev/null 2>&1 && break; sleep 0.1; done
 hooks=$(ls "$TMP"/hook\ out.[0-9]* 2>/dev/null | wc -l)
 expect_eq "--on-alert ran once, with its argument (a space in it) intact" "$hooks" 1
