@@ -27,6 +27,11 @@ expect_eq "exactly one ALERT line on stderr" "$(grep -c 'ALERT' "$TMP/nan.err")"
 check "the line names the rule, the metric and step 42" \
 	grep -q "ALERT \[nan(loss)\] loss = nan at step 42 (pid $tpid)" "$TMP/nan.err"
 check "the summary counts it" grep -q 'alerts: 1 fired, in alerts-0000.parquet' "$TMP/nan.err"
+check "the summary lists the alerts file with its row" \
+	grep -Eq '^  alerts-0000.parquet +1 rows +[0-9]+ bytes$' "$TMP/nan.err"
+expect_eq "the summary's files line counts every file listed, bytes too" \
+	"$(awk '/ rows +[0-9]+ bytes$/ { n++; b += $(NF-1) } END { print n " files, " b " bytes" }' "$TMP/nan.err")" \
+	"$(sed -n 's/^  \([0-9]* files, [0-9]* bytes\)$/\1/p' "$TMP/nan.err")"
 A="'$TMP/nan/alerts-*.parquet'"
 expect_eq "DuckDB: one row in alerts-0000.parquet" "$(duck1 "SELECT count(*) FROM $A")" 1
 expect_eq "DuckDB: rule, kind, name, step, NaN value, pid, host" \
