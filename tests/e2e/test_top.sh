@@ -228,6 +228,7 @@ stop_tmux
 # --- bad input: one line each ---
 expect_fail "no -p: one line" 'give the process to watch: -p PID' "$MLPROBE" top
 expect_fail "not a terminal: one line" 'top needs a terminal' "$MLPROBE" top -p "$tp2"
+check "... within 80 columns" test "$(wc -L <"$TMP/err")" -le 80
 expect_fail "a process without probes: one line" 'has no mlprobe probes' "$MLPROBE" top -p $$
 expect_fail "a PID that does not exist: one line" 'no process with PID 999999999' "$MLPROBE" top -p 999999999
 "$MLPROBE" top -p "$tp2" --alert 'loss 5' 2>"$TMP/rule.err"
@@ -238,6 +239,7 @@ expect_fail "record --live without a terminal: one line" '--live needs a termina
 	"$MLPROBE" record -o "$TMP/nottY" --live -p "$tp2"
 check "... and no recording left behind" test ! -e "$TMP/nottY"
 expect_fail "top -- CMD without a terminal: one line" 'top needs a terminal' "$MLPROBE" top -- "$T" 5 0
+check "... within 80 columns" test "$(wc -L <"$TMP/err")" -le 80
 expect_fail "top -- a command that does not exist: one line" 'no-such-cmd-xyz: command not found' \
 	"$MLPROBE" top -- no-such-cmd-xyz
 expect_eq "... exit 127" "$LAST_RC" 127
@@ -246,6 +248,20 @@ expect_fail "top with both -p and a command: one line" 'either -p PID or -- CMD'
 	"$MLPROBE" top -p "$tp2" -- "$T" 5 0
 expect_fail "--cmd-log without a command: one line" '--cmd-log goes with -- CMD' \
 	"$MLPROBE" top --cmd-log "$TMP/x.log" -p "$tp2"
+# An unwritable --cmd-log is refused before anything attaches or runs (not
+# when the command is let go, after the view), in a terminal or not.
+expect_fail "--cmd-log in a folder that does not exist: one line" \
+	"--cmd-log: cannot write $TMP/nope/x.log: No such file or directory" \
+	"$MLPROBE" top --cmd-log "$TMP/nope/x.log" -- "$T" 5 0
+expect_fail "--cmd-log that is a folder: one line" "--cmd-log: cannot write $TMP: Is a directory" \
+	"$MLPROBE" top --cmd-log "$TMP" -- "$T" 5 0
+start_top --cmd-log "$TMP/nope/y.log" -- "$T" 100001 10000
+check "... in a terminal too: top ends at once" wait_rc
+expect_eq "... exit 1" "$(cat "$TMP/rc" 2>/dev/null)" 1
+expect_eq "... with the one line" "$(cat "$TMP/top.err")" \
+	"mlprobe: --cmd-log: cannot write $TMP/nope/y.log: No such file or directory"
+check "... and the command never ran" eval "! pgrep -f '^$T 100001 10000\$' >/dev/null"
+stop_tmux
 kill "$tp2"
 
 done_testing
