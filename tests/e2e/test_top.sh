@@ -77,6 +77,8 @@ check "final loss is 1000/300 = 3.3333, after 300 steps (step 299)" \
 	grep -Eq '^ loss +3\.3333 +3\.3333 +1000 +299 ' "$TMP/s2"
 check "both spans counted 300 times" test "$(grep -Ec '^ (forward|backward) +300 ' "$TMP/s2")" = 2
 check "the NaN alert is shown, with its step" grep -q 'ALERT \[nan(loss)\] loss = nan at step 100' "$TMP/s2"
+# keys other than q while it waits do not draw frames beyond the limit
+for i in 1 2 3 4 5; do tmux -L "$S" send-keys -t top "$(printf 'x%.0s' {1..100})"; sleep 0.1; done
 tmux -L "$S" send-keys -t top q
 check "q quits" wait_rc
 expect_eq "top exits 0" "$(cat "$TMP/rc" 2>/dev/null)" 0
@@ -99,6 +101,27 @@ check "it says the trainer keeps running" grep -q "detached from PID $tp2; it ke
 check "the trainer is still running" kill -0 "$tp2"
 check "no breakpoint and semaphore 0 left in the trainer" clean_within "$tp2" "$T" 15
 stop_tmux
+
+# --- the view switches only the character set: in a locale with a decimal
+# comma (de_DE), run.json and the Prometheus text keep their points ---
+mkdir -p "$TMP/loc"
+if localedef -i de_DE -f UTF-8 "$TMP/loc/de_DE.UTF-8" 2>/dev/null ||
+   [ -d "$TMP/loc/de_DE.UTF-8" ]; then
+	PORT=$(free_port)
+	start_view "env LOCPATH=$TMP/loc LC_ALL=de_DE.UTF-8 $MLPROBE record -o $TMP/de --live --prometheus 127.0.0.1:$PORT -- $T 100000 10000 2>$TMP/de.err"
+	check "de_DE: record --live shows the spans" wait_screen '^ backward  *[0-9][0-9]* ' 20
+	curl -sf "http://127.0.0.1:$PORT/metrics" >"$TMP/de.prom"
+	check "de_DE: Prometheus values with a decimal point" \
+		grep -Eq '^mlprobe_span_seconds_sum\{name="backward".*\} [0-9]+\.[0-9]+$' "$TMP/de.prom"
+	expect_eq "de_DE: no value with a decimal comma" "$(grep -Ec '\} [-0-9.e+]*,' "$TMP/de.prom")" 0
+	tmux -L "$S" send-keys -t top q
+	check "de_DE: q ends the recording" wait_rc
+	check "de_DE: run.json is valid JSON, its CPU time a number" \
+		jsq "$TMP/de/run.json" 'if (typeof d.consumer_cpu_s !== "number") process.exit(1)'
+	stop_tmux
+else
+	echo "ok - # SKIP de_DE: localedef cannot build the locale"
+fi
 
 # --- record --live -p, with Prometheus and an alert: q ends the recording ---
 PORT=$(free_port)
