@@ -165,6 +165,24 @@ static bool ours(const char *name)
 	return !strcmp(name, "run.json") || !schema_of(name, &cols, &ncols);
 }
 
+/* Appends a copy of name to *v (*n of *cap used).  0, or -ENOMEM. */
+static int push_name(char ***v, int *n, int *cap, const char *name)
+{
+	if (*n == *cap) {
+		int c = *cap ? *cap * 2 : 32;
+		char **nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	if (!((*v)[*n] = strdup(name)))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 /* A folder of a partitioned recording (record --partition):
  * DIR/run=ID/host=H (run.json, alerts files) and .../rank=R (the tables). */
 static bool partition_folder(const struct dirent *de)
@@ -214,33 +232,14 @@ static int recover_dir(const struct args *a, const char *dir, const char *rel,
 			/* Never through a link: no loops, nothing outside DIR. */
 			if (lstat(path, &st) || !S_ISDIR(st.st_mode))
 				continue;
-			if (nsub == subcap) {
-				char **nn = realloc(subs, (subcap = subcap ? subcap * 2
-								  : 8) *
-							  sizeof(*subs));
-
-				if (!nn)
-					break;
-				subs = nn;
-			}
-			if (!(subs[nsub] = strdup(de->d_name)))
+			if (push_name(&subs, &nsub, &subcap, de->d_name))
 				break;
-			nsub++;
 			continue;
 		}
 		if (schema_of(de->d_name, &cols, &ncols))
 			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 32) *
-						   sizeof(*names));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		if (!(names[n] = strdup(de->d_name)))
+		if (push_name(&names, &n, &cap, de->d_name))
 			break;
-		n++;
 	}
 	closedir(d);
 	if (n)
