@@ -311,8 +311,12 @@ static void run_cmd(struct alerts *a, const struct alert_fire *f)
 		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_PID=%d", (int)f->pid);
 	else
 		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_PID=");
-	if (f->rank >= 0)
-		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_RANK=%d", (int)f->rank);
+	/* A process without a rank is rank -1, as in Prometheus's labels and
+	 * --partition's rank=-1; a rule about no process (stall, drops) has
+	 * neither pid nor rank. */
+	if (f->pid >= 0)
+		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_RANK=%d",
+			f->rank >= 0 ? (int)f->rank : -1);
 	else
 		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_RANK=");
 	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_HOST=%s", a->host);

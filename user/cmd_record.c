@@ -716,7 +716,7 @@ int cmd_record(int argc, char **argv)
 	record_view_end(&so, &end);
 	ui = NULL;
 	if (rm.acct && !a.quiet) {
-		record_summary(rundir, &acct, &sum, ps,
+		record_summary(rundir, &acct, &sum, ps, rm.alerts,
 			       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 			       rm.cpu_s, engine__records(eng), follow__npids(fl));
 		livesinks__summary(ls, rundir);

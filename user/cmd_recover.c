@@ -38,6 +38,8 @@ static const char doc[] =
 	"they are; a file damaged in a way a crash does not explain is reported\n"
 	"and left alone.  If the recording uploads (record --upload-cmd), files\n"
 	"that were still being written are queued for `mlprobe upload DIR`.\n"
+	"A recording made with --partition is repaired as a whole: recover\n"
+	"descends into its run=ID/host=H/rank=R folders.\n"
 	"\n"
 	"Exit status: 0 when every file is valid afterwards, 1 otherwise.\n"
 	"\n"
@@ -99,6 +101,7 @@ struct tally {
 	int files, intact, repaired, failed;
 	long long rebuilt_rows;
 	bool header;
+	const char *folder;	/* to name before its first row; NULL: none */
 };
 
 /* Recovers one file; prints a row for it. */
@@ -135,6 +138,11 @@ static void recover_one(const struct args *a, const char *path,
 		       "WOULD BE" : "ACTION", "ROWS", "GROUPS", "BYTES");
 		t->header = true;
 	}
+	if (t->folder) {
+		/* Partition folders hold files of the same names. */
+		printf("  %s/\n", t->folder);
+		t->folder = NULL;
+	}
 	printf("  %-24s %-10s %10lld %6d %12llu", base,
 	       pq_recover__action_name(res.action), (long long)res.rows,
 	       res.row_groups, (unsigned long long)res.new_bytes);
@@ -157,13 +165,46 @@ static bool ours(const char *name)
 	return !strcmp(name, "run.json") || !schema_of(name, &cols, &ncols);
 }
 
-/* Every file of ours in dir, in name order. */
-static int recover_dir(const struct args *a, const char *dir, struct tally *t)
+/* Appends a copy of name to *v (*n of *cap used).  0, or -ENOMEM. */
+static int push_name(char ***v, int *n, int *cap, const char *name)
+{
+	if (*n == *cap) {
+		int c = *cap ? *cap * 2 : 32;
+		char **nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	if (!((*v)[*n] = strdup(name)))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* A folder of a partitioned recording (record --partition):
+ * DIR/run=ID/host=H (run.json, alerts files) and .../rank=R (the tables). */
+static bool partition_folder(const struct dirent *de)
+{
+	return (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
+	       (!strncmp(de->d_name, "run=", 4) ||
+		!strncmp(de->d_name, "host=", 5) ||
+		!strncmp(de->d_name, "rank=", 5));
+}
+
+#define PARTITION_DEPTH 3	/* run=, host=, rank= */
+
+/* Every file of ours in dir, in name order, then the partition folders in
+ * it (rel: dir's path below the DIR given, "" for DIR itself). */
+static int recover_dir(const struct args *a, const char *dir, const char *rel,
+		       int depth, struct tally *t)
 {
 	const struct pq_column *cols;
 	struct dirent *de;
-	char **names = NULL, path[PATH_MAX];
-	int n = 0, cap = 0, ncols, lock, ret = 0;
+	char **names = NULL, **subs = NULL, path[PATH_MAX];
+	int n = 0, cap = 0, nsub = 0, subcap = 0, ncols, lock, ret = 0;
+	int files_before = t->files;
 	DIR *d;
 
 	lock = rundir__lock(dir, 5000);
@@ -183,27 +224,32 @@ static int recover_dir(const struct args *a, const char *dir, struct tally *t)
 		goto cleanup;
 	}
 	while ((de = readdir(d))) {
+		if (depth < PARTITION_DEPTH && partition_folder(de)) {
+			struct stat st;
+
+			snprintf(path, sizeof(path), "%.3800s/%.250s", dir,
+				 de->d_name);
+			/* Never through a link: no loops, nothing outside DIR. */
+			if (lstat(path, &st) || !S_ISDIR(st.st_mode))
+				continue;
+			if (push_name(&subs, &nsub, &subcap, de->d_name))
+				break;
+			continue;
+		}
 		if (schema_of(de->d_name, &cols, &ncols))
 			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 32) *
-						   sizeof(*names));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		if (!(names[n] = strdup(de->d_name)))
+		if (push_name(&names, &n, &cap, de->d_name))
 			break;
-		n++;
 	}
 	closedir(d);
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
+	t->folder = rel[0] ? rel : NULL;
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%.4000s/%s", dir, names[i]);
 		recover_one(a, path, t);
 	}
+	t->folder = NULL;
 	if (!a->dry_run) {
 		/* A rename that never happened: the old run.json stands. */
 		snprintf(path, sizeof(path), "%.4000s/.run.json.tmp", dir);
@@ -220,13 +266,30 @@ static int recover_dir(const struct args *a, const char *dir, struct tally *t)
 			       strerror(-ret));
 		ret = ret < 0 ? ret : 0;
 	}
-	if (!n && !a->quiet)
+	if (nsub)
+		qsort(subs, nsub, sizeof(*subs), cmp_str);
+	for (int i = 0; i < nsub; i++) {
+		char sub[PATH_MAX], subrel[PATH_MAX];
+		int r;
+
+		snprintf(sub, sizeof(sub), "%.3800s/%.250s", dir, subs[i]);
+		snprintf(subrel, sizeof(subrel), "%.3800s%s%.250s", rel,
+			 rel[0] ? "/" : "", subs[i]);
+		/* Each host= folder has its own lock: one recording in use
+		 * fails alone, the others are still repaired. */
+		if ((r = recover_dir(a, sub, subrel, depth + 1, t)) && !ret)
+			ret = r;
+	}
+	if (!depth && t->files == files_before && !a->quiet)
 		fprintf(stderr, "mlprobe: no Parquet files in %s (nothing was "
 			"flushed)\n", dir);
 cleanup:
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	for (int i = 0; i < nsub; i++)
+		free(subs[i]);
+	free(subs);
 	close(lock);
 	return ret;
 }
@@ -247,7 +310,7 @@ int cmd_recover(int argc, char **argv)
 			pr_err("%s: %s", a.paths[i], strerror(errno));
 			rc = 1;
 		} else if (S_ISDIR(st.st_mode)) {
-			if (recover_dir(&a, a.paths[i], &t))
+			if (recover_dir(&a, a.paths[i], "", 0, &t))
 				rc = 1;
 		} else {
 			recover_one(&a, a.paths[i], &t);

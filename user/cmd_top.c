@@ -154,17 +154,39 @@ static int check_target(const struct args *a, char *path, size_t len, bool *py)
 	return 1;
 }
 
-/* A new, empty $TMPDIR/mlprobe-top-XXXXXX.log for the command's output. */
-static int make_cmd_log(char *path, size_t len)
+/* The file for the command's output, checked before anything attaches
+ * (the command opens it only when it is let go, too late for one clear
+ * line): --cmd-log FILE, opened for writing (created if need be, not
+ * truncated yet), or a new, empty $TMPDIR/mlprobe-top-XXXXXX.log.  0, or
+ * -1 after one line.  *created: the file is new (removed if the command
+ * never runs). */
+static int check_cmd_log(const char *given, char *path, size_t len,
+			 bool *created)
 {
 	const char *dir = getenv("TMPDIR");
 	int fd;
 
-	snprintf(path, len, "%s/mlprobe-top-XXXXXX.log", dir && *dir ? dir : "/tmp");
-	fd = mkostemps(path, 4, O_CLOEXEC);
+	*created = true;
+	if (!given) {
+		snprintf(path, len, "%s/mlprobe-top-XXXXXX.log",
+			 dir && *dir ? dir : "/tmp");
+		fd = mkostemps(path, 4, O_CLOEXEC);
+		if (fd < 0) {
+			pr_err("cannot create %s for the command's output: %s "
+			       "(give --cmd-log FILE)", path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	snprintf(path, len, "%s", given);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		*created = false;
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	}
 	if (fd < 0) {
-		pr_err("cannot create %s for the command's output: %s (give "
-		       "--cmd-log FILE)", path, strerror(errno));
+		pr_err("--cmd-log: cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	close(fd);
@@ -218,7 +240,7 @@ int cmd_top(int argc, char **argv)
 	char err[512], host[256] = "", title[128], path[PATH_MAX] = "";
 	char log_path[PATH_MAX] = "", msg[PATH_MAX + 160], how[64];
 	int nsinks = 0, ret, rc = 1, signo = 0, status = -1;
-	bool py = false, stopped = false;
+	bool py = false, stopped = false, log_new = false, let_go = false;
 	pid_t target;
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
@@ -233,20 +255,18 @@ int cmd_top(int argc, char **argv)
 	if ((rc = check_target(&a, path, sizeof(path), &py)))
 		goto out;
 	rc = 1;
-	if (!isatty(0) || !isatty(1)) {
-		if (a.ncmd)
-			pr_err("top needs a terminal; to record without one, use "
-			       "`mlprobe record -o DIR -- %s`", a.cmd[0]);
-		else
-			pr_err("top needs a terminal; to record without one, use "
-			       "`mlprobe record -p %d -o DIR` (or --prometheus)", a.pid);
+	if (a.ncmd && check_cmd_log(a.cmd_log, log_path, sizeof(log_path),
+				    &log_new))
 		goto out;
-	}
-	if (a.ncmd) {
-		if (a.cmd_log)
-			snprintf(log_path, sizeof(log_path), "%s", a.cmd_log);
-		else if (make_cmd_log(log_path, sizeof(log_path)))
-			goto out;
+	if (!isatty(0) || !isatty(1)) {
+		/* At most 78 columns with a 7-digit PID (pid_max 4194304). */
+		if (a.ncmd)
+			pr_err("top needs a terminal; without one: `mlprobe "
+			       "record -o DIR -- CMD`");
+		else
+			pr_err("top needs a terminal; without one: `mlprobe "
+			       "record -p %d -o DIR`", a.pid);
+		goto out;
 	}
 	gethostname(host, sizeof(host) - 1);
 	lo.cfg = &a.live;
@@ -315,6 +335,7 @@ int cmd_top(int argc, char **argv)
 		goto out;
 	}
 	if (child) {
+		let_go = true;
 		if (launch__go(child)) {
 			if (!launch__running(child))
 				rc = 127;
@@ -369,6 +390,9 @@ out:
 		launch__reap(child, -1);
 	}
 	launch__free(child);
+	/* Refused before the command ran: no empty log file left behind. */
+	if (log_new && !let_go)
+		unlink(log_path);
 	engine__free(eng);
 	decoder__free(dec);
 	livesinks__free(ls);

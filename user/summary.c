@@ -2,12 +2,25 @@
 /* summary.c - what `record` prints when it ends. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "log.h"
 #include "summary.h"
 
+static void file_row(const char *dir, const char *path, uint64_t rows,
+		     uint64_t bytes)
+{
+	size_t dl = strlen(dir);
+	const char *rel = !strncmp(path, dir, dl) && path[dl] == '/' ?
+				  path + dl + 1 : path;
+
+	fprintf(stderr, "  %-22s %10llu rows %10llu bytes\n", rel,
+		(unsigned long long)rows, (unsigned long long)bytes);
+}
+
 void record_summary(const char *dir, const struct account *acct,
-			  const struct mp_counters *c, struct pqsink *ps,
-			  double secs, double cpu_s, uint64_t records, int npids)
+		    const struct mp_counters *c, struct pqsink *ps,
+		    const struct alerts *al, double secs, double cpu_s,
+		    uint64_t records, int npids)
 {
 	unsigned long long total = 0;
 
@@ -40,16 +53,21 @@ void record_summary(const char *dir, const struct account *acct,
 	}
 	for (int i = 0; i < pqsink__nfiles(ps); i++) {
 		const struct pqsink_file *f = pqsink__file(ps, i);
-		size_t dl = strlen(dir);
-		const char *rel = !strncmp(f->path, dir, dl) && f->path[dl] == '/' ?
-					  f->path + dl + 1 : f->path;
 
 		total += f->bytes;
-		fprintf(stderr, "  %-22s %10llu rows %10llu bytes\n",
-			rel, (unsigned long long)f->rows,
-			(unsigned long long)f->bytes);
+		file_row(dir, f->path, f->rows, f->bytes);
 	}
-	fprintf(stderr, "  %d files, %llu bytes\n", pqsink__nfiles(ps), total);
+	/* The alerts files are closed by now: their size is final. */
+	for (int i = 0; i < alerts__nfiles(al); i++) {
+		const struct alerts_file *f = alerts__file(al, i);
+		struct stat st;
+		uint64_t bytes = stat(f->path, &st) ? 0 : (uint64_t)st.st_size;
+
+		total += bytes;
+		file_row(dir, f->path, f->rows, bytes);
+	}
+	fprintf(stderr, "  %d files, %llu bytes\n",
+		pqsink__nfiles(ps) + alerts__nfiles(al), total);
 	if (cpu_s >= 0 && records)
 		fprintf(stderr, "  consumer CPU %.3f s, %.3f s per million records\n",
 			cpu_s, cpu_s * 1e6 / records);

@@ -7,14 +7,17 @@
 
 #include <stdint.h>
 #include "account.h"
+#include "alert.h"
 #include "sink_parquet.h"
 #include "wire.h"
 
 /* The summary, to stderr.  dir: the run's directory (file names are shown
- * relative to it); npids: processes recorded. */
+ * relative to it); al: the alerts sink, whose files are listed with the
+ * tables' (NULL: none); npids: processes recorded. */
 void record_summary(const char *dir, const struct account *acct,
 		    const struct mp_counters *c, struct pqsink *ps,
-		    double secs, double cpu_s, uint64_t records, int npids);
+		    const struct alerts *al, double secs, double cpu_s,
+		    uint64_t records, int npids);
 
 /* One line naming every table whose books do not balance. */
 void record_mismatch(const struct account *acct, const char *dir);

@@ -358,7 +358,10 @@ struct topui *topui__new(struct live *l, const char *what, const char *title)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return NULL;
-	setlocale(LC_ALL, "");
+	/* Only the character set, for ncurses and the sparkline: LC_ALL
+	 * would also switch LC_NUMERIC, and a "0,5" would then break
+	 * run.json, the Prometheus text and the alerts' messages. */
+	setlocale(LC_CTYPE, "");
 	u->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	u->scr = newterm(NULL, stdout, stdin);
 	if (!u->scr) {
@@ -408,10 +411,21 @@ void topui__wait_quit(struct topui *u, bool (*check)(void *ctx), void *ctx)
 	nodelay(stdscr, FALSE);
 	timeout(100);
 	while (!(check && check(ctx))) {
+		uint64_t now;
 		int ch = getch();
 
 		if (ch == 'q' || ch == 'Q')
 			break;
+		/* Keys other than q (or a terminal that is gone, where getch
+		 * returns at once) must not draw more than 10 frames a second
+		 * nor spin. */
+		now = mono_ns();
+		if (now < u->next_draw) {
+			if (ch == ERR)
+				usleep((u->next_draw - now) / 1000);
+			continue;
+		}
+		u->next_draw = now + DRAW_NS;
 		topui__draw(u);
 	}
 }

@@ -27,6 +27,11 @@ expect_eq "exactly one ALERT line on stderr" "$(grep -c 'ALERT' "$TMP/nan.err")"
 check "the line names the rule, the metric and step 42" \
 	grep -q "ALERT \[nan(loss)\] loss = nan at step 42 (pid $tpid)" "$TMP/nan.err"
 check "the summary counts it" grep -q 'alerts: 1 fired, in alerts-0000.parquet' "$TMP/nan.err"
+check "the summary lists the alerts file with its row" \
+	grep -Eq '^  alerts-0000.parquet +1 rows +[0-9]+ bytes$' "$TMP/nan.err"
+expect_eq "the summary's files line counts every file listed, bytes too" \
+	"$(awk '/ rows +[0-9]+ bytes$/ { n++; b += $(NF-1) } END { print n " files, " b " bytes" }' "$TMP/nan.err")" \
+	"$(sed -n 's/^  \([0-9]* files, [0-9]* bytes\)$/\1/p' "$TMP/nan.err")"
 A="'$TMP/nan/alerts-*.parquet'"
 expect_eq "DuckDB: one row in alerts-0000.parquet" "$(duck1 "SELECT count(*) FROM $A")" 1
 expect_eq "DuckDB: rule, kind, name, step, NaN value, pid, host" \
@@ -45,12 +50,28 @@ expect_eq "recover of a torn alerts file exits 0" "$?" 0
 check "recover rebuilt alerts-0000.parquet" grep -Eq 'alerts-0000.parquet +rebuilt +1 ' "$TMP/rec.out"
 expect_eq "DuckDB reads the recovered alerts file: the row is back" \
 	"$(duck1 "SELECT concat_ws('|', rule, step) FROM $A")" '"nan(loss)|42"'
+# ... in a partitioned recording too: recover DIR descends into its
+# run=/host= folder (run.json, alerts) and rank= folders (the tables)
+"$MLPROBE" record -q -o "$TMP/part" --partition --alert 'nan(loss)' -- "$T" 50 0 nan 7 \
+	>/dev/null 2>"$TMP/part.err"
+expect_eq "record --partition --alert exits 0" "$?" 0
+PH=$(ls -d "$TMP"/part/run=*/host=* | head -1)
+truncate -s -12 "$PH/alerts-0000.parquet" "$PH/rank=-1/metrics-0000.parquet"
+"$MLPROBE" recover "$TMP/part" >"$TMP/prec.out" 2>"$TMP/prec.err"
+expect_eq "recover of a partitioned recording exits 0" "$?" 0
+check "recover names the host= folder, then rebuilds its alerts file" \
+	sh -c "grep -A1 -E '^  run=[^/]*/host=[^/]*/\$' '$TMP/prec.out' | grep -Eq 'alerts-0000.parquet +rebuilt +1 '"
+check "... and the rank=-1 folder's metrics file" \
+	grep -Eq 'metrics-0000.parquet +rebuilt +100 ' "$TMP/prec.out"
+check "recover counts both" grep -q '3 files: 1 intact, 2 repaired' "$TMP/prec.err"
+expect_eq "DuckDB reads them (hive partitions): the alert and 100 rows" \
+	"$(duck1 "SELECT (SELECT step FROM '$PH/alerts-*.parquet') || '|' || (SELECT count(*) FROM read_parquet('$TMP/part/**/metrics-*.parquet', hive_partitioning = true))")" '"7|100"'
 for i in $(seq 50); do ls "$TMP"/hook\ out.* >/dev/null 2>&1 && break; sleep 0.1; done
 hooks=$(ls "$TMP"/hook\ out.[0-9]* 2>/dev/null | wc -l)
 expect_eq "--on-alert ran once, with its argument (a space in it) intact" "$hooks" 1
 H=$(ls "$TMP"/hook\ out.[0-9]* 2>/dev/null | head -1)
 for kv in "RULE=nan(loss)" KIND=nan NAME=loss STEP=42 VALUE=nan "PID=$tpid" \
-	  RANK= "HOST=$host" "DIR=$TMP/nan" "MESSAGE=loss = nan at step 42 (pid $tpid)"; do
+	  RANK=-1 "HOST=$host" "DIR=$TMP/nan" "MESSAGE=loss = nan at step 42 (pid $tpid)"; do
 	check "--on-alert got MLPROBE_ALERT_$kv" grep -qx "MLPROBE_ALERT_$kv" "$H"
 done
 # The alert's latency: from the NaN row (its ts) to the hook's first line.

@@ -77,6 +77,8 @@ check "final loss is 1000/300 = 3.3333, after 300 steps (step 299)" \
 	grep -Eq '^ loss +3\.3333 +3\.3333 +1000 +299 ' "$TMP/s2"
 check "both spans counted 300 times" test "$(grep -Ec '^ (forward|backward) +300 ' "$TMP/s2")" = 2
 check "the NaN alert is shown, with its step" grep -q 'ALERT \[nan(loss)\] loss = nan at step 100' "$TMP/s2"
+# keys other than q while it waits do not draw frames beyond the limit
+for i in 1 2 3 4 5; do tmux -L "$S" send-keys -t top "$(printf 'x%.0s' {1..100})"; sleep 0.1; done
 tmux -L "$S" send-keys -t top q
 check "q quits" wait_rc
 expect_eq "top exits 0" "$(cat "$TMP/rc" 2>/dev/null)" 0
@@ -99,6 +101,27 @@ check "it says the trainer keeps running" grep -q "detached from PID $tp2; it ke
 check "the trainer is still running" kill -0 "$tp2"
 check "no breakpoint and semaphore 0 left in the trainer" clean_within "$tp2" "$T" 15
 stop_tmux
+
+# --- the view switches only the character set: in a locale with a decimal
+# comma (de_DE), run.json and the Prometheus text keep their points ---
+mkdir -p "$TMP/loc"
+if localedef -i de_DE -f UTF-8 "$TMP/loc/de_DE.UTF-8" 2>/dev/null ||
+   [ -d "$TMP/loc/de_DE.UTF-8" ]; then
+	PORT=$(free_port)
+	start_view "env LOCPATH=$TMP/loc LC_ALL=de_DE.UTF-8 $MLPROBE record -o $TMP/de --live --prometheus 127.0.0.1:$PORT -- $T 100000 10000 2>$TMP/de.err"
+	check "de_DE: record --live shows the spans" wait_screen '^ backward  *[0-9][0-9]* ' 20
+	curl -sf "http://127.0.0.1:$PORT/metrics" >"$TMP/de.prom"
+	check "de_DE: Prometheus values with a decimal point" \
+		grep -Eq '^mlprobe_span_seconds_sum\{name="backward".*\} [0-9]+\.[0-9]+$' "$TMP/de.prom"
+	expect_eq "de_DE: no value with a decimal comma" "$(grep -Ec '\} [-0-9.e+]*,' "$TMP/de.prom")" 0
+	tmux -L "$S" send-keys -t top q
+	check "de_DE: q ends the recording" wait_rc
+	check "de_DE: run.json is valid JSON, its CPU time a number" \
+		jsq "$TMP/de/run.json" 'if (typeof d.consumer_cpu_s !== "number") process.exit(1)'
+	stop_tmux
+else
+	echo "ok - # SKIP de_DE: localedef cannot build the locale"
+fi
 
 # --- record --live -p, with Prometheus and an alert: q ends the recording ---
 PORT=$(free_port)
@@ -228,6 +251,7 @@ stop_tmux
 # --- bad input: one line each ---
 expect_fail "no -p: one line" 'give the process to watch: -p PID' "$MLPROBE" top
 expect_fail "not a terminal: one line" 'top needs a terminal' "$MLPROBE" top -p "$tp2"
+check "... within 80 columns" test "$(wc -L <"$TMP/err")" -le 80
 expect_fail "a process without probes: one line" 'has no mlprobe probes' "$MLPROBE" top -p $$
 expect_fail "a PID that does not exist: one line" 'no process with PID 999999999' "$MLPROBE" top -p 999999999
 "$MLPROBE" top -p "$tp2" --alert 'loss 5' 2>"$TMP/rule.err"
@@ -238,6 +262,7 @@ expect_fail "record --live without a terminal: one line" '--live needs a termina
 	"$MLPROBE" record -o "$TMP/nottY" --live -p "$tp2"
 check "... and no recording left behind" test ! -e "$TMP/nottY"
 expect_fail "top -- CMD without a terminal: one line" 'top needs a terminal' "$MLPROBE" top -- "$T" 5 0
+check "... within 80 columns" test "$(wc -L <"$TMP/err")" -le 80
 expect_fail "top -- a command that does not exist: one line" 'no-such-cmd-xyz: command not found' \
 	"$MLPROBE" top -- no-such-cmd-xyz
 expect_eq "... exit 127" "$LAST_RC" 127
@@ -246,6 +271,20 @@ expect_fail "top with both -p and a command: one line" 'either -p PID or -- CMD'
 	"$MLPROBE" top -p "$tp2" -- "$T" 5 0
 expect_fail "--cmd-log without a command: one line" '--cmd-log goes with -- CMD' \
 	"$MLPROBE" top --cmd-log "$TMP/x.log" -p "$tp2"
+# An unwritable --cmd-log is refused before anything attaches or runs (not
+# when the command is let go, after the view), in a terminal or not.
+expect_fail "--cmd-log in a folder that does not exist: one line" \
+	"--cmd-log: cannot write $TMP/nope/x.log: No such file or directory" \
+	"$MLPROBE" top --cmd-log "$TMP/nope/x.log" -- "$T" 5 0
+expect_fail "--cmd-log that is a folder: one line" "--cmd-log: cannot write $TMP: Is a directory" \
+	"$MLPROBE" top --cmd-log "$TMP" -- "$T" 5 0
+start_top --cmd-log "$TMP/nope/y.log" -- "$T" 100001 10000
+check "... in a terminal too: top ends at once" wait_rc
+expect_eq "... exit 1" "$(cat "$TMP/rc" 2>/dev/null)" 1
+expect_eq "... with the one line" "$(cat "$TMP/top.err")" \
+	"mlprobe: --cmd-log: cannot write $TMP/nope/y.log: No such file or directory"
+check "... and the command never ran" eval "! pgrep -f '^$T 100001 10000\$' >/dev/null"
+stop_tmux
 kill "$tp2"
 
 done_testing
