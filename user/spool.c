@@ -68,8 +68,10 @@ void spool_child_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0)
+	if (fd > 0) {
 		dup2(fd, 0);
+		close(fd);	/* the command gets 0, 1 and 2, nothing else */
+	}
 }
 
 int spool__split(const char *line, char ***argv, char *err, size_t errlen)
@@ -433,6 +435,8 @@ static void start(struct spool *s, uint64_t now)
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
 		}
 		execvp(av[0], av);
 		fprintf(stderr, "mlprobe upload: cannot run %s: %s\n", av[0],

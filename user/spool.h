@@ -77,7 +77,8 @@ void spool__free(struct spool *s);
  * and its words are one malloc'd block.  0, or -EINVAL with a reason. */
 int spool__split(const char *line, char ***argv, char *err, size_t errlen);
 /* In a forked child, before exec (async-signal-safe calls only): its own
- * process group, no blocked signals, SIGPIPE default, stdin /dev/null.
+ * process group, no blocked signals, SIGPIPE default, stdin /dev/null
+ * (no other descriptor is left open for it).
  * Shared by the upload and the --on-alert commands. */
 void spool_child_reset(void);
 

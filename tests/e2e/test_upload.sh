@@ -129,4 +129,12 @@ check "no shell: ';' in an argument runs nothing" test ! -e "$TMP/pwned"
 "$MLPROBE" record -q -o "$TMP/u6" --upload-cmd "cp 'unterminated {}" -- "$PROGS/counter" 10 >/dev/null 2>"$TMP/u6.err"
 check "a bad upload command: refused" test $? -ne 0
 expect_eq "... with one line" "$(grep -c 'unterminated' "$TMP/u6.err")" 1
+
+# --- the command gets stdin (/dev/null), stdout and stderr, no other fd ---
+"$MLPROBE" record -q -o "$TMP/u7" --upload-cmd "ls -l /proc/self/fd/ {}" \
+	-- "$PROGS/counter" 100 >/dev/null 2>"$TMP/u7.err"
+expect_eq "fds: record exits 0" "$?" 0
+check "fds: the command listed its descriptors" grep -q ' 0 -> /dev/null$' "$TMP/u7/.spool/upload.log"
+expect_eq "fds: no descriptor of mlprobe's leaks into the upload command" \
+	"$(leaked_fds "$TMP/u7/.spool/upload.log" | tr '\n' ' ')" ""
 done_testing
