@@ -137,4 +137,76 @@ expect_eq "fds: record exits 0" "$?" 0
 check "fds: the command listed its descriptors" grep -q ' 0 -> /dev/null$' "$TMP/u7/.spool/upload.log"
 expect_eq "fds: no descriptor of mlprobe's leaks into the upload command" \
 	"$(leaked_fds "$TMP/u7/.spool/upload.log" | tr '\n' ' ')" ""
+
+# --- --partition: rank=0 and rank=1 hold files of the same names; each file
+# is uploaded exactly once, under its path in the recording ---
+cat >"$TMP/keep" <<'EOF'
+#!/bin/sh
+# keep DEST FILE: copies FILE to DEST under its path below .spool/
+rel=${2#*/.spool/}
+echo "$rel" >>"$1.calls"
+mkdir -p "$1/$(dirname "$rel")" && cp "$2" "$1/$rel"
+EOF
+chmod +x "$TMP/keep"
+mkdir -p "$TMP/dest8"
+for r in 0 1; do
+	env RANK=$r MLPROBE_RUN_ID=up8 "$PROGS/counter" 100000000 200 >"$TMP/p$r.out" &
+	eval "p$r=\$!"
+	wait_for "$TMP/p$r.out" '^pid' 10
+done
+"$MLPROBE" record -o "$TMP/u8" --partition --all "$PROGS/counter" -s 16K -F 0.2 \
+	--upload-cmd "$TMP/keep $TMP/dest8 {}" 2>"$TMP/u8.err" &
+mpid=$!
+wait_for "$TMP/u8.err" 'recording every process' 20 || not_ok "record --all did not start"
+sleep 3
+kill -INT "$mpid"
+wait "$mpid"
+expect_eq "partition: record exits 0" "$?" 0
+kill "$p0" "$p1"
+wait "$p0" "$p1" 2>/dev/null
+H8=$TMP/u8/run=up8/host=$(hostname | tr -c 'A-Za-z0-9._\n-' _)
+(cd "$H8" && find . -path ./.spool -prune -o -type f -print | sed 's|^\./||' | sort) >"$TMP/u8.files"
+check "partition: rank=0 and rank=1 both have metrics-0000.parquet" \
+	test -f "$H8/rank=0/metrics-0000.parquet" -a -f "$H8/rank=1/metrics-0000.parquet"
+n=$(grep -c '^rank=[01]/metrics-' "$TMP/u8.files")
+check "partition: several metrics files per rank ($n)" test "$n" -ge 4
+expect_eq "partition: the command ran once per file, for every file" \
+	"$(sort "$TMP/dest8.calls" | tr '\n' ' ')" "$(tr '\n' ' ' <"$TMP/u8.files")"
+bad=$(while read -r f; do cmp -s "$H8/$f" "$TMP/dest8/$f" || echo "$f"; done <"$TMP/u8.files")
+expect_eq "partition: every file arrived identical, under its rank folder" "$bad" ""
+expect_eq "partition: nothing left in the spool" \
+	"$(find "$H8/.spool" -type f ! -name command ! -name log ! -name upload.log | wc -l)" 0
+expect_eq "partition: .spool/log says uploaded once per file" \
+	"$(sed -n 's/^uploaded //p' "$H8/.spool/log" | sort | tr '\n' ' ')" "$(tr '\n' ' ' <"$TMP/u8.files")"
+
+# --- ... after a crash: recover queues the rank folders' unfinished files,
+# and `upload DIR` sends every file once ---
+mkdir -p "$TMP/dest9"
+for r in 0 1; do
+	env RANK=$r MLPROBE_RUN_ID=up9 "$PROGS/counter" 100000000 200 >"$TMP/q$r.out" &
+	eval "q$r=\$!"
+	wait_for "$TMP/q$r.out" '^pid' 10
+done
+"$MLPROBE" record -o "$TMP/u9" --partition --all "$PROGS/counter" -s 16K -F 0.2 \
+	--upload-cmd "false {}" 2>"$TMP/u9.err" &
+mpid=$!
+wait_for "$TMP/u9.err" 'recording every process' 20 || not_ok "record --all did not start"
+sleep 2
+kill -9 "$mpid"
+wait "$mpid" 2>/dev/null
+kill "$q0" "$q1"
+wait "$q0" "$q1" 2>/dev/null
+H9=$TMP/u9/run=up9/host=$(hostname | tr -c 'A-Za-z0-9._\n-' _)
+"$MLPROBE" recover "$TMP/u9" >/dev/null 2>"$TMP/u9r.err"
+expect_eq "crash, partition: recover exits 0" "$?" 0
+check "crash, partition: recover queued the files being written" \
+	grep -q 'files queued for upload' "$TMP/u9r.err"
+"$MLPROBE" upload "$H9" --upload-cmd "$TMP/keep $TMP/dest9 {}" 2>"$TMP/u9u.err"
+expect_eq "crash, partition: upload DIR exits 0" "$?" 0
+(cd "$H9" && find . -path ./.spool -prune -o -type f -print | sed 's|^\./||' | sort) >"$TMP/u9.files"
+check "crash, partition: both ranks have files" grep -q '^rank=1/metrics-0000' "$TMP/u9.files"
+expect_eq "crash, partition: every file uploaded exactly once" \
+	"$(sort "$TMP/dest9.calls" | tr '\n' ' ')" "$(tr '\n' ' ' <"$TMP/u9.files")"
+expect_eq "crash, partition: nothing waits, no rank folder is left in the spool" \
+	"$(find "$H9/.spool" -mindepth 1 ! -name command ! -name log ! -name upload.log)" ""
 done_testing
