@@ -16,6 +16,7 @@
 #include "log.h"
 #include "rundir.h"
 #include "spool.h"
+#include "usdt_notes.h"
 
 #define SPOOL_DIR	".spool"
 #define UPLOAD_LOG_MAX	(1u << 20)	/* upload.log starts over above */
@@ -508,15 +509,27 @@ static char **command_for(struct spool *s, const char *file)
 
 static void start(struct spool *s, uint64_t now)
 {
-	char file[PATH_MAX], logp[PATH_MAX], **av;
+	char file[PATH_MAX], logp[PATH_MAX], exe[PATH_MAX], msg[PATH_MAX + 96];
+	char **av;
 	struct stat st;
+	size_t msglen;
 	pid_t pid;
+	int r;
 
 	spool_path(file, sizeof(file), s->dir, s->e[0].name);
 	spool_path(logp, sizeof(logp), s->dir, "upload.log");
 	av = command_for(s, file);
 	if (!av)
 		return;
+	/* What the child needs is ready before the fork (mlprobe may have
+	 * other threads): the PATH search, and the line it prints when the
+	 * command cannot run (exit status 127, as from a shell). */
+	r = usdt_resolve_cmd(av[0], exe, sizeof(exe));
+	msglen = (size_t)snprintf(msg, sizeof(msg),
+				  "mlprobe upload: cannot run %.4000s: %s\n",
+				  av[0], r ? strerror(-r) : "exec failed");
+	if (msglen >= sizeof(msg))
+		msglen = sizeof(msg) - 1;
 	/* A log that grew past its bound starts over. */
 	if (!stat(logp, &st) && st.st_size > UPLOAD_LOG_MAX)
 		truncate(logp, 0);
@@ -535,9 +548,10 @@ static void start(struct spool *s, uint64_t now)
 			if (fd > 2)
 				close(fd);
 		}
-		execvp(av[0], av);
-		fprintf(stderr, "mlprobe upload: cannot run %s: %s\n", av[0],
-			strerror(errno));
+		if (!r)
+			execve(exe, av, environ);
+		if (write(2, msg, msglen) < 0)
+			_exit(127);
 		_exit(127);
 	}
 	free(av);
