@@ -148,23 +148,32 @@ echo "$rel" >>"$1.calls"
 mkdir -p "$1/$(dirname "$rel")" && cp "$2" "$1/$rel"
 EOF
 chmod +x "$TMP/keep"
+# two_ranks ID SECONDS SIGNAL UPLOAD-CMD: ranks 0 and 1 of run ID recorded
+# with --all --partition into $TMP/ID for SECONDS, then SIGNAL to mlprobe;
+# its exit status in rc, the host folder in H
+two_ranks() {
+	local id=$1 r mpid pids=()
+	for r in 0 1; do
+		env RANK=$r MLPROBE_RUN_ID=$id "$PROGS/counter" 100000000 200 >"$TMP/$id.$r.out" &
+		pids+=($!)
+		wait_for "$TMP/$id.$r.out" '^pid' 10
+	done
+	"$MLPROBE" record -o "$TMP/$id" --partition --all "$PROGS/counter" -s 16K -F 0.2 \
+		--upload-cmd "$4" 2>"$TMP/$id.err" &
+	mpid=$!
+	wait_for "$TMP/$id.err" 'recording every process' 20 || not_ok "record --all did not start"
+	sleep "$2"
+	kill -"$3" "$mpid"
+	wait "$mpid" 2>/dev/null
+	rc=$?
+	kill "${pids[@]}"
+	wait "${pids[@]}" 2>/dev/null
+	H=$TMP/$id/run=$id/host=$(hostname | tr -c 'A-Za-z0-9._\n-' _)
+}
 mkdir -p "$TMP/dest8"
-for r in 0 1; do
-	env RANK=$r MLPROBE_RUN_ID=up8 "$PROGS/counter" 100000000 200 >"$TMP/p$r.out" &
-	eval "p$r=\$!"
-	wait_for "$TMP/p$r.out" '^pid' 10
-done
-"$MLPROBE" record -o "$TMP/u8" --partition --all "$PROGS/counter" -s 16K -F 0.2 \
-	--upload-cmd "$TMP/keep $TMP/dest8 {}" 2>"$TMP/u8.err" &
-mpid=$!
-wait_for "$TMP/u8.err" 'recording every process' 20 || not_ok "record --all did not start"
-sleep 3
-kill -INT "$mpid"
-wait "$mpid"
-expect_eq "partition: record exits 0" "$?" 0
-kill "$p0" "$p1"
-wait "$p0" "$p1" 2>/dev/null
-H8=$TMP/u8/run=up8/host=$(hostname | tr -c 'A-Za-z0-9._\n-' _)
+two_ranks u8 3 INT "$TMP/keep $TMP/dest8 {}"
+expect_eq "partition: record exits 0" "$rc" 0
+H8=$H
 (cd "$H8" && find . -path ./.spool -prune -o -type f -print | sed 's|^\./||' | sort) >"$TMP/u8.files"
 check "partition: rank=0 and rank=1 both have metrics-0000.parquet" \
 	test -f "$H8/rank=0/metrics-0000.parquet" -a -f "$H8/rank=1/metrics-0000.parquet"
@@ -182,21 +191,8 @@ expect_eq "partition: .spool/log says uploaded once per file" \
 # --- ... after a crash: recover queues the rank folders' unfinished files,
 # and `upload DIR` sends every file once ---
 mkdir -p "$TMP/dest9"
-for r in 0 1; do
-	env RANK=$r MLPROBE_RUN_ID=up9 "$PROGS/counter" 100000000 200 >"$TMP/q$r.out" &
-	eval "q$r=\$!"
-	wait_for "$TMP/q$r.out" '^pid' 10
-done
-"$MLPROBE" record -o "$TMP/u9" --partition --all "$PROGS/counter" -s 16K -F 0.2 \
-	--upload-cmd "false {}" 2>"$TMP/u9.err" &
-mpid=$!
-wait_for "$TMP/u9.err" 'recording every process' 20 || not_ok "record --all did not start"
-sleep 2
-kill -9 "$mpid"
-wait "$mpid" 2>/dev/null
-kill "$q0" "$q1"
-wait "$q0" "$q1" 2>/dev/null
-H9=$TMP/u9/run=up9/host=$(hostname | tr -c 'A-Za-z0-9._\n-' _)
+two_ranks u9 2 KILL "false {}"
+H9=$H
 "$MLPROBE" recover "$TMP/u9" >/dev/null 2>"$TMP/u9r.err"
 expect_eq "crash, partition: recover exits 0" "$?" 0
 check "crash, partition: recover queued the files being written" \
