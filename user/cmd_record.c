@@ -454,7 +454,7 @@ int cmd_record(int argc, char **argv)
 
 	if (a.ncmd) {
 		struct launch_opts lo = { .sz = sizeof(lo), .argv = a.cmd,
-					  .python = py_launch };
+					  .path = path, .python = py_launch };
 
 		/* The view owns the terminal: the command writes to a file. */
 		snprintf(cmd_log, sizeof(cmd_log), "%s/command.log", rundir);

@@ -290,7 +290,8 @@ int cmd_top(int argc, char **argv)
 	}
 	if (a.ncmd) {
 		struct launch_opts lopt = { .sz = sizeof(lopt), .argv = a.cmd,
-					    .python = py, .output = log_path };
+					    .path = path, .python = py,
+					    .output = log_path };
 
 		if ((ret = launch__new(&lopt, &child))) {
 			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));

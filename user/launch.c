@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@ enum { FAIL_OUTPUT = 1, FAIL_EXEC };
 
 struct launch {
 	struct launch_opts o;
+	char path[PATH_MAX];	/* what the child execs */
+	char **envp;		/* its environment, built before the fork */
+	char *wait_var;		/* MLPROBE_ATTACH_WAIT=, PID to fill in */
 	pid_t pid;
 	int go, err;		/* pipe ends: release, exec failure */
 	int status;		/* once reaped; -1 before */
@@ -57,6 +61,49 @@ static int redirect(const char *path)
 	return 0;
 }
 
+#define WAIT_VAR "MLPROBE_ATTACH_WAIT="
+#define WAIT_DIGITS 12		/* room for a PID, 0-ended */
+
+/* mlprobe's environment for the command, plus MLPROBE_ATTACH_WAIT in
+ * Python mode (its value, the child's PID, is written in the child). */
+static int build_env(struct launch *l)
+{
+	size_t n = 0, k = 0;
+
+	while (environ && environ[n])
+		n++;
+	l->envp = calloc(n + 2, sizeof(*l->envp));
+	if (!l->envp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!l->o.python || strncmp(environ[i], WAIT_VAR, strlen(WAIT_VAR)))
+			l->envp[k++] = environ[i];
+	if (l->o.python) {
+		l->wait_var = calloc(1, strlen(WAIT_VAR) + WAIT_DIGITS);
+		if (!l->wait_var)
+			return -ENOMEM;
+		l->envp[k++] = strcpy(l->wait_var, WAIT_VAR);
+	}
+	return 0;
+}
+
+/* In the child: v in decimal at buf (async-signal-safe, unlike snprintf). */
+static void put_uint(char *buf, unsigned long v)
+{
+	char tmp[WAIT_DIGITS];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < WAIT_DIGITS - 1);
+	while (n)
+		*buf++ = tmp[--n];
+	*buf = 0;
+}
+
+/* Between fork and exec, while another thread of mlprobe (libmicrohttpd's)
+ * may hold a lock: async-signal-safe calls only.  No allocation, no stdio,
+ * no PATH search; launch__new prepared the path and the environment. */
 static _Noreturn void child(struct launch *l, int go, int err)
 {
 	struct launch_fail f = { 0 };
@@ -71,13 +118,10 @@ static _Noreturn void child(struct launch *l, int go, int err)
 	if (l->o.output && (f.err = -redirect(l->o.output))) {
 		f.stage = FAIL_OUTPUT;
 	} else {
-		if (l->o.python) {
-			char pid[16];
-
-			snprintf(pid, sizeof(pid), "%d", (int)getpid());
-			setenv("MLPROBE_ATTACH_WAIT", pid, 1);
-		}
-		execvp(l->o.argv[0], l->o.argv);
+		if (l->wait_var)
+			put_uint(l->wait_var + strlen(WAIT_VAR),
+				 (unsigned long)getpid());
+		execve(l->path, l->o.argv, l->envp);
 		f.stage = FAIL_EXEC;
 		f.err = errno;
 	}
@@ -97,6 +141,15 @@ int launch__new(const struct launch_opts *o, struct launch **out)
 	l->o = *o;
 	l->status = -1;
 	l->go = l->err = -1;
+	/* The PATH search, like posix_spawnp's, happens here: execvp in the
+	 * child may allocate. */
+	if (o->path)
+		ret = snprintf(l->path, sizeof(l->path), "%s", o->path) >=
+		      (int)sizeof(l->path) ? -ENAMETOOLONG : 0;
+	else
+		ret = usdt_resolve_cmd(o->argv[0], l->path, sizeof(l->path));
+	if (ret || (ret = build_env(l)))
+		goto fail_ret;
 	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		goto fail;
 	l->pid = fork();
@@ -115,13 +168,14 @@ int launch__new(const struct launch_opts *o, struct launch **out)
 	return 0;
 fail:
 	ret = -errno;
+fail_ret:
 	for (int i = 0; i < 2; i++) {
 		if (go[i] >= 0)
 			close(go[i]);
 		if (err[i] >= 0)
 			close(err[i]);
 	}
-	free(l);
+	launch__free(l);
 	return ret;
 }
 
@@ -205,6 +259,8 @@ void launch__free(struct launch *l)
 		close(l->go);
 	if (l->err >= 0)
 		close(l->err);
+	free(l->envp);
+	free(l->wait_var);
 	free(l);
 }
 

@@ -17,6 +17,9 @@
 struct launch_opts {
 	size_t sz;		/* sizeof(struct launch_opts) */
 	char **argv;		/* NULL-terminated; borrowed until free */
+	/* The file to exec, as launch_resolve found it (the one whose probes
+	 * are attached); NULL: argv[0], looked up on PATH by launch__new. */
+	const char *path;
 	/* A Python command learns its own PID in MLPROBE_ATTACH_WAIT: the
 	 * mlprobe module then waits, when imported, until its probes are
 	 * attached. */
@@ -34,7 +37,10 @@ struct launch;
  * exit status to give after one line: 127 not found, 126 not runnable. */
 int launch_resolve(const char *cmd, char *path, size_t len);
 
-/* Forks the command; it waits before exec until launch__go.  -errno. */
+/* Forks the command; it waits before exec until launch__go.  Its path
+ * and environment are ready before the fork: the child makes only
+ * async-signal-safe calls (mlprobe may have other threads).  -errno
+ * (-ENOENT: not found on PATH). */
 int launch__new(const struct launch_opts *o, struct launch **out);
 pid_t launch__pid(const struct launch *l);
 /* Lets the command exec.  0, or -errno after one line that says why it

@@ -16,9 +16,11 @@
 #include "log.h"
 #include "rundir.h"
 #include "spool.h"
+#include "usdt_notes.h"
 
 #define SPOOL_DIR	".spool"
 #define UPLOAD_LOG_MAX	(1u << 20)	/* upload.log starts over above */
+#define SPOOL_DEPTH	4		/* folders below DIR: rank=R/ is one */
 
 struct entry {
 	char *name;
@@ -58,6 +60,82 @@ static int spool_path(char *buf, size_t n, const char *dir, const char *name)
 	return 0;
 }
 
+/* A file's name in the spool: its path below DIR (rank=0/metrics-0000.parquet
+ * with --partition, where every rank= folder has a metrics-0000.parquet).
+ * NULL for a path outside DIR, a folder that starts with '.', or a file of
+ * the spool's own. */
+static const char *rel_name(const char *dir, const char *path)
+{
+	size_t len = strlen(dir);
+	const char *rel, *c;
+
+	if (strncmp(path, dir, len) || path[len] != '/')
+		return NULL;
+	for (rel = path + len; *rel == '/'; rel++)
+		;
+	for (c = rel; c; c = strchr(c, '/')) {
+		c += *c == '/';
+		if (*c == '.' || *c == '/' || !*c)
+			return NULL;
+	}
+	if (!strchr(rel, '/') && is_meta(rel))
+		return NULL;
+	return rel;
+}
+
+/* Creates the folders of NAME below the spool (rank=0/ of
+ * rank=0/metrics-0000.parquet).  0 or -errno. */
+static int make_parents(const char *sdir, const char *name)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s", sdir, name);
+
+	if (n >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (char *p = path + strlen(sdir) + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Makes NAME's link durable: its folder and each one up to the spool. */
+static int fsync_parents(const char *sdir, const char *name)
+{
+	char path[PATH_MAX];
+	size_t base = strlen(sdir);
+	char *p;
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/%s", sdir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	while ((p = strrchr(path, '/')) && (size_t)(p - path) >= base) {
+		*p = 0;
+		if ((ret = rundir__fsync(path)))
+			return ret;
+	}
+	return 0;
+}
+
+/* Removes NAME's link, then its folders once empty. */
+static void unlink_name(const char *sdir, const char *name)
+{
+	char path[PATH_MAX];
+	size_t base = strlen(sdir);
+	char *p;
+
+	if (snprintf(path, sizeof(path), "%s/%s", sdir, name) >= (int)sizeof(path))
+		return;
+	unlink(path);
+	while ((p = strrchr(path, '/')) && (size_t)(p - path) > base) {
+		*p = 0;
+		if (rmdir(path))
+			break;
+	}
+}
+
 void spool_child_reset(void)
 {
 	sigset_t none;
@@ -68,8 +146,10 @@ void spool_child_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0)
+	if (fd > 0) {
 		dup2(fd, 0);
+		close(fd);	/* the command gets 0, 1 and 2, nothing else */
+	}
 }
 
 int spool__split(const char *line, char ***argv, char *err, size_t errlen)
@@ -244,20 +324,40 @@ static void drop(struct spool *s, size_t i)
 	s->n--;
 }
 
-static int load_pending(struct spool *s)
+/* The files below the spool folder sub ("" at the top), names relative. */
+static int load_folder(struct spool *s, const char *sub, int depth)
 {
+	char path[PATH_MAX], name[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
-	DIR *d = opendir(s->sdir);
+	DIR *d;
 	int ret = 0;
 
-	if (!d)
+	if (snprintf(path, sizeof(path), "%s%s%s", s->sdir, *sub ? "/" : "",
+		     sub) >= (int)sizeof(path))
+		return 0;
+	if (!(d = opendir(path)))
 		return -errno;
-	while (!ret && (de = readdir(d)))
-		if (!is_meta(de->d_name) &&
-		    !fstatat(dirfd(d), de->d_name, &st, 0) && S_ISREG(st.st_mode))
-			ret = push(s, de->d_name, &st);
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || (!depth && is_meta(de->d_name)) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (snprintf(name, sizeof(name), "%s%s%s", sub, *sub ? "/" : "",
+			     de->d_name) >= (int)sizeof(name))
+			continue;
+		if (S_ISREG(st.st_mode))
+			ret = push(s, name, &st);
+		else if (S_ISDIR(st.st_mode) && depth < SPOOL_DEPTH)
+			ret = load_folder(s, name, depth + 1);
+	}
 	closedir(d);
+	return ret;
+}
+
+static int load_pending(struct spool *s)
+{
+	int ret = load_folder(s, "", 0);
+
 	if (s->n)
 		qsort(s->e, s->n, sizeof(*s->e), cmp_entry);
 	return ret;
@@ -300,6 +400,9 @@ int spool__open(const struct spool_opts *opts, struct spool **out)
 	if (snprintf(s->dir, sizeof(s->dir), "%s", opts->dir) >= (int)sizeof(s->dir) ||
 	    spool_path(s->sdir, sizeof(s->sdir), s->dir, NULL))
 		goto fail;
+	/* File paths are matched against DIR: "runs/x/" is "runs/x". */
+	for (size_t n = strlen(s->dir); n > 1 && s->dir[n - 1] == '/'; n--)
+		s->dir[n - 1] = 0;
 	s->o.dir = s->dir;
 	s->o.argv = NULL;
 	if (mkdir(s->sdir, 0755) && errno != EEXIST) {
@@ -327,8 +430,6 @@ fail:
  * the spool.  They stay in DIR. */
 static void enforce_max(struct spool *s)
 {
-	char path[PATH_MAX];
-
 	for (size_t i = 0; s->o.max_bytes && s->total > s->o.max_bytes &&
 			   i < s->n;) {
 		if (s->child && !strcmp(s->e[i].name, s->child_name)) {
@@ -338,8 +439,7 @@ static void enforce_max(struct spool *s)
 		pr_err("upload spool over %llu bytes: %s is left out, not "
 		       "uploaded (the file stays in %s)",
 		       (unsigned long long)s->o.max_bytes, s->e[i].name, s->dir);
-		spool_path(path, sizeof(path), s->dir, s->e[i].name);
-		unlink(path);
+		unlink_name(s->sdir, s->e[i].name);
 		log_line(s, "gave-up", s->e[i].name);
 		s->st.given_up++;
 		drop(s, i);
@@ -348,26 +448,26 @@ static void enforce_max(struct spool *s)
 
 int spool__add(struct spool *s, const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *name = rel_name(s->dir, path);
 	char link_path[PATH_MAX];
 	struct stat st;
 	int ret;
 
-	base = base ? base + 1 : path;
-	if (is_meta(base))
+	if (!name)
 		return -EINVAL;
 	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->e[i].name, base))
+		if (!strcmp(s->e[i].name, name))
 			return 0;
-	if ((ret = spool_path(link_path, sizeof(link_path), s->dir, base)))
+	if ((ret = spool_path(link_path, sizeof(link_path), s->dir, name)) ||
+	    (ret = make_parents(s->sdir, name)))
 		return ret;
 	if (link(path, link_path) && errno != EEXIST)
 		return -errno;
 	if (stat(link_path, &st))
 		return -errno;
-	ret = rundir__fsync(s->sdir);
+	ret = fsync_parents(s->sdir, name);
 	if (!ret)
-		ret = push(s, base, &st);
+		ret = push(s, name, &st);
 	if (!ret)
 		enforce_max(s);
 	return ret;
@@ -409,15 +509,27 @@ static char **command_for(struct spool *s, const char *file)
 
 static void start(struct spool *s, uint64_t now)
 {
-	char file[PATH_MAX], logp[PATH_MAX], **av;
+	char file[PATH_MAX], logp[PATH_MAX], exe[PATH_MAX], msg[PATH_MAX + 96];
+	char **av;
 	struct stat st;
+	size_t msglen;
 	pid_t pid;
+	int r;
 
 	spool_path(file, sizeof(file), s->dir, s->e[0].name);
 	spool_path(logp, sizeof(logp), s->dir, "upload.log");
 	av = command_for(s, file);
 	if (!av)
 		return;
+	/* What the child needs is ready before the fork (mlprobe may have
+	 * other threads): the PATH search, and the line it prints when the
+	 * command cannot run (exit status 127, as from a shell). */
+	r = usdt_resolve_cmd(av[0], exe, sizeof(exe));
+	msglen = (size_t)snprintf(msg, sizeof(msg),
+				  "mlprobe upload: cannot run %.4000s: %s\n",
+				  av[0], r ? strerror(-r) : "exec failed");
+	if (msglen >= sizeof(msg))
+		msglen = sizeof(msg) - 1;
 	/* A log that grew past its bound starts over. */
 	if (!stat(logp, &st) && st.st_size > UPLOAD_LOG_MAX)
 		truncate(logp, 0);
@@ -433,10 +545,13 @@ static void start(struct spool *s, uint64_t now)
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
 		}
-		execvp(av[0], av);
-		fprintf(stderr, "mlprobe upload: cannot run %s: %s\n", av[0],
-			strerror(errno));
+		if (!r)
+			execve(exe, av, environ);
+		if (write(2, msg, msglen) < 0)
+			_exit(127);
 		_exit(127);
 	}
 	free(av);
@@ -453,7 +568,7 @@ static void start(struct spool *s, uint64_t now)
 
 static void finished(struct spool *s, int status, bool timed_out, uint64_t now)
 {
-	char path[PATH_MAX], why[128];
+	char why[128];
 	size_t i;
 
 	for (i = 0; i < s->n && s->child_name &&
@@ -475,9 +590,8 @@ static void finished(struct spool *s, int status, bool timed_out, uint64_t now)
 					(unsigned long long)s->e[i].bytes);
 			else
 				pr_verbose("uploaded %s", s->e[i].name);
-			spool_path(path, sizeof(path), s->dir, s->e[i].name);
 			log_line(s, "uploaded", s->e[i].name);
-			unlink(path);
+			unlink_name(s->sdir, s->e[i].name);
 			drop(s, i);
 		}
 		return;
@@ -620,13 +734,62 @@ static bool logged(const char *log, const char *name)
 	return strstr(log, pat) != NULL;
 }
 
-int spool__adopt(const char *dir, bool (*want)(const char *name))
+/* Queues the files of one folder (sub below dir, "" for dir itself) and of
+ * its rank= folders.  The number queued, or -errno. */
+static int adopt_folder(const char *dir, const char *sdir, const char *sub,
+			const char *log, bool (*want)(const char *name), int depth)
 {
-	char sdir[PATH_MAX], from[PATH_MAX], to[PATH_MAX], *log;
+	char from[PATH_MAX], name[PATH_MAX], to[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
-	int n = 0, ret = 0;
+	int n = 0, ret = 0, r;
 	DIR *d;
+
+	if (snprintf(from, sizeof(from), "%s%s%s", dir, *sub ? "/" : "", sub) >=
+	    (int)sizeof(from))
+		return -ENAMETOOLONG;
+	if (!(d = opendir(from)))
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    snprintf(name, sizeof(name), "%s%s%s", sub, *sub ? "/" : "",
+			     de->d_name) >= (int)sizeof(name))
+			continue;
+		/* The only folders a recording has: --partition's ranks. */
+		if (S_ISDIR(st.st_mode) && depth < SPOOL_DEPTH &&
+		    !strncmp(de->d_name, "rank=", 5)) {
+			r = adopt_folder(dir, sdir, name, log, want, depth + 1);
+			if (r < 0)
+				ret = r;
+			else
+				n += r;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || !want(de->d_name) || logged(log, name))
+			continue;
+		if (snprintf(from, sizeof(from), "%s/%s", dir, name) >=
+		    (int)sizeof(from) ||
+		    snprintf(to, sizeof(to), "%s/%s", sdir, name) >= (int)sizeof(to))
+			continue;
+		if ((r = make_parents(sdir, name))) {
+			ret = r;
+		} else if (!link(from, to)) {
+			n++;
+			ret = fsync_parents(sdir, name);
+		} else if (errno != EEXIST) {
+			ret = -errno;
+		}
+	}
+	closedir(d);
+	return ret ? ret : n;
+}
+
+int spool__adopt(const char *dir, bool (*want)(const char *name))
+{
+	char sdir[PATH_MAX], *log;
+	struct stat st;
+	int ret;
 
 	if ((ret = spool_path(sdir, sizeof(sdir), dir, NULL)))
 		return ret;
@@ -635,46 +798,57 @@ int spool__adopt(const char *dir, bool (*want)(const char *name))
 	log = read_log(dir);
 	if (!log)
 		return -ENOMEM;
-	d = opendir(dir);
-	if (!d) {
-		free(log);
-		return -errno;
-	}
+	ret = adopt_folder(dir, sdir, "", log, want, 0);
+	free(log);
+	return ret;
+}
+
+/* Files pending below path (the spool, or one of its folders); with
+ * remove, the folders emptied are removed too. */
+static int count_folder(const char *path, int depth, bool remove)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int n = 0, r;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return errno == ENOENT && !depth ? 0 : -errno;
 	while ((de = readdir(d))) {
-		if (!want(de->d_name) || logged(log, de->d_name))
+		if (de->d_name[0] == '.' || (!depth && is_meta(de->d_name)) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
-		snprintf(from, sizeof(from), "%.2000s/%s", dir, de->d_name);
-		snprintf(to, sizeof(to), "%.2000s/%s", sdir, de->d_name);
-		if (!link(from, to))
+		if (!S_ISDIR(st.st_mode)) {
 			n++;
-		else if (errno != EEXIST) {
-			ret = -errno;
+			continue;
+		}
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >=
+		    (int)sizeof(sub) || depth >= SPOOL_DEPTH) {
+			n++;	/* not ours to look into: not empty */
+			continue;
+		}
+		if ((r = count_folder(sub, depth + 1, remove)) < 0) {
+			n = r;
+			break;
+		}
+		n += r;
+		if (!r && remove && rmdir(sub) && errno != ENOENT) {
+			n = -errno;
 			break;
 		}
 	}
 	closedir(d);
-	free(log);
-	if (n)
-		rundir__fsync(sdir);
-	return ret ? ret : n;
+	return n;
 }
 
 int spool__pending(const char *dir)
 {
 	char sdir[PATH_MAX];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
 
 	if (spool_path(sdir, sizeof(sdir), dir, NULL))
 		return -ENAMETOOLONG;
-	d = opendir(sdir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d)))
-		n += !is_meta(de->d_name);
-	closedir(d);
-	return n;
+	return count_folder(sdir, 0, false);
 }
 
 int spool__remove(const char *dir)
@@ -693,6 +867,9 @@ int spool__remove(const char *dir)
 		unlink(path);
 	}
 	spool_path(path, sizeof(path), dir, NULL);
+	/* Empty rank= folders left by a crash before their last upload. */
+	if ((n = count_folder(path, 0, true)) < 0)
+		return n;
 	if (rmdir(path) && errno != ENOENT)
 		return -errno;
 	return 0;

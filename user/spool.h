@@ -5,7 +5,10 @@
  *
  * On disk, so a restart loses nothing:
  *   DIR/.spool/NAME        a hard link to each file still to upload (the
- *                          data stays even if DIR/NAME is removed)
+ *                          data stays even if DIR/NAME is removed).  NAME
+ *                          is the file's path below DIR: with --partition,
+ *                          rank=R/metrics-0000.parquet (every rank has a
+ *                          metrics-0000.parquet)
  *   DIR/.spool/command     the upload command, one NUL-ended word each
  *   DIR/.spool/log         "uploaded NAME" / "gave-up NAME", one a line
  *   DIR/.spool/upload.log  what the upload commands printed
@@ -51,8 +54,9 @@ struct spool;
 /* Opens (creating DIR/.spool) and loads the pending files, oldest first.
  * -ENOENT when no command is given and none is saved; -errno. */
 int spool__open(const struct spool_opts *opts, struct spool **out);
-/* Queues a finished file (a path in DIR): links it into the spool and
- * makes the link durable.  Then applies max_bytes.  0 or -errno. */
+/* Queues a finished file (a path below DIR, as DIR/NAME or DIR/rank=R/NAME):
+ * links it into the spool and makes the link durable.  Then applies
+ * max_bytes.  0, -EINVAL for a path not below DIR, or -errno. */
 int spool__add(struct spool *s, const char *path);
 /* Reaps a finished upload, times out a hung one, starts the next when the
  * backoff allows.  now: CLOCK_MONOTONIC ns.  Never blocks. */
@@ -77,13 +81,14 @@ void spool__free(struct spool *s);
  * and its words are one malloc'd block.  0, or -EINVAL with a reason. */
 int spool__split(const char *line, char ***argv, char *err, size_t errlen);
 /* In a forked child, before exec (async-signal-safe calls only): its own
- * process group, no blocked signals, SIGPIPE default, stdin /dev/null.
+ * process group, no blocked signals, SIGPIPE default, stdin /dev/null
+ * (no other descriptor is left open for it).
  * Shared by the upload and the --on-alert commands. */
 void spool_child_reset(void);
 
 /* For a directory without a running recorder (recover): queues every file
- * in dir that want() accepts and that is neither pending nor logged as
- * sent or given up, if dir has a spool.  Returns the number queued, 0
+ * in dir and its rank= folders that want() accepts and that is neither
+ * pending nor logged as sent or given up, if dir has a spool.  Returns the number queued, 0
  * without a spool, or -errno. */
 int spool__adopt(const char *dir, bool (*want)(const char *name));
 /* Files pending in dir's spool (0 without a spool), or -errno. */

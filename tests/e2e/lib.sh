@@ -53,6 +53,14 @@ wait_for() {
 	return 1
 }
 done_testing() { exit $((FAILS > 0)); }
+# leaked_fds LISTING: the descriptors above 2 in LISTING (what
+# `ls -l /proc/self/fd/` printed in a command that mlprobe started) that this
+# shell did not hand to mlprobe itself.  Empty: the command got stdin,
+# stdout and stderr, and nothing of mlprobe's.
+leaked_fds() {
+	local pick='/ -> / && $(NF-2) > 2 && $NF !~ /^\/proc\/[0-9]+\/fd$/ { print $(NF-2) " -> " $NF }'
+	comm -23 <(awk "$pick" "$1" | sort -u) <(ls -l /proc/self/fd/ | awk "$pick" | sort -u)
+}
 # busy PORT: something listens on 127.0.0.1:PORT
 busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # free_port: a loopback port nothing listens on

@@ -160,4 +160,14 @@ expect_fail "--alert-file that does not exist: one line" 'No such file' \
 	"$MLPROBE" record -o "$TMP/bad5" --alert-file "$TMP/nope" -- "$T" 5 0
 check "no recording for any of them" test ! -e "$TMP/bad2" -a ! -e "$TMP/bad3" -a ! -e "$TMP/bad5"
 
+# --- the hook gets stdin (/dev/null), stdout and stderr, no other fd ---
+"$MLPROBE" record -q -o "$TMP/fds" --alert 'nan(loss)' \
+	--on-alert "sh -c 'exec ls -l /proc/self/fd/ >$TMP/hook.fds'" -- "$T" 20 0 nan 5 \
+	>/dev/null 2>"$TMP/fds.err"
+expect_eq "fds: record exits 0" "$?" 0
+for i in $(seq 50); do grep -q ' 0 -> ' "$TMP/hook.fds" 2>/dev/null && break; sleep 0.1; done
+check "fds: the hook listed its descriptors" grep -q ' 0 -> /dev/null$' "$TMP/hook.fds"
+expect_eq "fds: no descriptor of mlprobe's leaks into --on-alert" \
+	"$(leaked_fds "$TMP/hook.fds" | tr '\n' ' ')" ""
+
 done_testing

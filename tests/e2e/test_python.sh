@@ -48,6 +48,22 @@ expect_eq "launch: logs (start, 4 evaluations, finished)" \
 	"$(duck1 "SELECT count(*) FROM '$TMP/tr/logs-*.parquet' WHERE message LIKE 'start:%' OR message LIKE 'eval at step %' OR message = 'finished'")" 6
 check "launch: accounting ok" grep -q '"accounting_ok": true' "$TMP/tr/run.json"
 
+# --- launch with --prometheus (its HTTP thread runs while the command is
+# forked): the command's environment is mlprobe's, plus MLPROBE_ATTACH_WAIT
+# set once, to its own PID; and it holds no descriptor of mlprobe's ---
+port=$(free_port)
+FORKEXEC_MARK=kept "$MLPROBE" record -q -o "$TMP/penv" --prometheus "127.0.0.1:$port" \
+	-- "$PY" -c 'import os, mlprobe
+print(os.environ["MLPROBE_ATTACH_WAIT"] == str(os.getpid()),
+      sum(k == "MLPROBE_ATTACH_WAIT" for k in os.environ), os.environ["FORKEXEC_MARK"])
+os.system("ls -l /proc/%d/fd/ >&2" % os.getpid())' >"$TMP/penv.out" 2>"$TMP/penv.err"
+expect_eq "launch, --prometheus: exits 0" "$?" 0
+expect_eq "launch, --prometheus: MLPROBE_ATTACH_WAIT is the command's PID, once; the rest of the environment kept" \
+	"$(cat "$TMP/penv.out")" "True 1 kept"
+check "launch, --prometheus: the command listed its descriptors" grep -q ' 0 -> ' "$TMP/penv.err"
+expect_eq "launch, --prometheus: no descriptor of mlprobe's leaks into the command" \
+	"$(leaked_fds "$TMP/penv.err" | tr '\n' ' ')" ""
+
 # --- attach: -p PID on an interpreter that is already training ---
 "$PY" "$ROOT/examples/train.py" --steps 2500 --sleep 0.002 --dump "$TMP/at.csv" >"$TMP/at.out" &
 tpid=$!

@@ -129,4 +129,80 @@ check "no shell: ';' in an argument runs nothing" test ! -e "$TMP/pwned"
 "$MLPROBE" record -q -o "$TMP/u6" --upload-cmd "cp 'unterminated {}" -- "$PROGS/counter" 10 >/dev/null 2>"$TMP/u6.err"
 check "a bad upload command: refused" test $? -ne 0
 expect_eq "... with one line" "$(grep -c 'unterminated' "$TMP/u6.err")" 1
+
+# --- the command gets stdin (/dev/null), stdout and stderr, no other fd ---
+"$MLPROBE" record -q -o "$TMP/u7" --upload-cmd "ls -l /proc/self/fd/ {}" \
+	-- "$PROGS/counter" 100 >/dev/null 2>"$TMP/u7.err"
+expect_eq "fds: record exits 0" "$?" 0
+check "fds: the command listed its descriptors" grep -q ' 0 -> /dev/null$' "$TMP/u7/.spool/upload.log"
+expect_eq "fds: no descriptor of mlprobe's leaks into the upload command" \
+	"$(leaked_fds "$TMP/u7/.spool/upload.log" | tr '\n' ' ')" ""
+
+# --- --partition: rank=0 and rank=1 hold files of the same names; each file
+# is uploaded exactly once, under its path in the recording ---
+cat >"$TMP/keep" <<'EOF'
+#!/bin/sh
+# keep DEST FILE: copies FILE to DEST under its path below .spool/
+rel=${2#*/.spool/}
+echo "$rel" >>"$1.calls"
+mkdir -p "$1/$(dirname "$rel")" && cp "$2" "$1/$rel"
+EOF
+chmod +x "$TMP/keep"
+# two_ranks ID SECONDS SIGNAL UPLOAD-CMD: ranks 0 and 1 of run ID recorded
+# with --all --partition into $TMP/ID for SECONDS, then SIGNAL to mlprobe;
+# its exit status in rc, the host folder in H
+two_ranks() {
+	local id=$1 r mpid pids=()
+	for r in 0 1; do
+		env RANK=$r MLPROBE_RUN_ID=$id "$PROGS/counter" 100000000 200 >"$TMP/$id.$r.out" &
+		pids+=($!)
+		wait_for "$TMP/$id.$r.out" '^pid' 10
+	done
+	"$MLPROBE" record -o "$TMP/$id" --partition --all "$PROGS/counter" -s 16K -F 0.2 \
+		--upload-cmd "$4" 2>"$TMP/$id.err" &
+	mpid=$!
+	wait_for "$TMP/$id.err" 'recording every process' 20 || not_ok "record --all did not start"
+	sleep "$2"
+	kill -"$3" "$mpid"
+	wait "$mpid" 2>/dev/null
+	rc=$?
+	kill "${pids[@]}"
+	wait "${pids[@]}" 2>/dev/null
+	H=$TMP/$id/run=$id/host=$(hostname | tr -c 'A-Za-z0-9._\n-' _)
+}
+mkdir -p "$TMP/dest8"
+two_ranks u8 3 INT "$TMP/keep $TMP/dest8 {}"
+expect_eq "partition: record exits 0" "$rc" 0
+H8=$H
+(cd "$H8" && find . -path ./.spool -prune -o -type f -print | sed 's|^\./||' | sort) >"$TMP/u8.files"
+check "partition: rank=0 and rank=1 both have metrics-0000.parquet" \
+	test -f "$H8/rank=0/metrics-0000.parquet" -a -f "$H8/rank=1/metrics-0000.parquet"
+n=$(grep -c '^rank=[01]/metrics-' "$TMP/u8.files")
+check "partition: several metrics files per rank ($n)" test "$n" -ge 4
+expect_eq "partition: the command ran once per file, for every file" \
+	"$(sort "$TMP/dest8.calls" | tr '\n' ' ')" "$(tr '\n' ' ' <"$TMP/u8.files")"
+bad=$(while read -r f; do cmp -s "$H8/$f" "$TMP/dest8/$f" || echo "$f"; done <"$TMP/u8.files")
+expect_eq "partition: every file arrived identical, under its rank folder" "$bad" ""
+expect_eq "partition: nothing left in the spool" \
+	"$(find "$H8/.spool" -type f ! -name command ! -name log ! -name upload.log | wc -l)" 0
+expect_eq "partition: .spool/log says uploaded once per file" \
+	"$(sed -n 's/^uploaded //p' "$H8/.spool/log" | sort | tr '\n' ' ')" "$(tr '\n' ' ' <"$TMP/u8.files")"
+
+# --- ... after a crash: recover queues the rank folders' unfinished files,
+# and `upload DIR` sends every file once ---
+mkdir -p "$TMP/dest9"
+two_ranks u9 2 KILL "false {}"
+H9=$H
+"$MLPROBE" recover "$TMP/u9" >/dev/null 2>"$TMP/u9r.err"
+expect_eq "crash, partition: recover exits 0" "$?" 0
+check "crash, partition: recover queued the files being written" \
+	grep -q 'files queued for upload' "$TMP/u9r.err"
+"$MLPROBE" upload "$H9" --upload-cmd "$TMP/keep $TMP/dest9 {}" 2>"$TMP/u9u.err"
+expect_eq "crash, partition: upload DIR exits 0" "$?" 0
+(cd "$H9" && find . -path ./.spool -prune -o -type f -print | sed 's|^\./||' | sort) >"$TMP/u9.files"
+check "crash, partition: both ranks have files" grep -q '^rank=1/metrics-0000' "$TMP/u9.files"
+expect_eq "crash, partition: every file uploaded exactly once" \
+	"$(sort "$TMP/dest9.calls" | tr '\n' ' ')" "$(tr '\n' ' ' <"$TMP/u9.files")"
+expect_eq "crash, partition: nothing waits, no rank folder is left in the spool" \
+	"$(find "$H9/.spool" -mindepth 1 ! -name command ! -name log ! -name upload.log)" ""
 done_testing
