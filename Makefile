@@ -45,6 +45,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/progs/*.c)
 PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS))
+# execname: twice, without PIE, so two different literals share an address.
+PROG_BINS += $(OUT)/progs/execname2
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -95,6 +97,12 @@ $(OUT)/progs/%: tests/progs/%.c include/mlprobe.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude $< -o $@ -lm -pthread
+
+$(OUT)/progs/execname $(OUT)/progs/execname2: tests/progs/execname.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude -no-pie -fno-pie \
+		$(if $(filter %2,$@),-DNAME='"bravo"') $< -o $@ -pthread
 
 # Test tools that talk to the kernel (not trainers): libbpf, no header.
 $(OUT)/tools/%: tests/tools/%.c
