@@ -2,13 +2,10 @@
 /*
  * mlprobe.h - static probes for ML training programs.
  *
- * Header only: include it, nothing to link, no daemon.  On x86-64 each macro
- * compiles to a test of the module's semaphore and a branch that is not
- * taken while nothing is attached (two instructions); the probe itself sits
- * behind it.  When `mlprobe record` (or bpftrace, or any USDT tool)
- * attaches, the kernel raises the semaphore and puts a breakpoint (or, on
- * 6.18, a call to a trampoline) at the probe, and an eBPF program copies the
- * arguments.  Arguments are evaluated either way, as with a function call.
+ * Header only: include it, nothing to link, no daemon.  Each macro compiles
+ * to a one-byte nop plus the moves that put its arguments in registers.
+ * When `mlprobe record` (or bpftrace, or any USDT tool) attaches, the kernel
+ * turns the nop into a breakpoint and an eBPF program copies the arguments.
  *
  *   MLPROBE_STEP(step);                      current step of this process
  *   MLPROBE_METRIC("loss", step, loss);      const char *, int64, double
@@ -28,19 +25,20 @@
  * All probes share one semaphore, mlprobe_semaphore, which the kernel raises
  * while any probe site of this module is attached.
  *
- * The x86-64 probe: `lea -128(%rsp),%rsp; nop5; lea 128(%rsp),%rsp`.
- * Kernel 6.18 turns a uprobe on a five-byte nop into a call through a
- * trampoline, about a quarter cheaper than the breakpoint trap; that call
- * pushes below %rsp, into the red zone where a leaf function keeps its
- * locals, so the site steps below the red zone first (lea leaves the flags
- * alone).  Every argument is in a register, never %rsp-relative, so the
- * step does not move them.  tests/progs/redzone.c proves it: a leaf
- * function with live red-zone words keeps them all with this site and
- * loses them with a plain nop5.  The semaphore test keeps the unattached
- * cost at two instructions, like a one-byte nop and its argument moves.
- * Kernels without the optimization trap on the nop5 like on any nop.
- * Elsewhere (aarch64, or with MLPROBE_NOP1 defined) a site is an unguarded
- * one-byte nop plus its argument moves.
+ * MLPROBE_NOP5 (x86-64, opt-in): each site becomes `lea -128(%rsp),%rsp;
+ * nop5; lea 128(%rsp),%rsp` behind a test of the semaphore.  Kernel 6.18
+ * turns a uprobe on a five-byte nop into a call through a trampoline
+ * instead of a breakpoint trap; that call pushes below %rsp, into the red
+ * zone where a leaf function keeps its locals, so the site steps below the
+ * red zone first (lea leaves the flags alone; every argument is a
+ * register, never %rsp-relative).  tests/progs/redzone.c proves it: a leaf
+ * function's live red-zone words all survive this site and are lost across
+ * a plain nop5.  The semaphore test (asm goto: compare in memory, branch
+ * not taken) keeps the unattached cost at two instructions.  It is not the
+ * default because on the machines we measure (KVM guests, retpolines) the
+ * trampoline's system call costs as much as the trap, and the BPF program
+ * runs slower behind it: an attached metric cost 20% more (docs/bpf.md).
+ * Build with -DMLPROBE_NOP5 where `make bench` says it pays.
  *
  * The note section is written here rather than taken from systemtap's
  * <sys/sdt.h>, so the header has no dependency beyond the compiler.  Its
@@ -80,7 +78,7 @@ volatile unsigned short mlprobe_semaphore;
  * provider, probe name and argument spec.  The arg spec names the registers
  * the compiler chose, e.g. "8@%rdi -8@%rsi 8@%rax". */
 /* The probe instruction (label 990, the note's pc) and what guards it. */
-#if defined(__x86_64__) && !defined(MLPROBE_NOP1)
+#if defined(__x86_64__) && defined(MLPROBE_NOP5)
 #define _MLPROBE_INSN                                                          \
 	"lea -128(%%rsp),%%rsp\n"                                             \
 	"990:\t.byte 0x0f,0x1f,0x44,0x00,0x00\n"                               \

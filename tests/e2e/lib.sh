@@ -78,10 +78,10 @@ sema() {
 		skip=$((0x$base + addr)) 2>/dev/null | od -An -tu2 | tr -d ' '
 }
 # site_bytes PID BIN: the first byte of every probe site of BIN in PID, as
-# hex: 0f is the five-byte nop of an x86-64 site (90 the one-byte nop of
-# the MLPROBE_NOP1 shape); cc is a breakpoint, e8 the call to the kernel's
-# uprobe trampoline that 6.18 puts on a nop5 after its first hit: a uprobe
-# is installed there.  attached_sites below matches either.
+# hex: 90 is the nop (0f the five-byte nop of an MLPROBE_NOP5 site); cc is
+# a breakpoint, e8 the call to the kernel's uprobe trampoline that 6.18
+# puts on a nop5 after its first hit: a uprobe is installed there.
+# attached_sites below matches either.
 site_bytes() {
 	local base loc
 	base=$(load_base "$1" "$2")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The x86-64 probe site is red-zone safe.  Kernel 6.18 turns a uprobe on a
-# five-byte nop into a call through a trampoline, and that call writes below
-# %rsp: into the red zone, where a leaf function keeps live locals.
-# mlprobe.h's site steps 128 bytes down first (lea -128(%rsp),%rsp; nop5;
+# The opt-in x86-64 probe site (MLPROBE_NOP5) is red-zone safe.  Kernel
+# 6.18 turns a uprobe on a five-byte nop into a call through a trampoline,
+# and that call writes below %rsp: into the red zone, where a leaf function
+# keeps live locals.  mlprobe.h's nop5 site steps 128 bytes down first (lea -128(%rsp),%rsp; nop5;
 # lea 128(%rsp),%rsp).  tests/progs/redzone.c keeps 8 live red-zone words
 # across the header's site and across a plain nop5 site (the control), 1000
 # calls each, attached.  The header's site must lose none; the plain one

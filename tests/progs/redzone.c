@@ -1,5 +1,6 @@
 /* redzone: is the x86-64 probe site red-zone safe?
  *   redzone N
+ * Built with -DMLPROBE_NOP5 (the opt-in x86-64 site).
  * Two leaf functions keep 8 live words in the red zone (below %rsp, where
  * a function that calls nothing may keep locals without moving %rsp)
  * across a probe site, N calls each:
@@ -32,7 +33,8 @@ static __attribute__((noinline)) int leaf_safe(long seed)
 }
 
 #ifdef __x86_64__
-/* The same site without the step below the red zone. */
+/* The same site without the step below the red zone (the semaphore test
+ * stays). */
 #undef _MLPROBE_INSN
 #define _MLPROBE_INSN "990:\t.byte 0x0f,0x1f,0x44,0x00,0x00\n"
 #endif
