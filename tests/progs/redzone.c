@@ -19,18 +19,22 @@
 
 #define WORDS 8
 
-static __attribute__((noinline)) int leaf_safe(long seed)
-{
-	volatile long w[WORDS];
-	int lost = 0;
+/* A leaf function: 8 words live across the site, in the red zone.  A
+ * macro, so each use expands the site as _MLPROBE_INSN is defined there. */
+#define LEAF(fn, name)                                                         \
+	static __attribute__((noinline)) int fn(long seed)                     \
+	{                                                                      \
+		volatile long w[WORDS];                                        \
+		int lost = 0;                                                  \
+		for (int i = 0; i < WORDS; i++)                                \
+			w[i] = seed * 31 + i;                                  \
+		MLPROBE_METRIC(name, seed, 0.0);                               \
+		for (int i = 0; i < WORDS; i++)                                \
+			lost += w[i] != seed * 31 + i;                         \
+		return lost;                                                   \
+	}
 
-	for (int i = 0; i < WORDS; i++)
-		w[i] = seed * 31 + i;
-	MLPROBE_METRIC("rz.safe", seed, 0.0);
-	for (int i = 0; i < WORDS; i++)
-		lost += w[i] != seed * 31 + i;
-	return lost;
-}
+LEAF(leaf_safe, "rz.safe")
 
 #ifdef __x86_64__
 /* The same site without the step below the red zone (the semaphore test
@@ -39,18 +43,7 @@ static __attribute__((noinline)) int leaf_safe(long seed)
 #define _MLPROBE_INSN "990:\t.byte 0x0f,0x1f,0x44,0x00,0x00\n"
 #endif
 
-static __attribute__((noinline)) int leaf_plain(long seed)
-{
-	volatile long w[WORDS];
-	int lost = 0;
-
-	for (int i = 0; i < WORDS; i++)
-		w[i] = seed * 31 + i;
-	MLPROBE_METRIC("rz.plain", seed, 0.0);
-	for (int i = 0; i < WORDS; i++)
-		lost += w[i] != seed * 31 + i;
-	return lost;
-}
+LEAF(leaf_plain, "rz.plain")
 
 static int trampoline(void)
 {
