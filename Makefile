@@ -45,6 +45,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/progs/*.c)
 PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS))
+# execname: twice, without PIE, so two different literals share an address.
+# bench_loop_nop5: the bench loop with the opt-in nop5 site.
+PROG_BINS += $(OUT)/progs/execname2 $(OUT)/progs/bench_loop_nop5
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -95,6 +98,22 @@ $(OUT)/progs/%: tests/progs/%.c include/mlprobe.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude $< -o $@ -lm -pthread
+
+$(OUT)/progs/execname $(OUT)/progs/execname2: tests/progs/execname.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude -no-pie -fno-pie \
+		$(if $(filter %2,$@),-DNAME='"bravo"') $< -o $@ -pthread
+
+# redzone tests the opt-in nop5 site shape; bench_loop_nop5 measures it.
+$(OUT)/progs/redzone: tests/progs/redzone.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude -DMLPROBE_NOP5 $< -o $@
+$(OUT)/progs/bench_loop_nop5: tests/progs/bench_loop.c include/mlprobe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -Iinclude -DMLPROBE_NOP5 $< -o $@
 
 # Test tools that talk to the kernel (not trainers): libbpf, no header.
 $(OUT)/tools/%: tests/tools/%.c

@@ -111,13 +111,6 @@ struct stack {
 	struct frame f[MP_SPAN_DEPTH];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct stack);
-} stacks SEC(".maps");
-
 /*
  * Uprobe programs can be preempted (they run under migrate_disable(), and
  * the sleepable ones may wait on a page fault), so another thread can run
@@ -138,7 +131,19 @@ struct scratch {
 	char buf[MP_NAME_MAX];
 };
 
-/* What a sleepable program keeps across helper calls, per thread. */
+/* The thread's last few stable name pointers and their ids: the hot path's
+ * answer without a map lookup.  Valid for one image of the process: the
+ * kernel raises task->self_exec_id at every exec, and the cache is emptied
+ * when it changes.  A new thread or process starts with no storage at all. */
+#define NCACHE 8
+struct ncache {
+	__u64 uptr;		/* 0: empty */
+	__u32 id;
+	__u32 _pad;
+};
+
+/* Per thread (task storage): what a sleepable program keeps across helper
+ * calls, the name cache and the span stack. */
 struct call {
 	__u64 id;		/* pid_tgid */
 	__u64 ts;
@@ -147,7 +152,11 @@ struct call {
 	__u64 bits;		/* the value argument */
 	struct ikey k;		/* interning key */
 	__u16 flags;		/* MP_F_* for the record */
-	__u16 _pad[3];
+	__u16 _pad;
+	__u32 nsub;		/* hot records submitted (wake_flag_every) */
+	__u64 exec_id;		/* task->self_exec_id the cache belongs to */
+	struct ncache nc[NCACHE];
+	struct stack st;	/* open spans */
 	struct scratch s;	/* a copy of a name being hashed */
 };
 
@@ -174,7 +183,6 @@ volatile __u32 never;
 			bpf_tail_call(ctx, &kstack, 0);                        \
 	} while (0)
 
-static const struct stack empty_stack;
 /* 0 is MP_NAME_ID_UNREADABLE; user space raises the start above the ids it
  * gives --func functions before loading. */
 __u32 next_name_id = 1;
@@ -204,6 +212,16 @@ static __always_inline __u64 wake_flag(void)
 	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
+
+/* wake_flag() for the hot records, asked once every WAKE_EVERY records of a
+ * thread: the query reads the consumer's position, a cache line the
+ * draining consumer keeps writing on another CPU, and cost about 60 ns an
+ * event (bpf_stats, this VM).  The consumer is woken at most WAKE_EVERY
+ * records per thread late, a few KiB against a fill mark of a quarter of
+ * the ring; it drains on its timer anyway. */
+#define WAKE_EVERY 64
+#define wake_flag_every(c) \
+	((++(c)->nsub & (WAKE_EVERY - 1)) ? BPF_RB_NO_WAKEUP : wake_flag())
 
 /* True when a probe hit is not ours to record: recording stopped, or a
  * process we do not trace hit a probe attached for every process. */
@@ -299,14 +317,21 @@ static __always_inline __u32 new_name(struct call *c, bool trunc)
 	return v.id;
 }
 
+/* The thread's cache slot for a name pointer. */
+static __always_inline struct ncache *ncache_slot(struct call *c, __u64 uptr)
+{
+	return &c->nc[(uptr * 0x9e3779b97f4a7c15ULL) >> 61 & (NCACHE - 1)];
+}
+
 /* intern_name()'s slow path: a pointer seen for the first time, or one
  * whose text must be checked.  A name's id is the id of its text (a
  * content-hash key), whatever the pointer: span ends are matched to their
  * begins by id, so one text must not get two ids in a process, not even
  * when bpf_find_vma() cannot take the mmap lock (a thread being created
  * holds it) and the pointer's kind stays unknown for this one call.  A
- * stable pointer then caches its text's id under its own key.  A
- * subprogram of its own, to keep each frame small (see struct call). */
+ * stable pointer then caches its text's id under its own key, and in the
+ * thread's cache.  A subprogram of its own, to keep each frame small (see
+ * struct call). */
 static __noinline __u32 intern_slow(struct call *c, __u32 seen)
 {
 	struct ival nv = {};
@@ -341,10 +366,14 @@ static __noinline __u32 intern_slow(struct call *c, __u32 seen)
 	else
 		id = new_name(c, truncated((void *)c->uptr, n, MP_NAME_MAX));
 	if (nv.stable && id != MP_ID_NONE && id != MP_NAME_ID_UNREADABLE) {
+		struct ncache *e = ncache_slot(c, c->uptr);
+
 		nv.id = id;
 		c->k.epoch_kind &= ~1u;
 		c->k.v = c->uptr;
 		bpf_map_update_elem(&intern, &c->k, &nv, BPF_ANY);
+		e->uptr = c->uptr;
+		e->id = id;
 	}
 	if (id == MP_NAME_ID_UNREADABLE)
 		c->flags |= MP_F_FAULT;
@@ -352,41 +381,138 @@ static __noinline __u32 intern_slow(struct call *c, __u32 seen)
 }
 
 /* Returns the id of the name at c->uptr for this process, sending the name
- * first if it is new.  MP_ID_NONE: the caller's record must be dropped. */
-static __always_inline __u32 intern_name(struct call *c, struct mp_proc *p)
+ * first if it is new.  MP_ID_NONE: the caller's record must be dropped.
+ * The thread's cache answers for a stable pointer it has seen; the intern
+ * map for one another thread has seen. */
+static __always_inline __u32 intern_name(struct call *c)
 {
+	struct ncache *e = ncache_slot(c, c->uptr);
+	struct mp_proc *p;
 	struct ival *v;
 
+	if (e->uptr == c->uptr && c->uptr)
+		return e->id;
+	p = get_proc(c->id >> 32);
+	if (!p)
+		return MP_ID_NONE;
 	c->k.tgid = c->id >> 32;
 	c->k.epoch_kind = p->epoch << 1;
 	c->k.v = c->uptr;
 	v = bpf_map_lookup_elem(&intern, &c->k);
-	if (v && v->stable)
+	if (v && v->stable) {
+		e->uptr = c->uptr;
+		e->id = v->id;
 		return v->id;
+	}
 	return intern_slow(c, v != NULL);
 }
 
-static __always_inline long usdt_arg(struct pt_regs *ctx, int i)
+/* The saved user register at byte offset off of the context.  The verifier
+ * allows only loads at a constant offset from the context pointer, and
+ * clang would fold the cases of a plain switch into one computed load, so
+ * each case is its own load in assembly. */
+#if defined(__TARGET_ARCH_arm64)
+#define CTX_BYTES sizeof(struct user_pt_regs)
+#else
+#define CTX_BYTES sizeof(struct pt_regs)
+#endif
+#define REG_CASE(off)                                                          \
+	case off:                                                              \
+		if (off + 8 > CTX_BYTES)                                       \
+			return 0;                                              \
+		__asm__ __volatile__("%0 = *(u64 *)(%1 + " #off ")"            \
+				     : "=r"(v) : "r"(ctx));                    \
+		return v
+static __always_inline __u64 ctx_reg(struct pt_regs *ctx, int off)
+{
+	__u64 v;
+
+	switch (off) {
+	REG_CASE(0);
+	REG_CASE(8);
+	REG_CASE(16);
+	REG_CASE(24);
+	REG_CASE(32);
+	REG_CASE(40);
+	REG_CASE(48);
+	REG_CASE(56);
+	REG_CASE(64);
+	REG_CASE(72);
+	REG_CASE(80);
+	REG_CASE(88);
+	REG_CASE(96);
+	REG_CASE(104);
+	REG_CASE(112);
+	REG_CASE(120);
+	REG_CASE(128);
+	REG_CASE(136);
+	REG_CASE(144);
+	REG_CASE(152);
+	REG_CASE(160);
+	REG_CASE(168);
+	REG_CASE(176);
+	REG_CASE(184);
+	REG_CASE(192);
+	REG_CASE(200);
+	REG_CASE(208);
+	REG_CASE(216);
+	REG_CASE(224);
+	REG_CASE(232);
+	REG_CASE(240);
+	REG_CASE(248);
+	REG_CASE(256);
+	REG_CASE(264);
+	}
+	return 0;
+}
+
+/* The site's argument spec (libbpf's USDT attach gives each site a spec id
+ * as its cookie).  NULL only for a site libbpf did not attach. */
+static __always_inline const struct __bpf_usdt_spec *site_spec(struct pt_regs *ctx)
+{
+	int id = bpf_get_attach_cookie(ctx);
+
+	return bpf_map_lookup_elem(&__bpf_usdt_specs, &id);
+}
+
+/* Argument i of a USDT site.  mlprobe.h passes every argument in a full
+ * 8-byte register ("8@%rdi"), which is read straight from the context;
+ * anything else (a site written by another USDT macro, or by hand) goes
+ * through libbpf's general bpf_usdt_arg(), which costs a helper call and a
+ * probe read per argument. */
+static __always_inline long site_arg(struct pt_regs *ctx,
+				     const struct __bpf_usdt_spec *sp, int i)
 {
 	long v = 0;
 
+	if (!sp)
+		return 0;
+	if (sp->arg_cnt > i && sp->args[i].arg_type == BPF_USDT_ARG_REG &&
+	    sp->args[i].arg_bitshift == 0)
+		return ctx_reg(ctx, sp->args[i].reg_off);
 	bpf_usdt_arg(ctx, i, &v);
 	return v;
 }
 
-/* Starts a sleepable program's work: its per-thread state, with the time
- * and the ids in it.  NULL: no memory for the state (the caller counts a
- * drop). */
+/* Starts a probe program's work: its per-thread state, with the time and
+ * the ids in it, and the name cache emptied if the thread has exec'd since
+ * it was filled.  NULL: no memory for the state (the caller counts a drop). */
 static __always_inline struct call *call_begin(void)
 {
-	struct call *c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(),
-					      0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct call *c = bpf_task_storage_get(&calls, task, 0,
+					      BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!c)
 		return NULL;
 	c->id = bpf_get_current_pid_tgid();
 	c->ts = bpf_ktime_get_boot_ns();
 	c->flags = 0;
+	if (c->exec_id != task->self_exec_id) {
+		for (int i = 0; i < NCACHE; i++)
+			c->nc[i].uptr = 0;
+		c->exec_id = task->self_exec_id;
+	}
 	return c;
 }
 
@@ -403,8 +529,8 @@ static __always_inline void count_flags(enum mp_kind k, __u16 flags)
 SEC("usdt")
 int mp_metric(struct pt_regs *ctx)
 {
+	const struct __bpf_usdt_spec *sp;
 	struct mp_metric_rec *r;
-	struct mp_proc *p;
 	struct call *c;
 	__u32 nid;
 
@@ -412,14 +538,15 @@ int mp_metric(struct pt_regs *ctx)
 		return 0;
 	count(MP_K_METRIC, MP_S_HITS);
 	c = call_begin();
-	if (!c || !(p = get_proc(c->id >> 32))) {
+	if (!c) {
 		count(MP_K_METRIC, MP_S_DROP_NAME);
 		return 0;
 	}
-	c->uptr = usdt_arg(ctx, 0);
-	c->step = usdt_arg(ctx, 1);
-	c->bits = usdt_arg(ctx, 2);
-	nid = intern_name(c, p);
+	sp = site_spec(ctx);
+	c->uptr = site_arg(ctx, sp, 0);
+	c->step = site_arg(ctx, sp, 1);
+	c->bits = site_arg(ctx, sp, 2);
+	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_METRIC, MP_S_DROP_NAME);
 		return 0;
@@ -436,12 +563,12 @@ int mp_metric(struct pt_regs *ctx)
 	r->step = c->step;
 	r->value = c->bits;
 	count_flags(MP_K_METRIC, c->flags);
-	bpf_ringbuf_submit(r, wake_flag());
+	bpf_ringbuf_submit(r, wake_flag_every(c));
 	return 0;
 }
 
 SEC("usdt")
-int BPF_USDT(mp_step, __s64 step)
+int mp_step(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mp_proc *p;
@@ -452,63 +579,56 @@ int BPF_USDT(mp_step, __s64 step)
 	count(MP_K_STEP, MP_S_HITS);
 	p = get_proc(id >> 32);
 	if (p) {
-		p->step = step;
+		p->step = site_arg(ctx, site_spec(ctx), 0);
 		p->has_step = 1;
 	}
 	return 0;
 }
 
-/* The thread's span stack, created on first use; NULL if the map is full. */
-static __always_inline struct stack *get_stack(__u32 tid, bool create)
-{
-	struct stack *st = bpf_map_lookup_elem(&stacks, &tid);
-
-	if (st || !create)
-		return st;
-	bpf_map_update_elem(&stacks, &tid, &empty_stack, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&stacks, &tid);
-}
-
 /* Opens a span (a span_begin probe, or the entry of a --func function). */
-static __always_inline void span_push(__u64 id, __u64 ts, struct mp_proc *p,
-				      __u32 nid, __u16 flags)
+static __always_inline void span_push(struct call *c, struct mp_proc *p,
+				      __u32 nid)
 {
-	struct stack *st = get_stack((__u32)id, true);
-	__u32 d;
+	struct stack *st = &c->st;
+	__u32 d = st->depth;
 
-	if (!st) {
-		count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
-		return;
-	}
-	d = st->depth;
 	st->depth = d + 1;
 	if (d >= MP_SPAN_DEPTH) {
 		count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
 		return;
 	}
-	st->f[d].start = ts;
+	st->f[d].start = c->ts;
 	st->f[d].step = p->step;
 	st->f[d].name_id = nid;
-	st->f[d].flags = flags | (p->has_step ? 0 : MP_F_NO_STEP);
+	st->f[d].flags = c->flags | (p->has_step ? 0 : MP_F_NO_STEP);
 }
 
 /* Closes the innermost open span named nid of the thread and submits its
  * record.  Spans opened inside it that were never ended are closed with it
  * and counted as unmatched. */
-static __noinline void span_pop(__u64 id, __u64 ts, struct stack *st,
-				     __u32 nid, __u16 flags)
+static __noinline void span_pop(struct call *c, __u32 nid)
 {
 	struct mp_span_rec *r;
-	__u32 d = st->depth;
+	struct stack *st;
 	int match = -1;
+	__u32 d;
 
+	if (!c)
+		return;
+	st = &c->st;
+	d = st->depth;
 	/* end_stack() checked it; bounded again here for the verifier. */
 	if (d > MP_SPAN_DEPTH)
 		return;
 
-	for (int i = MP_SPAN_DEPTH - 1; i >= 0; i--) {
-		if ((__u32)i < d && st->f[i].name_id == nid) {
-			match = i;
+	/* From the innermost frame out: almost always the first one. */
+	for (int i = 0; i < MP_SPAN_DEPTH; i++) {
+		int j = (int)d - 1 - i;
+
+		if (j < 0)
+			break;
+		if (st->f[j & (MP_SPAN_DEPTH - 1)].name_id == nid) {
+			match = j;
 			break;
 		}
 	}
@@ -526,35 +646,33 @@ static __noinline void span_pop(__u64 id, __u64 ts, struct stack *st,
 		return;
 	}
 	match &= MP_SPAN_DEPTH - 1;
-	fill_hdr(&r->h, MP_REC_SPAN, id, st->f[match].start);
-	r->h.flags = st->f[match].flags | flags;
-	r->dur_ns = ts - st->f[match].start;
+	fill_hdr(&r->h, MP_REC_SPAN, c->id, st->f[match].start);
+	r->h.flags = st->f[match].flags | c->flags;
+	r->dur_ns = c->ts - st->f[match].start;
 	r->step = st->f[match].step;
 	r->name_id = nid;
 	r->depth = match;
 	count_flags(MP_K_SPAN_END, r->h.flags);
-	bpf_ringbuf_submit(r, wake_flag());
+	bpf_ringbuf_submit(r, wake_flag_every(c));
 }
 
-/* The thread's stack for a span end, or NULL when there is nothing to
- * close (counted).  A frame begun too deep to track is popped here. */
-static __always_inline struct stack *end_stack(__u32 tid, struct mp_proc *p)
+/* True when the thread has a span to close (else counted).  A frame begun
+ * too deep to track is popped here. */
+static __always_inline bool end_stack(struct call *c)
 {
-	struct stack *st = get_stack(tid, false);
-	__u32 d;
+	__u32 d = c->st.depth;
 
-	if (!p || !st || st->depth == 0) {
+	if (d == 0) {
 		count(MP_K_SPAN_END, MP_S_UNMATCHED);
-		return NULL;
+		return false;
 	}
-	d = st->depth;
 	if (d > MP_SPAN_DEPTH) {
 		/* Its begin was too deep to track; counted there. */
-		st->depth = d - 1;
+		c->st.depth = d - 1;
 		count(MP_K_SPAN_END, MP_S_DEPTH);
-		return NULL;
+		return false;
 	}
-	return st;
+	return true;
 }
 
 SEC("usdt")
@@ -572,21 +690,19 @@ int mp_span_begin(struct pt_regs *ctx)
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	c->uptr = usdt_arg(ctx, 0);
-	nid = intern_name(c, p);
+	c->uptr = site_arg(ctx, site_spec(ctx), 0);
+	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	span_push(c->id, c->ts, p, nid, c->flags);
+	span_push(c, p, nid);
 	return 0;
 }
 
 SEC("usdt")
 int mp_span_end(struct pt_regs *ctx)
 {
-	struct mp_proc *p;
-	struct stack *st;
 	struct call *c;
 	__u32 nid;
 
@@ -598,20 +714,18 @@ int mp_span_end(struct pt_regs *ctx)
 		count(MP_K_SPAN_END, MP_S_DROP_NAME);
 		return 0;
 	}
-	p = get_proc(c->id >> 32);
-	st = end_stack((__u32)c->id, p);
-	if (!st)
+	if (!end_stack(c))
 		return 0;
-	c->uptr = usdt_arg(ctx, 0);
-	nid = intern_name(c, p);
+	c->uptr = site_arg(ctx, site_spec(ctx), 0);
+	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		/* The name is unknown; the innermost frame is the best guess,
 		 * and keeps the depths of later spans right. */
-		st->depth--;
+		c->st.depth--;
 		count(MP_K_SPAN_END, MP_S_DROP_NAME);
 		return 0;
 	}
-	span_pop(c->id, c->ts, st, nid, c->flags);
+	span_pop(c, nid);
 	return 0;
 }
 
@@ -622,37 +736,38 @@ int mp_span_end(struct pt_regs *ctx)
 SEC("uprobe")
 int mp_func_entry(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ts = bpf_ktime_get_boot_ns();
 	struct mp_proc *p;
+	struct call *c;
 
 	KERNEL_STACK(ctx);
-	if (not_ours(id))
+	if (not_ours(bpf_get_current_pid_tgid()))
 		return 0;
 	count(MP_K_SPAN_BEGIN, MP_S_HITS);
-	p = get_proc(id >> 32);
-	if (!p) {
+	c = call_begin();
+	if (!c || !(p = get_proc(c->id >> 32))) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	span_push(id, ts, p, (__u32)bpf_get_attach_cookie(ctx), 0);
+	span_push(c, p, (__u32)bpf_get_attach_cookie(ctx));
 	return 0;
 }
 
 SEC("uretprobe")
 int mp_func_exit(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ts = bpf_ktime_get_boot_ns();
-	struct stack *st;
+	struct call *c;
 
 	KERNEL_STACK(ctx);
-	if (not_ours(id))
+	if (not_ours(bpf_get_current_pid_tgid()))
 		return 0;
 	count(MP_K_SPAN_END, MP_S_HITS);
-	st = end_stack((__u32)id, get_proc(id >> 32));
-	if (st)
-		span_pop(id, ts, st, (__u32)bpf_get_attach_cookie(ctx), 0);
+	c = call_begin();
+	if (!c) {
+		count(MP_K_SPAN_END, MP_S_DROP_NAME);
+		return 0;
+	}
+	if (end_stack(c))
+		span_pop(c, (__u32)bpf_get_attach_cookie(ctx));
 	return 0;
 }
 
@@ -660,6 +775,7 @@ SEC("usdt")
 int mp_log(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	const struct __bpf_usdt_spec *sp;
 	struct mp_log_rec *r;
 	struct mp_proc *p;
 	const char *msg;
@@ -681,8 +797,9 @@ int mp_log(struct pt_regs *ctx)
 		r->step = 0;
 		r->h.flags |= MP_F_NO_STEP;
 	}
-	r->level = usdt_arg(ctx, 0);
-	msg = (const char *)usdt_arg(ctx, 1);
+	sp = site_spec(ctx);
+	r->level = site_arg(ctx, sp, 0);
+	msg = (const char *)site_arg(ctx, sp, 1);
 	n = read_user_str(r->msg, sizeof(r->msg), msg);
 	if (n <= 0) {
 		r->len = 0;
@@ -755,18 +872,16 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(mp_exit, struct task_struct *task)
 {
 	__u32 tid = task->pid, tgid = task->tgid;
-	struct stack *st = bpf_map_lookup_elem(&stacks, &tid);
+	struct call *cl = bpf_task_storage_get(&calls, task, 0, 0);
 
-	/* Spans still open when their thread ends never get a record. */
-	if (st && st->depth) {
-		__u32 zero = 0;
-		struct mp_counters *c = bpf_map_lookup_elem(&counters, &zero);
-		__u32 d = st->depth < MP_SPAN_DEPTH ? st->depth : MP_SPAN_DEPTH;
+	/* Spans still open when their thread ends never get a record.  (The
+	 * storage itself goes with the task.) */
+	if (cl && cl->st.depth) {
+		__u32 d = cl->st.depth < MP_SPAN_DEPTH ? cl->st.depth : MP_SPAN_DEPTH;
 
-		if (c)
-			__sync_fetch_and_add(&c->v[MP_K_SPAN_BEGIN][MP_S_UNMATCHED], d);
+		cl->st.depth = 0;
+		count_n(MP_K_SPAN_BEGIN, MP_S_UNMATCHED, d);
 	}
-	bpf_map_delete_elem(&stacks, &tid);
 	if (tid != tgid)
 		return 0;
 	bpf_map_delete_elem(&procs, &tgid);

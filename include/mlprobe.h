@@ -25,9 +25,20 @@
  * All probes share one semaphore, mlprobe_semaphore, which the kernel raises
  * while any probe site of this module is attached.
  *
- * Why a one-byte nop: kernel 6.18 optimizes a uprobe on a five-byte nop into
- * a call that pushes into the x86-64 red zone, corrupting a leaf function's
- * locals.  A one-byte nop is always handled by a trap, which is safe.
+ * MLPROBE_NOP5 (x86-64, opt-in): each site becomes `lea -128(%rsp),%rsp;
+ * nop5; lea 128(%rsp),%rsp` behind a test of the semaphore.  Kernel 6.18
+ * turns a uprobe on a five-byte nop into a call through a trampoline
+ * instead of a breakpoint trap; that call pushes below %rsp, into the red
+ * zone where a leaf function keeps its locals, so the site steps below the
+ * red zone first (lea leaves the flags alone; every argument is a
+ * register, never %rsp-relative).  tests/progs/redzone.c proves it: a leaf
+ * function's live red-zone words all survive this site and are lost across
+ * a plain nop5.  The semaphore test (asm goto: compare in memory, branch
+ * not taken) keeps the unattached cost at two instructions.  It is not the
+ * default because on the machines we measure (KVM guests, retpolines) the
+ * trampoline's system call costs as much as the trap, and the BPF program
+ * runs slower behind it: an attached metric cost 20% more (docs/bpf.md).
+ * Build with -DMLPROBE_NOP5 where `make bench` says it pays.
  *
  * The note section is written here rather than taken from systemtap's
  * <sys/sdt.h>, so the header has no dependency beyond the compiler.  Its
@@ -66,9 +77,35 @@ volatile unsigned short mlprobe_semaphore;
 /* The note: pc, link-time base (for prelink correction), semaphore address,
  * provider, probe name and argument spec.  The arg spec names the registers
  * the compiler chose, e.g. "8@%rdi -8@%rsi 8@%rax". */
+/* The probe instruction (label 990, the note's pc) and what guards it. */
+#if defined(__x86_64__) && defined(MLPROBE_NOP5)
+#define _MLPROBE_INSN                                                          \
+	"lea -128(%%rsp),%%rsp\n"                                             \
+	"990:\t.byte 0x0f,0x1f,0x44,0x00,0x00\n"                               \
+	"\tlea 128(%%rsp),%%rsp\n"
+/* Two instructions while nothing is attached: compare the semaphore in
+ * memory, branch (not taken) to the probe.  A plain C test would load it
+ * into a register first (three).  Opens a block that _MLPROBE_END closes;
+ * the labels are local to it. */
+#define _MLPROBE_BEGIN                                                         \
+	do {                                                                   \
+		__label__ _mlp_on, _mlp_off;                                   \
+		__asm__ goto("cmpw $0, %0\n\tjne %l[_mlp_on]"                  \
+			     : : "m"(mlprobe_semaphore) : "cc" : _mlp_on);     \
+		goto _mlp_off;                                                 \
+	_mlp_on:
+#define _MLPROBE_END                                                           \
+	_mlp_off:;                                                             \
+	} while (0)
+#else
+#define _MLPROBE_INSN "990:\tnop\n"
+#define _MLPROBE_BEGIN do {
+#define _MLPROBE_END } while (0)
+#endif
+
 #define _MLPROBE_SITE(probe, argfmt, ...)                                      \
 	__asm__ __volatile__(                                                  \
-		"990:\tnop\n"                                                  \
+		_MLPROBE_INSN                                                  \
 		"\t.pushsection .note.stapsdt,\"?\",\"note\"\n"                \
 		"\t.balign 4\n"                                                \
 		"\t.4byte 992f-991f,994f-993f,3\n"                             \
@@ -101,26 +138,46 @@ volatile unsigned short mlprobe_semaphore;
 
 #define MLPROBE_METRIC(name, step, value)                                      \
 	do {                                                                   \
+		unsigned long long _mlp_n = _MLPROBE_U64(name);                \
+		long long _mlp_s = (long long)(step);                          \
 		double _mlp_v = (double)(value);                               \
 		unsigned long long _mlp_bits;                                  \
 		__builtin_memcpy(&_mlp_bits, &_mlp_v, sizeof(_mlp_bits));      \
+		_MLPROBE_BEGIN                                                 \
 		_MLPROBE_SITE("metric", "8@%[n] -8@%[s] 8@%[v]",               \
-			      [n] "r"(_MLPROBE_U64(name)),                     \
-			      [s] "r"((long long)(step)), [v] "r"(_mlp_bits)); \
+			      [n] "r"(_mlp_n), [s] "r"(_mlp_s),                \
+			      [v] "r"(_mlp_bits));                             \
+		_MLPROBE_END;                                                  \
+	} while (0)
+
+/* A probe with one argument of the given type. */
+#define _MLPROBE_SITE1(probe, spec, type, x)                                   \
+	do {                                                                   \
+		type _mlp_x = (type)(x);                                       \
+		_MLPROBE_BEGIN                                                 \
+		_MLPROBE_SITE(probe, spec, [a] "r"(_mlp_x));                   \
+		_MLPROBE_END;                                                  \
 	} while (0)
 
 #define MLPROBE_SPAN_BEGIN(name)                                               \
-	_MLPROBE_SITE("span_begin", "8@%[n]", [n] "r"(_MLPROBE_U64(name)))
+	_MLPROBE_SITE1("span_begin", "8@%[a]", unsigned long long,             \
+		       _MLPROBE_U64(name))
 
 #define MLPROBE_SPAN_END(name)                                                 \
-	_MLPROBE_SITE("span_end", "8@%[n]", [n] "r"(_MLPROBE_U64(name)))
+	_MLPROBE_SITE1("span_end", "8@%[a]", unsigned long long,               \
+		       _MLPROBE_U64(name))
 
-#define MLPROBE_STEP(step)                                                     \
-	_MLPROBE_SITE("step", "-8@%[s]", [s] "r"((long long)(step)))
+#define MLPROBE_STEP(step) _MLPROBE_SITE1("step", "-8@%[a]", long long, step)
 
 #define MLPROBE_LOG(level, msg)                                                \
-	_MLPROBE_SITE("log", "-8@%[l] 8@%[m]", [l] "r"((long long)(level)),     \
-		      [m] "r"(_MLPROBE_U64(msg)))
+	do {                                                                   \
+		long long _mlp_l = (long long)(level);                         \
+		unsigned long long _mlp_m = _MLPROBE_U64(msg);                 \
+		_MLPROBE_BEGIN                                                 \
+		_MLPROBE_SITE("log", "-8@%[l] 8@%[m]", [l] "r"(_mlp_l),         \
+			      [m] "r"(_mlp_m));                                \
+		_MLPROBE_END;                                                  \
+	} while (0)
 
 #else /* probes compiled out */
 

@@ -40,6 +40,15 @@ for i in 1 2 3; do
 	s+=("$(ns rec -- "$B" span "$N")")
 done
 mm=$(median3 "${m[@]}"); ff=$(median3 "${f[@]}"); ss=$(median3 "${s[@]}")
+# The opt-in MLPROBE_NOP5 site (the kernel's trampoline call instead of the
+# trap): metric and floor, interleaved with the same loop's default build.
+m5=(); f5=()
+for i in 1 2 3; do
+	m5+=("$(ns rec -- "$B"_nop5 metric "$N")")
+	f5+=("$(ns rec --bench-floor -- "$B"_nop5 metric "$N")")
+done
+mm5=$(median3 "${m5[@]}"); ff5=$(median3 "${f5[@]}")
+nop5ratio=$(awk -v a="$mm5" -v b="$mm" 'BEGIN { printf "%.2f", a / b }')
 ratio=$(awk -v a="$mm" -v b="$ff" 'BEGIN { printf "%.2f", a / b }')
 sratio=$(awk -v a="$ss" -v b="$ff" 'BEGIN { printf "%.2f", a / (2 * b) }')
 
@@ -123,6 +132,7 @@ cat <<EOF2
 |---|---|---|---|
 | unattached probe site: extra instructions per site (callgrind) | $extra | same loop without probes | <= 3 |
 | attached metric probe, ns/event | $mm | bare uprobe floor $ff ns | ratio $ratio (<= 1.2) |
+| attached metric probe, MLPROBE_NOP5 site, ns/event (floor $ff5 ns) | $mm5 | default site $mm ns | ratio $nop5ratio (the default wins if > 1) |
 | attached span pair, ns/pair | $ss | 2 floors $(awk -v b="$ff" 'BEGIN{print 2*b}') ns | ratio $sratio (<= 1.2) |
 | bpftrace printing the same events (printf to a file), ns/event | $bt | mlprobe $mm ns | ratio $btratio (>= 5) |
 | consumer CPU s per million metric events | $cpu | | <= 0.25 |
@@ -136,7 +146,8 @@ At 10 k metric events per second, mlprobe costs a trainer $core_pct% of one core
 EOF2
 cat >build/bench.json <<EOF2
 {"extra_instructions_per_site": $extra, "metric_ns": $mm, "floor_ns": $ff,
- "metric_over_floor": $ratio, "span_pair_ns": $ss, "span_over_2floors": $sratio,
+ "metric_over_floor": $ratio,
+ "nop5_metric_ns": $mm5, "nop5_floor_ns": $ff5, "nop5_over_default": $nop5ratio, "span_pair_ns": $ss, "span_over_2floors": $sratio,
  "bpftrace_ns": $bt, "bpftrace_over_mlprobe": $btratio, "bpftrace_saw_every_event": $([ -z "${bt_short:-}" ] && echo true || echo false),
  "consumer_cpu_s_per_million": $cpu, "bytes_per_metric_event": $bpe,
  "drops_1thread": {"seconds": $SECS, "emitted": $em1, "hits": $hit1, "delivered": $del1, "dropped": $dr1},

@@ -86,7 +86,10 @@ sema() {
 		skip=$((0x$base + addr)) 2>/dev/null | od -An -tu2 | tr -d ' '
 }
 # site_bytes PID BIN: the first byte of every probe site of BIN in PID, as
-# hex (90 is the nop; cc is a breakpoint: a uprobe is installed there)
+# hex: 90 is the nop (0f the five-byte nop of an MLPROBE_NOP5 site); cc is
+# a breakpoint, e8 the call to the kernel's uprobe trampoline that 6.18
+# puts on a nop5 after its first hit: a uprobe is installed there.
+# attached_sites below matches either.
 site_bytes() {
 	local base loc
 	base=$(load_base "$1" "$2")
@@ -96,12 +99,14 @@ site_bytes() {
 		echo
 	done | sort | uniq -c | awk '{ printf "%s%s*%s", (NR > 1 ? " " : ""), $2, $1 } END { print "" }'
 }
+# attached_sites PID BIN: true if a uprobe sits on any site of BIN in PID
+attached_sites() { site_bytes "$1" "$2" | grep -qE '(cc|e8)\*'; }
 # clean_within PID BIN SECONDS: semaphore 0 and no breakpoint at any site
 # (uprobes are removed with a grace period each, so allow some time)
 clean_within() {
 	local i
 	for ((i = 0; i < ${3:-10} * 10; i++)); do
-		if [ "$(sema "$1" "$2")" = 0 ] && ! site_bytes "$1" "$2" | grep -q cc; then
+		if [ "$(sema "$1" "$2")" = 0 ] && ! attached_sites "$1" "$2"; then
 			return 0
 		fi
 		sleep 0.1

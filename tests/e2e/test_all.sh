@@ -16,7 +16,7 @@ wait_for "$TMP/all.err" 'recording every process' 20 || not_ok "record --all did
 env RANK=1 LOCAL_RANK=1 WORLD_SIZE=2 MLPROBE_RUN_ID=job-42 "$bin" 100000000 500 >"$TMP/r1.out" &
 r1=$!
 wait_for "$TMP/r1.out" '^step 2000' 20
-check "rank 1: breakpoints while attached" eval 'site_bytes "$r1" "$bin" | grep -q cc'
+check "rank 1: breakpoints while attached" attached_sites "$r1" "$bin"
 kill -INT "$mpid"
 wait "$mpid"
 expect_eq "record --all exits 0 on Ctrl-C" "$?" 0

@@ -59,7 +59,7 @@ kids=$(pgrep -P "$p2" | tr '\n' ' ')
 check "workers running under --children (${kids})" test -n "$kids"
 bin=$PROGS/spawner
 for k in $kids; do
-	check "worker $k: breakpoints while attached" eval 'site_bytes "$k" "$bin" | grep -q cc'
+	check "worker $k: breakpoints while attached" attached_sites "$k" "$bin"
 done
 kill -INT "$mpid"
 wait "$mpid"
@@ -71,7 +71,7 @@ done
 mpid=$!
 sleep 2
 for k in $kids; do
-	check "worker $k: attached again" eval 'site_bytes "$k" "$bin" | grep -q cc'
+	check "worker $k: attached again" attached_sites "$k" "$bin"
 done
 kill -9 "$mpid"
 wait "$mpid" 2>/dev/null

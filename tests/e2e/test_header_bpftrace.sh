@@ -78,7 +78,8 @@ else
 	echo "#   semaphores: $(echo $sems), .probes at ${probes_addr:-none}"
 fi
 
-# --- the sites, read by objdump: a one-byte nop at each location -----------
+# --- the sites, read by objdump ----------------------------------------
+# The default shape: a one-byte nop at each location.
 bad=""
 while read -r _ name loc _; do
 	insn=$(objdump -d --start-address="$loc" \
@@ -88,6 +89,40 @@ while read -r _ name loc _; do
 	[[ "$insn" =~ ^90\ *\|nop ]] || bad="$bad $name@$loc(${insn:-none})"
 done < "$tmp/abi.notes"
 check "objdump: each of the 5 sites is a single-byte nop (0x90)" "" "$bad"
+
+# MLPROBE_NOP5 (x86-64): lea -128(%rsp); nop5; lea 128(%rsp) at each
+# location, behind a compare of the semaphore in memory.
+# site_insns BIN LOC: the instructions from 5 bytes before the site to 13
+# after it, "|"-separated
+site_insns() {
+	objdump -d --start-address=$(printf '0x%x' $(($2 - 5))) \
+		--stop-address=$(printf '0x%x' $(($2 + 13))) "$1" |
+		awk -F'\t' '/^ *[0-9a-f]+:/ && $3 != "" { gsub(/ +/, " ", $3); printf "%s|", $3 }'
+}
+if cc -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -DMLPROBE_NOP5 \
+	tests/progs/abi.c -o "$tmp/abi_nop5" 2> "$tmp/nop5.err"; then
+	notes "$tmp/abi_nop5" > "$tmp/nop5.notes"
+	bad=""
+	while read -r _ name loc _; do
+		insn=$(site_insns "$tmp/abi_nop5" "$loc")
+		[ "$insn" = "lea -0x80(%rsp),%rsp|nopl 0x0(%rax,%rax,1)|lea 0x80(%rsp),%rsp|" ] ||
+			bad="$bad $name@$loc(${insn:-none})"
+	done < "$tmp/nop5.notes"
+	check "objdump: with MLPROBE_NOP5 each of the $(wc -l < "$tmp/nop5.notes") sites is lea -128(%rsp); nop5; lea 128(%rsp)" "" "$bad"
+	sem5=$(awk '{ print $4 }' "$tmp/nop5.notes" | sort -u)
+	check "objdump: with MLPROBE_NOP5 the semaphore is compared in memory before each of the 5 sites" 5 \
+		"$(objdump -d "$tmp/abi_nop5" | grep -cE "cmpw +\\\$0x0,0x[0-9a-f]+\(%rip\) +# $(printf '%x' $((sem5))) ")"
+	if "$CXX" -x c++ -std=c++11 -O2 -Wall -Wextra -Werror -Iinclude -DMLPROBE_NOP5 \
+		tests/progs/abi.c -o "$tmp/abi_nop5_cxx" 2> "$tmp/nop5cxx.err"; then
+		ok "c++11: abi.c builds warning-free as C++ with MLPROBE_NOP5"
+	else
+		not_ok "c++11: abi.c builds warning-free as C++ with MLPROBE_NOP5"
+		sed 's/^/#   /' "$tmp/nop5cxx.err" | head -5
+	fi
+else
+	not_ok "abi.c builds with -DMLPROBE_NOP5"
+	sed 's/^/#   /' "$tmp/nop5.err" | head -5
+fi
 
 # --- C++: the header compiles as C++11 and keeps its 5 probes -------------
 if command -v "$CXX" > /dev/null; then

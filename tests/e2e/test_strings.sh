@@ -37,4 +37,15 @@ expect_eq "truncated name counted" "$(jq_ 'events.name.truncated')" 1
 expect_eq "truncated message counted" "$(jq_ 'events.log.truncated')" 1
 expect_eq "unreadable strings counted" "$(( $(jq_ 'events.metric.unreadable') + $(jq_ 'events.log.unreadable') ))" 2
 check "accounting ok" grep -q '"accounting_ok": true' "$out/run.json"
+
+# A thread's name cache (BPF) must not outlive exec: execname and execname2
+# hold different literals at the same address, and the first execs the second.
+x=$TMP/x
+"$MLPROBE" record -q -o "$x" -- "$PROGS/execname" "$PROGS/execname2" >"$TMP/x.out" 2>"$TMP/x.err"
+expect_eq "record -- execname execname2 exits 0" "$?" 0
+expect_eq "both images hold their name at one address" \
+	"$(awk '{ print $2 }' "$TMP/x.out" | sort -u | wc -l)" 1
+expect_eq "after exec, the same pointer is the new image's name" \
+	"$(duck1 "SELECT string_agg(name || ':' || step, ' ' ORDER BY name, step) FROM '$x/metrics-*.parquet'")" \
+	'"alpha:0 alpha:1 bravo:0 bravo:1"'
 done_testing
