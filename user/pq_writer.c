@@ -83,6 +83,7 @@ struct pq_writer *pq_writer__new(const char *path, const struct pq_column *cols,
 			goto cleanup;
 		w->cols[i].type = cols[i].type;
 		w->cols[i].nullable = cols[i].nullable;
+		w->nreq += !cols[i].nullable;
 		w->cols[i].enc = (enum pq_encoding)enc;
 	}
 	if (w->codec == CODEC_GZIP) {
@@ -120,26 +121,28 @@ static struct pq_col *col_for_set(struct pq_writer *w, int col, int *err)
 	return c;
 }
 
+/* ok_type: col is a column of a type that takes n bytes of v. */
 static int set_fixed(struct pq_writer *w, int col, const void *v, size_t n,
 		     bool ok_type)
 {
 	struct pq_col *c;
 	int err;
 
-	c = col_for_set(w, col, &err);
-	if (!c)
-		return err;
 	if (!ok_type)
 		return -EINVAL;
-	c->row_mark = c->vals.len;
-	pq_buf__put(&c->vals, v, n);
-	if (c->vals.err) {
+	c = &w->cols[col];
+	if (c->set)
+		return -EINVAL;
+	if (c->vals.cap - c->vals.len < n && pq_buf__reserve(&c->vals, n)) {
 		err = c->vals.err;
 		c->vals.err = 0;	/* a later row may succeed */
-		c->vals.len = c->row_mark;
 		return err;
 	}
+	c->row_mark = c->vals.len;
+	memcpy(c->vals.p + c->vals.len, v, n);
+	c->vals.len += n;
 	c->set = true;
+	w->row_req += !c->nullable;
 	return 0;
 }
 
@@ -217,6 +220,7 @@ int pq_writer__set_str(struct pq_writer *w, int col, const char *s, size_t len)
 		return err;
 	}
 	c->set = true;
+	w->row_req += !c->nullable;
 	return 0;
 }
 
@@ -227,16 +231,18 @@ int pq_writer__end_row(struct pq_writer *w)
 
 	if (!w)
 		return -EINVAL;
-	for (int i = 0; i < w->ncols; i++) {
+	if (w->row_req != w->nreq)
+		err = -EINVAL;	/* a required column was not set */
+	for (int i = 0; i < w->ncols && !err; i++) {
 		c = &w->cols[i];
-		if (!c->set && !c->nullable)
-			err = -EINVAL;
 		/* reserve now so the commit loop below cannot fail */
-		if (c->nullable && pq_buf__reserve(&c->defs, 1)) {
+		if (c->nullable && c->defs.len == c->defs.cap &&
+		    pq_buf__reserve(&c->defs, 1)) {
 			c->defs.err = 0;
-			err = err ? err : -ENOMEM;
+			err = -ENOMEM;
 		}
 	}
+	w->row_req = 0;
 	for (int i = 0; i < w->ncols; i++) {
 		c = &w->cols[i];
 		if (err) {
@@ -520,6 +526,7 @@ void pq_writer__discard(struct pq_writer *w)
 		c->set = false;
 		pq_chunk__reset(c);
 	}
+	w->row_req = 0;
 }
 
 int pq_writer__footer(struct pq_writer *w, void **buf, size_t *len)
@@ -554,6 +561,7 @@ int pq_writer__close(struct pq_writer *w)
 			w->cols[i].vals.len = w->cols[i].row_mark;
 			w->cols[i].set = false;
 		}
+	w->row_req = 0;
 	if (w->nrows)
 		err = pq_writer__flush(w);
 	if (w->fd >= 0) {

@@ -77,6 +77,8 @@ struct pq_writer {
 	bool zinit;
 	z_stream zs;
 	int ncols;
+	int nreq;		/* required columns */
+	int row_req;		/* required columns set in the current row */
 	struct pq_col *cols;
 	size_t nrows;		/* buffered rows */
 	uint64_t file_bytes;	/* length of the valid file on disk */

@@ -336,8 +336,9 @@ static int row_done(struct pqsink *p, struct part *pt, enum row_table ti,
 	if (x[X_RUN] >= 0)
 		pq_writer__set_str(w, x[X_RUN], p->run, p->run_len);
 	ret = pq_writer__end_row(w);
-	/* A failing table is retried on ticks only, never per row. */
-	if (!ret && !pt->t[ti].err &&
+	/* A failing table is retried on ticks only, never per row.  The
+	 * bound is checked every 1024 rows: a row is far below 32 KiB. */
+	if (!ret && !pt->t[ti].err && !(pq_writer__pending_rows(w) & 1023) &&
 	    pq_writer__pending_bytes(w) > PENDING_BYTES_MAX)
 		ret = flush_table(p, pt, ti, 0);
 	return ret;

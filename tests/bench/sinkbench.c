@@ -2,15 +2,18 @@
 /*
  * sinkbench: the consumer's decode + Parquet path without BPF, so that it
  * can be profiled (perf, callgrind) and sized in isolation.
- *   sinkbench DIR [N] [GZIP_LEVEL]
- * Feeds N metric records (the data set of `make bench`: 10 names, step +1
- * every 10 events, smooth values, one event per ~1 us) through decoder__feed
+ *   sinkbench DIR [N] [GZIP_LEVEL] [f32|f64]
+ * Feeds N metric records (the data set of `make bench`, as
+ * tests/progs/metrics10 makes it: 10 names, step +1 every 10 events, smooth
+ * values computed in float, or in double with f64; one event per ~1 us
+ * with random jitter) through decoder__feed
  * into the Parquet sink with record's options, ticking every 100 ms of the
  * records' own time.  Prints CPU seconds per million events, bytes on disk
  * per event and the peak RSS.  Not a test: `make bench` measures the real
  * pipeline.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,19 @@ static const char *const names[10] = {
 	"loss", "lr", "grad_norm", "tokens_per_s", "acc", "ppl",
 	"mem_gb", "step_time", "val_loss", "throughput",
 };
+
+/* The values of tests/progs/metrics10.c. */
+static double metric_f32(int k, long step)
+{
+	float s = (float)step;
+
+	return (float)(k + 1) * expf(-s / 50000.0f) + 0.01f * sinf(s / 10.0f);
+}
+
+static double metric_f64(int k, long step)
+{
+	return (k + 1) * exp(-step / 50000.0) + 0.01 * sin(step / 10.0);
+}
 
 static const struct row_proc ctx_proc = { 1000, -1, -1, -1 };
 
@@ -52,7 +68,8 @@ int main(int argc, char **argv)
 	};
 	struct decoder_opts dopts = { .sz = sizeof(dopts), .proc = proc };
 	long n = argc > 2 ? atol(argv[2]) : 2000000;
-	uint64_t ts = 1000000000000ull, next_tick;
+	uint64_t ts = 1000000000000ull, next_tick, rnd = 88172645463325252ull;
+	bool f64 = argc > 4 && !strcmp(argv[4], "f64");
 	struct mp_metric_rec m = { 0 };
 	struct decoder *d;
 	struct pqsink *ps;
@@ -89,10 +106,13 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		long step = i / 10;
 		int k = (int)(i % 10);
-		double v = (k + 1) * exp(-step / 50000.0) + 0.01 * sin(step / 10.0);
+		double v = f64 ? metric_f64(k, step) : metric_f32(k, step);
 
-		/* ~1 us apart with jitter, as bench_loop at full speed */
-		ts += 900 + (uint64_t)((i * 2654435761u) % 256);
+		/* ~1 us apart with jitter, as a probe loop at full speed */
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		ts += 900 + rnd % 256;
 		m.h.ts = ts;
 		m.h.cpu = (uint32_t)(i >> 20) & 1;
 		m.name_id = (uint32_t)k + 1;
