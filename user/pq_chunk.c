@@ -354,7 +354,8 @@ int pq_chunk__page(struct pq_writer *w, struct pq_col *c)
 	c->encs |= 1u << page_enc;
 	if (c->nullable)
 		c->encs |= 1u << ENC_RLE;
-	memmove(c->vals.p, c->vals.p + vlen, c->vals.len - vlen);
+	if (c->vals.len > vlen)
+		memmove(c->vals.p, c->vals.p + vlen, c->vals.len - vlen);
 	c->vals.len -= vlen;
 	c->row_mark = 0;
 	c->defs.len = 0;
