@@ -268,7 +268,7 @@ static int emit_page(struct pq_writer *w, struct pq_buf *dst, bool dph,
 
 int pq_chunk__page(struct pq_writer *w, struct pq_col *c)
 {
-	size_t rows = c->page_rows, nv = c->page_nvals;
+	size_t rows = w->nrows - c->page_start, nv = c->page_nvals;
 	size_t width = pq_type_width(c->type), lenpos, vlen;
 	bool dict = c->enc == PQ_ENC_DICT && !c->plain;
 	uint64_t unc, comp;
@@ -359,7 +359,9 @@ int pq_chunk__page(struct pq_writer *w, struct pq_col *c)
 	c->vals.len -= vlen;
 	c->row_mark = 0;
 	c->defs.len = 0;
-	c->page_rows = c->page_nvals = 0;
+	c->page_start = w->nrows;
+	c->nvals += nv;
+	c->page_nvals = 0;
 	return 0;
 }
 
@@ -458,7 +460,8 @@ void pq_chunk__reset(struct pq_col *c)
 {
 	struct pq_dict *d = &c->dict;
 
-	assert(!c->page_rows);
+	assert(!c->defs.len);
+	c->page_start = 0;
 	c->chunk.len = 0;
 	c->chunk_unc = 0;
 	c->nvals = 0;

@@ -64,7 +64,8 @@ struct pq_writer *pq_writer__new(const char *path, const struct pq_column *cols,
 	w->path = strdup(path);
 	w->created_by = strdup(opts->created_by);
 	w->cols = calloc((size_t)ncols, sizeof(*w->cols));
-	if (!w->path || !w->created_by || !w->cols)
+	w->nullable = calloc((size_t)ncols, sizeof(*w->nullable));
+	if (!w->path || !w->created_by || !w->cols || !w->nullable)
 		goto cleanup;
 	for (int i = 0; i < ncols; i++) {
 		err = -EINVAL;
@@ -84,6 +85,8 @@ struct pq_writer *pq_writer__new(const char *path, const struct pq_column *cols,
 		w->cols[i].type = cols[i].type;
 		w->cols[i].nullable = cols[i].nullable;
 		w->nreq += !cols[i].nullable;
+		if (cols[i].nullable)
+			w->nullable[w->nnullable++] = i;
 		w->cols[i].enc = (enum pq_encoding)enc;
 	}
 	if (w->codec == CODEC_GZIP) {
@@ -121,8 +124,9 @@ static struct pq_col *col_for_set(struct pq_writer *w, int col, int *err)
 	return c;
 }
 
-/* ok_type: col is a column of a type that takes n bytes of v. */
-static int set_fixed(struct pq_writer *w, int col, const void *v, size_t n,
+/* ok_type: col is a column of a type that takes n bytes of v.  Inlined,
+ * so that the copy is one move of a known size. */
+static inline __attribute__((always_inline)) int set_fixed(struct pq_writer *w, int col, const void *v, size_t n,
 		     bool ok_type)
 {
 	struct pq_col *c;
@@ -233,11 +237,10 @@ int pq_writer__end_row(struct pq_writer *w)
 		return -EINVAL;
 	if (w->row_req != w->nreq)
 		err = -EINVAL;	/* a required column was not set */
-	for (int i = 0; i < w->ncols && !err; i++) {
-		c = &w->cols[i];
+	for (int i = 0; i < w->nnullable && !err; i++) {
+		c = &w->cols[w->nullable[i]];
 		/* reserve now so the commit loop below cannot fail */
-		if (c->nullable && c->defs.len == c->defs.cap &&
-		    pq_buf__reserve(&c->defs, 1)) {
+		if (c->defs.len == c->defs.cap && pq_buf__reserve(&c->defs, 1)) {
 			c->defs.err = 0;
 			err = -ENOMEM;
 		}
@@ -253,19 +256,22 @@ int pq_writer__end_row(struct pq_writer *w)
 		}
 		if (c->nullable)
 			c->defs.p[c->defs.len++] = c->set;
-		c->nvals += c->set;
 		c->page_nvals += c->set;
-		c->page_rows++;
 		c->set = false;
-		/* A full page is encoded now; if that fails (ENOMEM) it
-		 * stays raw and the next row or the flush tries again. */
-		if (c->vals.len + c->defs.len >= w->page_bytes ||
-		    c->page_rows >= PQ_PAGE_ROWS_MAX)
-			pq_chunk__page(w, c);
 	}
-	if (!err)
-		w->nrows++;
-	return err;
+	if (err)
+		return err;
+	/* Every 64 rows, full pages are encoded: a page is "about"
+	 * page_bytes.  One that fails (ENOMEM) stays raw and is tried
+	 * again. */
+	if (!(++w->nrows & 63))
+		for (int i = 0; i < w->ncols; i++) {
+			c = &w->cols[i];
+			if (c->vals.len + c->defs.len >= w->page_bytes ||
+			    w->nrows - c->page_start >= PQ_PAGE_ROWS_MAX)
+				pq_chunk__page(w, c);
+		}
+	return 0;
 }
 
 size_t pq_writer__pending_rows(const struct pq_writer *w)
@@ -522,7 +528,7 @@ void pq_writer__discard(struct pq_writer *w)
 
 		c->defs.len = 0;
 		c->vals.len = 0;
-		c->page_rows = c->page_nvals = 0;
+		c->page_nvals = 0;
 		c->set = false;
 		pq_chunk__reset(c);
 	}
@@ -577,6 +583,7 @@ int pq_writer__close(struct pq_writer *w)
 		pq_chunk__free(&w->cols[i]);
 	}
 	free(w->cols);
+	free(w->nullable);
 	pq_buf__free(&w->rgs);
 	pq_buf__free(&w->out);
 	pq_buf__free(&w->page);

@@ -53,11 +53,12 @@ struct pq_col {
 	struct pq_buf defs;	/* nullable: one byte per row, 1 = present */
 	struct pq_buf vals;	/* PLAIN layout of the non-null values; in a
 				 * dictionary page, u32 entry numbers */
-	size_t page_rows, page_nvals;
+	size_t page_start;	/* the page's first row (w->nrows then) */
+	size_t page_nvals;
 	/* the chunk so far */
 	struct pq_buf chunk;	/* page header + body, for each data page */
 	uint64_t chunk_unc;	/* the same, uncompressed */
-	size_t nvals;		/* non-null values in the chunk's pages */
+	size_t nvals;		/* non-null values in the encoded pages */
 	uint32_t encs;		/* 1 << encoding, for each one used */
 	/* statistics of the encoded pages */
 	bool has_minmax;
@@ -78,6 +79,7 @@ struct pq_writer {
 	z_stream zs;
 	int ncols;
 	int nreq;		/* required columns */
+	int nnullable, *nullable;	/* the optional columns */
 	int row_req;		/* required columns set in the current row */
 	struct pq_col *cols;
 	size_t nrows;		/* buffered rows */
