@@ -121,6 +121,12 @@ $(OUT)/tools/%: tests/tools/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -o $@
 
+# The consumer's decode + Parquet path alone, for profiling (not a test).
+$(OUT)/bench/%: tests/bench/%.c $(OUT)/libmlprobe.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 # Fixtures of `record --func` and test_elfsym.  Every tests/progs/*.c is a
 # program of its own, so a second translation unit or a library source
 # lives in tests/progs/lib/.  funcs_nopie is funcs as a non-PIE executable.

@@ -56,9 +56,18 @@ sratio=$(awk -v a="$ss" -v b="$ff" 'BEGIN { printf "%.2f", a / (2 * b) }')
 rec -- "$B" metric "$N" >/dev/null
 cpu=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log((j.consumer_cpu_s*1e6/j.tables.metrics.written).toFixed(3))' "$tmp/r/run.json")
 
-# 4. Bytes on disk per metric event, for the example trainer.
+# 4. Bytes on disk per metric event, for the issue's data set (metrics10:
+# 10 names, increasing steps, smooth values computed in float), and beside
+# it the same in double and the example trainer.
+bytes_per_event() {
+	node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));let b=0;for(const f of j.files)if(f.file.startsWith("metrics"))b+=f.bytes;console.log((b/j.tables.metrics.written).toFixed(2))' "$tmp/r/run.json"
+}
+rec -- build/progs/metrics10 "$N" f32 >/dev/null
+bpe=$(bytes_per_event)
+rec -- build/progs/metrics10 "$N" f64 >/dev/null
+bpe64=$(bytes_per_event)
 rec -- build/examples/train --quiet >/dev/null
-bpe=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));let b=0;for(const f of j.files)if(f.file.startsWith("metrics"))b+=f.bytes;console.log((b/j.tables.metrics.written).toFixed(2))' "$tmp/r/run.json")
+bpe_train=$(bytes_per_event)
 
 # 5. bpftrace printing the same events (the same USDT probe, its three
 # arguments, to a file) against mlprobe's ns/event from this run.  bpftrace
@@ -138,7 +147,7 @@ cat <<EOF2
 | consumer CPU s per million metric events | $cpu | | <= 0.25 |
 | drops, 1 producer thread at full speed for ${SECS} s, default ${ring_mib} MiB ring | $dr1 of $em1 emitted (delivered $del1) | | 0 |
 | drops, 2 producer threads at full speed for ${SECS} s | $dr2 of $em2 emitted (delivered $del2) | | delivered + dropped == emitted: $exact2 |
-| bytes on disk per metric event (examples/train) | $bpe | | <= 6 |
+| bytes on disk per metric event (10 names, increasing steps, smooth float32 values; $N events) | $bpe | same in float64: $bpe64; examples/train: $bpe_train | <= 6 |
 | consumer max RSS, MiB, after $SMALL / $BIG events | $rss_s / $rss_b | | <= $rss_lim each (64 + ${ring_mib} MiB ring), the same for both: ratio $rss_ratio |
 | probe -> row visible in a flushed file, ms (max of $LAT_K; median $lat_med) | $lat_max | flush interval $flush_ms ms | <= $((flush_ms + 100)) |
 
@@ -150,6 +159,7 @@ cat >build/bench.json <<EOF2
  "nop5_metric_ns": $mm5, "nop5_floor_ns": $ff5, "nop5_over_default": $nop5ratio, "span_pair_ns": $ss, "span_over_2floors": $sratio,
  "bpftrace_ns": $bt, "bpftrace_over_mlprobe": $btratio, "bpftrace_saw_every_event": $([ -z "${bt_short:-}" ] && echo true || echo false),
  "consumer_cpu_s_per_million": $cpu, "bytes_per_metric_event": $bpe,
+ "bytes_per_metric_event_f64": $bpe64, "bytes_per_metric_event_train": $bpe_train,
  "drops_1thread": {"seconds": $SECS, "emitted": $em1, "hits": $hit1, "delivered": $del1, "dropped": $dr1},
  "drops_2threads": {"seconds": $SECS, "emitted": $em2, "hits": $hit2, "delivered": $del2, "dropped": $dr2, "exact": $exact2},
  "rss_mib": {"events_small": $SMALL, "small": $rss_s, "events_big": $BIG, "big": $rss_b, "limit": $rss_lim, "big_over_small": $rss_ratio},

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Column chunk encoding for the Parquet writer: statistics, dictionary,
- * page splitting, levels, values, compression, ColumnChunk metadata.
+ * Column chunk encoding for the Parquet writer: the dictionary, built as
+ * values arrive; pages, encoded and compressed as soon as they fill;
+ * statistics; the ColumnChunk metadata at flush.
  */
 #include <assert.h>
 #include <errno.h>
@@ -10,14 +11,6 @@
 #include <string.h>
 
 #include "pq_writer_int.h"
-
-struct chunk_stats {
-	bool has_minmax;
-	uint8_t min[8], max[8];		/* fixed-width types */
-	const uint8_t *smin, *smax;	/* strings: point into vals */
-	uint32_t smin_len, smax_len;
-	size_t len;			/* bytes of min/max (fixed) */
-};
 
 static uint32_t rd_u32(const uint8_t *p)
 {
@@ -35,102 +28,6 @@ static int str_cmp(const uint8_t *a, uint32_t an, const uint8_t *b,
 	return r ? r : (an > bn) - (an < bn);
 }
 
-/* min/max by the TypeDefinedOrder of each type (spec: "Statistics"). */
-static void compute_stats(const struct pq_col *c, struct chunk_stats *st)
-{
-	const uint8_t *p = c->vals.p, *s;
-	size_t off = 0;
-	int64_t imin = INT64_MAX, imax = INT64_MIN, iv;
-	double dmin = INFINITY, dmax = -INFINITY, dv;
-	bool any = false;
-	uint32_t n;
-
-	memset(st, 0, sizeof(*st));
-	for (size_t i = 0; i < c->nvals; i++) {
-		switch (c->type) {
-		case PQ_BOOL:
-			iv = p[i];
-			goto ints;
-		case PQ_INT32: {
-			int32_t v32;
-
-			memcpy(&v32, p + 4 * i, 4);
-			iv = v32;
-			goto ints;
-		}
-		case PQ_INT64:
-		case PQ_TIMESTAMP_NS:
-			memcpy(&iv, p + 8 * i, 8);
-ints:
-			imin = iv < imin ? iv : imin;
-			imax = iv > imax ? iv : imax;
-			any = true;
-			break;
-		case PQ_DOUBLE:
-			memcpy(&dv, p + 8 * i, 8);
-			if (isnan(dv))
-				break;	/* NaN never goes into min/max */
-			dmin = dv < dmin ? dv : dmin;
-			dmax = dv > dmax ? dv : dmax;
-			any = true;
-			break;
-		case PQ_STRING:
-			n = rd_u32(p + off);
-			s = p + off + 4;
-			off += 4 + (size_t)n;
-			if (!any || str_cmp(s, n, st->smin, st->smin_len) < 0) {
-				st->smin = s;
-				st->smin_len = n;
-			}
-			if (!any || str_cmp(s, n, st->smax, st->smax_len) > 0) {
-				st->smax = s;
-				st->smax_len = n;
-			}
-			any = true;
-			break;
-		}
-	}
-	if (!any)
-		return;
-	st->has_minmax = true;
-	switch (c->type) {
-	case PQ_BOOL:
-		st->min[0] = (uint8_t)imin;
-		st->max[0] = (uint8_t)imax;
-		st->len = 1;
-		break;
-	case PQ_INT32: {
-		int32_t a = (int32_t)imin, b = (int32_t)imax;
-
-		memcpy(st->min, &a, 4);
-		memcpy(st->max, &b, 4);
-		st->len = 4;
-		break;
-	}
-	case PQ_INT64:
-	case PQ_TIMESTAMP_NS:
-		memcpy(st->min, &imin, 8);
-		memcpy(st->max, &imax, 8);
-		st->len = 8;
-		break;
-	case PQ_DOUBLE:
-		/* a zero min is written -0.0 and a zero max +0.0 (spec) */
-		if (dmin == 0.0)
-			dmin = -0.0;
-		if (dmax == 0.0)
-			dmax = 0.0;
-		memcpy(st->min, &dmin, 8);
-		memcpy(st->max, &dmax, 8);
-		st->len = 8;
-		break;
-	case PQ_STRING:
-		if (st->smin_len > PQ_STAT_STR_MAX ||
-		    st->smax_len > PQ_STAT_STR_MAX)
-			st->has_minmax = false;
-		break;
-	}
-}
-
 static uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
@@ -140,92 +37,213 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
 	return h;
 }
 
-/*
- * Builds the dictionary of a string column: idx[i] is the entry of the
- * i-th value; ent[k] the vals offset of entry k.  Returns 0, 1 when the
- * dictionary would be too large (caller falls back to PLAIN), or -ENOMEM.
- */
-static int build_dict(const struct pq_col *c, uint32_t *idx, uint32_t **entp,
-		      uint32_t *nentp, size_t *dict_bytes)
+static bool dict_eq(const struct pq_dict *d, uint32_t e, const void *s,
+		    uint32_t len)
 {
-	size_t cap = 16, off = 0, bytes = 0;
-	uint32_t *slots = NULL, *ent = NULL, nent = 0, n, e;
-	uint64_t h;
-	int ret = -ENOMEM;
+	const uint8_t *p = d->ents.p + d->off[e];
 
-	while (cap < 2 * (c->nvals < PQ_DICT_MAX_ENTRIES ? c->nvals
-						       : PQ_DICT_MAX_ENTRIES))
-		cap *= 2;
-	slots = calloc(cap, sizeof(*slots));
-	ent = malloc((c->nvals ? c->nvals : 1) * sizeof(*ent));
-	if (!slots || !ent)
-		goto cleanup;
-	for (size_t i = 0; i < c->nvals; i++) {
-		n = rd_u32(c->vals.p + off);
-		h = hash_bytes(c->vals.p + off + 4, n);
-		for (size_t s = h & (cap - 1);; s = (s + 1) & (cap - 1)) {
-			if (!slots[s]) {
-				if (nent >= PQ_DICT_MAX_ENTRIES ||
-				    bytes + 4 + n > PQ_DICT_MAX_BYTES) {
-					ret = 1;
-					goto cleanup;
-				}
-				ent[nent] = (uint32_t)off;
-				slots[s] = ++nent;
-				bytes += 4 + (size_t)n;
-				idx[i] = nent - 1;
-				break;
-			}
-			e = slots[s] - 1;
-			if (rd_u32(c->vals.p + ent[e]) == n &&
-			    !memcmp(c->vals.p + ent[e] + 4,
-				    c->vals.p + off + 4, n)) {
-				idx[i] = e;
-				break;
+	return rd_u32(p) == len && !memcmp(p + 4, s, len);
+}
+
+static int dict_grow(struct pq_dict *d)
+{
+	size_t cap = d->cap ? d->cap * 2 : 64;
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t e = 0; e < d->n; e++) {
+		const uint8_t *p = d->ents.p + d->off[e];
+		size_t s = hash_bytes(p + 4, rd_u32(p)) & (cap - 1);
+
+		while (slots[s])
+			s = (s + 1) & (cap - 1);
+		slots[s] = e + 1;
+	}
+	free(d->slots);
+	d->slots = slots;
+	d->cap = cap;
+	return 0;
+}
+
+int pq_chunk__dict_add(struct pq_col *c, const void *s, uint32_t len,
+		       uint32_t *idx)
+{
+	struct pq_dict *d = &c->dict;
+	size_t slot;
+
+	/* Rows of one process repeat their context: try the last first. */
+	if (d->last && dict_eq(d, d->last - 1, s, len)) {
+		*idx = d->last - 1;
+		return 0;
+	}
+	if (2 * ((size_t)d->n + 1) > d->cap && dict_grow(d))
+		return -ENOMEM;
+	slot = hash_bytes(s, len) & (d->cap - 1);
+	for (; d->slots[slot]; slot = (slot + 1) & (d->cap - 1))
+		if (dict_eq(d, d->slots[slot] - 1, s, len)) {
+			*idx = d->slots[slot] - 1;
+			d->last = *idx + 1;
+			return 0;
+		}
+	if (d->n >= PQ_DICT_MAX_ENTRIES ||
+	    d->ents.len + 4 + (size_t)len > PQ_DICT_MAX_BYTES)
+		return 1;
+	if (d->n == d->ncap) {
+		uint32_t ncap = d->ncap ? d->ncap * 2 : 64;
+		uint32_t *off = realloc(d->off, ncap * sizeof(*off));
+		uint8_t *used;
+
+		if (!off)
+			return -ENOMEM;
+		d->off = off;
+		used = realloc(d->used, ncap);
+		if (!used)
+			return -ENOMEM;
+		d->used = used;
+		d->ncap = ncap;
+	}
+	if (pq_buf__reserve(&d->ents, 4 + (size_t)len)) {
+		d->ents.err = 0;
+		return -ENOMEM;
+	}
+	d->off[d->n] = (uint32_t)d->ents.len;
+	d->used[d->n] = 0;
+	pq_buf__u32le(&d->ents, len);
+	pq_buf__put(&d->ents, s, len);
+	d->slots[slot] = d->n + 1;
+	*idx = d->n++;
+	d->last = *idx + 1;
+	return 0;
+}
+
+/* Keeps a copy of a new string min or max; on ENOMEM the statistics are
+ * left out (has_minmax false for good: a bound must never be wrong). */
+static void str_bound(struct pq_col *c, const uint8_t *s, uint32_t n)
+{
+	bool first = !c->has_minmax;
+
+	if (c->smin.err)
+		return;
+	if (first || str_cmp(s, n, c->smin.p, (uint32_t)c->smin.len) < 0) {
+		c->smin.len = 0;
+		pq_buf__put(&c->smin, s, n);
+		if (!n)
+			pq_buf__reserve(&c->smin, 1);
+	}
+	if (first || str_cmp(s, n, c->smax.p, (uint32_t)c->smax.len) > 0) {
+		c->smax.len = 0;
+		pq_buf__put(&c->smax, s, n);
+		if (!n)
+			pq_buf__reserve(&c->smax, 1);
+	}
+	if (c->smax.err)
+		c->smin.err = c->smax.err;
+	c->has_minmax = !c->smin.err;
+}
+
+/* Merges the statistics of n values (PLAIN layout, or dictionary entry
+ * numbers) into c's, by the TypeDefinedOrder of each type. */
+static void page_stats(struct pq_col *c, const uint8_t *p, size_t n,
+		       bool dict)
+{
+	int64_t imin = c->imin, imax = c->imax, iv;
+	double dmin = c->dmin, dmax = c->dmax, dv;
+	bool any = c->has_minmax;
+	size_t off = 0;
+	uint32_t k;
+
+	if (c->type == PQ_STRING) {
+		for (size_t i = 0; i < n; i++) {
+			if (dict) {
+				k = rd_u32(p + 4 * i);
+				if (c->dict.used[k])
+					continue;
+				c->dict.used[k] = 1;
+				off = c->dict.off[k];
+				str_bound(c, c->dict.ents.p + off + 4,
+					  rd_u32(c->dict.ents.p + off));
+			} else {
+				uint32_t len = rd_u32(p + off);
+
+				str_bound(c, p + off + 4, len);
+				off += 4 + (size_t)len;
 			}
 		}
-		off += 4 + (size_t)n;
+		return;
 	}
-	*entp = ent;
-	*nentp = nent;
-	*dict_bytes = bytes;
-	ent = NULL;
-	ret = 0;
-cleanup:
-	free(slots);
-	free(ent);
-	return ret;
+	for (size_t i = 0; i < n; i++) {
+		switch (c->type) {
+		case PQ_BOOL:
+			iv = p[i];
+			break;
+		case PQ_INT32: {
+			int32_t v32;
+
+			memcpy(&v32, p + 4 * i, 4);
+			iv = v32;
+			break;
+		}
+		case PQ_DOUBLE:
+			memcpy(&dv, p + 8 * i, 8);
+			if (isnan(dv))
+				continue;	/* NaN never goes into min/max */
+			if (!any) {
+				dmin = dmax = dv;
+				any = true;
+			}
+			dmin = dv < dmin ? dv : dmin;
+			dmax = dv > dmax ? dv : dmax;
+			continue;
+		default:
+			memcpy(&iv, p + 8 * i, 8);
+			break;
+		}
+		if (!any) {
+			imin = imax = iv;
+			any = true;
+		}
+		imin = iv < imin ? iv : imin;
+		imax = iv > imax ? iv : imax;
+	}
+	c->has_minmax = any;
+	c->imin = imin;
+	c->imax = imax;
+	c->dmin = dmin;
+	c->dmax = dmax;
 }
 
 /*
- * Compresses w->page and appends header + page to w->out.
- * dph: DataPageHeader when true, else DictionaryPageHeader.
+ * Compresses the n bytes at raw (when gzip) and appends page header + body
+ * to dst.  dph: a DataPageHeader when true, else a DictionaryPageHeader.
+ * *unc and *comp get header + body, uncompressed and as stored.
  */
-static int emit_page(struct pq_writer *w, bool dph, uint32_t nvalues,
+static int emit_page(struct pq_writer *w, struct pq_buf *dst, bool dph,
+		     const uint8_t *raw, size_t n, uint32_t nvalues,
 		     int encoding, uint64_t *unc, uint64_t *comp)
 {
-	const struct pq_buf *body = &w->page;
+	const uint8_t *body = raw;
+	size_t blen = n;
 	struct thrift_enc *e = &w->te;
 	int err;
 
-	if (w->page.err)
-		return w->page.err;
-	if (w->page.len > INT32_MAX)
+	if (n > INT32_MAX)
 		return -E2BIG;
 	if (w->codec == CODEC_GZIP) {
 		w->zpage.len = 0;
-		err = pq_enc__gzip(&w->zs, w->page.p, w->page.len, &w->zpage);
+		err = pq_enc__gzip(&w->zs, raw, n, &w->zpage);
 		if (err)
 			return err;
 		if (w->zpage.len > INT32_MAX)
 			return -E2BIG;
-		body = &w->zpage;
+		body = w->zpage.p;
+		blen = w->zpage.len;
 	}
 	thrift_enc__reset(e);
 	thrift_enc__struct_begin(e);
 	thrift_enc__field_i32(e, 1, dph ? PAGE_DATA : PAGE_DICTIONARY);
-	thrift_enc__field_i32(e, 2, (int32_t)w->page.len);
-	thrift_enc__field_i32(e, 3, (int32_t)body->len);
+	thrift_enc__field_i32(e, 2, (int32_t)n);
+	thrift_enc__field_i32(e, 3, (int32_t)blen);
 	thrift_enc__field_struct(e, dph ? 5 : 7);
 	thrift_enc__field_i32(e, 1, (int32_t)nvalues);
 	thrift_enc__field_i32(e, 2, encoding);
@@ -237,46 +255,74 @@ static int emit_page(struct pq_writer *w, bool dph, uint32_t nvalues,
 	thrift_enc__struct_end(e);
 	if (e->err)
 		return e->err;
-	pq_buf__put(&w->out, e->buf, e->len);
-	pq_buf__put(&w->out, body->p, body->len);
-	*unc += e->len + w->page.len;
-	*comp += e->len + body->len;
-	return w->out.err;
+	if (pq_buf__reserve(dst, e->len + blen)) {
+		dst->err = 0;
+		return -ENOMEM;
+	}
+	pq_buf__put(dst, e->buf, e->len);
+	pq_buf__put(dst, body, blen);
+	*unc = e->len + n;
+	*comp = e->len + blen;
+	return 0;
 }
 
-/* Encodes one column chunk into w->out and its ColumnChunk into rg. */
-int pq_chunk__encode(struct pq_writer *w, struct pq_col *c, uint64_t base,
-		     struct thrift_enc *rg, uint64_t *rg_unc, uint64_t *rg_comp)
+int pq_chunk__page(struct pq_writer *w, struct pq_col *c)
 {
-	struct chunk_stats st;
-	uint32_t *u32 = NULL, *idx = NULL, *ent = NULL, nent = 0;
-	int64_t *wide = NULL;
-	size_t width = pq_type_width(c->type), dict_bytes = 0;
-	size_t r0, r1, v0, v1, off0, off1, est, lenpos;
-	uint64_t unc = 0, comp = 0, chunk_start, dict_off = 0, data_off = 0;
-	int enc = c->enc, page_enc, bw = 1, err = -ENOMEM;
-	bool used[ENC_MAX + 1] = { false };
+	size_t rows = w->nrows - c->page_start, nv = c->page_nvals;
+	size_t width = pq_type_width(c->type), lenpos, vlen;
+	bool dict = c->enc == PQ_ENC_DICT && !c->plain;
+	uint64_t unc, comp;
+	uint32_t max_idx = 0;
+	int page_enc, err;
 
-	chunk_start = base + w->out.len;
-	compute_stats(c, &st);
-	u32 = malloc((w->nrows ? w->nrows : 1) * sizeof(*u32));
-	if (!u32)
-		goto cleanup;
-	if (enc == PQ_ENC_DICT) {
-		idx = malloc((c->nvals ? c->nvals : 1) * sizeof(*idx));
-		if (!idx)
-			goto cleanup;
-		err = build_dict(c, idx, &ent, &nent, &dict_bytes);
-		if (err < 0)
-			goto cleanup;
-		if (err > 0)
-			enc = PQ_ENC_PLAIN;	/* too large: PLAIN chunk */
+	if (!rows)
+		return 0;
+	/* A row in progress has its value after the committed ones. */
+	vlen = c->set ? c->row_mark : c->vals.len;
+	w->page.len = 0;
+	w->page.err = 0;
+	if (c->nullable) {
+		uint32_t *lv, l;
+
+		if (pq_buf__reserve(&w->u32, rows * 4)) {
+			w->u32.err = 0;
+			return -ENOMEM;
+		}
+		lv = (uint32_t *)(void *)w->u32.p;
+		for (size_t r = 0; r < rows; r++)
+			lv[r] = c->defs.p[r];
+		lenpos = w->page.len;
+		pq_buf__u32le(&w->page, 0);
+		pq_enc__rle_hybrid(&w->page, lv, rows, 1);
+		if (!w->page.err) {
+			l = (uint32_t)(w->page.len - lenpos - 4);
+			memcpy(w->page.p + lenpos, &l, 4);
+		}
 	}
-	if (enc == PQ_ENC_DELTA) {
-		wide = malloc((c->nvals ? c->nvals : 1) * sizeof(*wide));
-		if (!wide)
-			goto cleanup;
-		for (size_t i = 0; i < c->nvals; i++) {
+	if (dict) {
+		uint8_t bwb;
+
+		page_enc = ENC_RLE_DICTIONARY;
+		/* the page's own width: entries come in order of first use */
+		for (size_t i = 0; i < nv; i++) {
+			uint32_t k = rd_u32(c->vals.p + 4 * i);
+
+			max_idx = k > max_idx ? k : max_idx;
+		}
+		bwb = (uint8_t)pq_enc__bit_width(max_idx);
+		pq_buf__put(&w->page, &bwb, 1);
+		pq_enc__rle_hybrid(&w->page, (const uint32_t *)(void *)c->vals.p,
+				   nv, bwb);
+	} else if (c->enc == PQ_ENC_DELTA) {
+		int64_t *wide;
+
+		page_enc = ENC_DELTA_BINARY_PACKED;
+		if (pq_buf__reserve(&w->wide, (nv ? nv : 1) * 8)) {
+			w->wide.err = 0;
+			return -ENOMEM;
+		}
+		wide = (int64_t *)(void *)w->wide.p;
+		for (size_t i = 0; i < nv; i++) {
 			int32_t v32;
 
 			if (width == 4) {
@@ -286,111 +332,77 @@ int pq_chunk__encode(struct pq_writer *w, struct pq_col *c, uint64_t base,
 				memcpy(&wide[i], c->vals.p + 8 * i, 8);
 			}
 		}
+		pq_enc__delta(&w->page, wide, nv);
+	} else if (c->enc == PQ_ENC_BYTE_STREAM_SPLIT) {
+		page_enc = ENC_BYTE_STREAM_SPLIT;
+		pq_enc__bss(&w->page, c->vals.p, nv, width);
+	} else {
+		page_enc = ENC_PLAIN;
+		if (c->type == PQ_BOOL)
+			pq_enc__bools(&w->page, c->vals.p, nv);
+		else
+			pq_buf__put(&w->page, c->vals.p, vlen);
 	}
-	page_enc = enc == PQ_ENC_DICT ? ENC_RLE_DICTIONARY :
-		   enc == PQ_ENC_DELTA ? ENC_DELTA_BINARY_PACKED :
-		   enc == PQ_ENC_BYTE_STREAM_SPLIT ? ENC_BYTE_STREAM_SPLIT :
-		   ENC_PLAIN;
-	if (enc == PQ_ENC_DICT) {
-		w->page.len = 0;
-		w->page.err = 0;
-		if (pq_buf__reserve(&w->page, dict_bytes))
-			goto cleanup;
-		for (uint32_t k = 0; k < nent; k++)
-			pq_buf__put(&w->page, c->vals.p + ent[k],
-				    4 + (size_t)rd_u32(c->vals.p + ent[k]));
-		dict_off = base + w->out.len;
-		err = emit_page(w, false, nent, ENC_PLAIN, &unc, &comp);
-		if (err)
-			goto cleanup;
-		used[ENC_PLAIN] = true;
-		bw = pq_enc__bit_width(nent ? nent - 1 : 0);
-	}
-	data_off = base + w->out.len;
-	used[page_enc] = true;
+	if (w->page.err)
+		return w->page.err;
+	err = emit_page(w, &c->chunk, true, w->page.p, w->page.len,
+			(uint32_t)rows, page_enc, &unc, &comp);
+	if (err)
+		return err;
+	page_stats(c, c->vals.p, nv, dict);
+	c->chunk_unc += unc;
+	c->encs |= 1u << page_enc;
 	if (c->nullable)
-		used[ENC_RLE] = true;
-	r0 = v0 = off0 = 0;
-	while (r0 < w->nrows) {
-		/* choose [r0, r1) so the page is about page_bytes */
-		est = 0;
-		r1 = r0;
-		v1 = v0;
-		off1 = off0;
-		while (r1 < w->nrows && est < w->page_bytes) {
-			if (!c->nullable || c->defs.p[r1]) {
-				size_t sz = c->type == PQ_STRING ?
-					4 + (size_t)rd_u32(c->vals.p + off1) :
-					width;
+		c->encs |= 1u << ENC_RLE;
+	if (c->vals.len > vlen)
+		memmove(c->vals.p, c->vals.p + vlen, c->vals.len - vlen);
+	c->vals.len -= vlen;
+	c->row_mark = 0;
+	c->defs.len = 0;
+	c->page_start = w->nrows;
+	c->nvals += nv;
+	c->page_nvals = 0;
+	return 0;
+}
 
-				off1 += sz;
-				est += enc == PQ_ENC_DICT ? 4 : sz;
-				v1++;
-			}
-			est += c->nullable;	/* ~ a level, compressed */
-			r1++;
-		}
-		w->page.len = 0;
-		w->page.err = 0;
-		if (c->nullable) {
-			for (size_t r = r0; r < r1; r++)
-				u32[r - r0] = c->defs.p[r];
-			lenpos = w->page.len;
-			pq_buf__u32le(&w->page, 0);
-			pq_enc__rle_hybrid(&w->page, u32, r1 - r0, 1);
-			if (!w->page.err) {
-				uint32_t l = (uint32_t)(w->page.len - lenpos - 4);
+int pq_chunk__finish(struct pq_writer *w, struct pq_col *c, uint64_t base,
+		     struct thrift_enc *rg, uint64_t *rg_unc, uint64_t *rg_comp,
+		     size_t *dict_len)
+{
+	uint64_t dunc = 0, dcomp = 0, unc, comp, data_off;
+	bool has_dict;
+	int err;
 
-				memcpy(w->page.p + lenpos, &l, 4);
-			}
-		}
-		switch (enc) {
-		case PQ_ENC_DICT: {
-			uint8_t bwb = (uint8_t)bw;
-
-			pq_buf__put(&w->page, &bwb, 1);
-			pq_enc__rle_hybrid(&w->page, idx + v0, v1 - v0, bw);
-			break;
-		}
-		case PQ_ENC_DELTA:
-			pq_enc__delta(&w->page, wide + v0, v1 - v0);
-			break;
-		case PQ_ENC_BYTE_STREAM_SPLIT:
-			pq_enc__bss(&w->page, c->vals.p + v0 * width, v1 - v0,
-				    width);
-			break;
-		default:
-			if (c->type == PQ_BOOL)
-				pq_enc__bools(&w->page, c->vals.p + v0, v1 - v0);
-			else if (c->type == PQ_STRING)
-				pq_buf__put(&w->page, c->vals.p + off0,
-					    off1 - off0);
-			else
-				pq_buf__put(&w->page, c->vals.p + v0 * width,
-					    (v1 - v0) * width);
-			break;
-		}
-		err = emit_page(w, true, (uint32_t)(r1 - r0), page_enc, &unc,
-				&comp);
+	*dict_len = 0;
+	err = pq_chunk__page(w, c);
+	if (err)
+		return err;
+	/* A chunk that went PLAIN still needs the dictionary of its first
+	 * pages. */
+	has_dict = c->encs & (1u << ENC_RLE_DICTIONARY);
+	if (has_dict) {
+		err = emit_page(w, &w->out, false, c->dict.ents.p, c->dict.ents.len,
+				c->dict.n, ENC_PLAIN, &dunc, &dcomp);
 		if (err)
-			goto cleanup;
-		r0 = r1;
-		v0 = v1;
-		off0 = off1;
+			return err;
+		*dict_len = (size_t)dcomp;
 	}
+	data_off = base + dcomp;
+	unc = dunc + c->chunk_unc;
+	comp = dcomp + c->chunk.len;
 
 	thrift_enc__struct_begin(rg);		/* ColumnChunk */
-	thrift_enc__field_i64(rg, 2, (int64_t)chunk_start);
+	thrift_enc__field_i64(rg, 2, (int64_t)base);
 	thrift_enc__field_struct(rg, 3);	/* ColumnMetaData */
 	thrift_enc__field_i32(rg, 1, pq_physical_type(c->type));
 	{
-		uint32_t nenc = 0;
+		uint32_t encs = c->encs | (has_dict ? 1u << ENC_PLAIN : 0), nenc = 0;
 
 		for (int k = 0; k <= ENC_MAX; k++)
-			nenc += used[k];
+			nenc += !!(encs & (1u << k));
 		thrift_enc__field_list(rg, 2, THRIFT_I32, nenc);
 		for (int k = 0; k <= ENC_MAX; k++)
-			if (used[k])
+			if (encs & (1u << k))
 				thrift_enc__i32(rg, k);
 	}
 	thrift_enc__field_list(rg, 3, THRIFT_BINARY, 1);
@@ -400,28 +412,83 @@ int pq_chunk__encode(struct pq_writer *w, struct pq_col *c, uint64_t base,
 	thrift_enc__field_i64(rg, 6, (int64_t)unc);
 	thrift_enc__field_i64(rg, 7, (int64_t)comp);
 	thrift_enc__field_i64(rg, 9, (int64_t)data_off);
-	if (dict_off)
-		thrift_enc__field_i64(rg, 11, (int64_t)dict_off);
+	if (has_dict)
+		thrift_enc__field_i64(rg, 11, (int64_t)base);
 	thrift_enc__field_struct(rg, 12);	/* Statistics */
 	thrift_enc__field_i64(rg, 3, (int64_t)(w->nrows - c->nvals));
-	if (st.has_minmax && c->type == PQ_STRING) {
-		thrift_enc__field_bin(rg, 5, st.smax, st.smax_len);
-		thrift_enc__field_bin(rg, 6, st.smin, st.smin_len);
-	} else if (st.has_minmax) {
-		thrift_enc__field_bin(rg, 5, st.max, st.len);
-		thrift_enc__field_bin(rg, 6, st.min, st.len);
+	if (c->has_minmax && c->type == PQ_STRING) {
+		if (c->smin.len <= PQ_STAT_STR_MAX &&
+		    c->smax.len <= PQ_STAT_STR_MAX) {
+			thrift_enc__field_bin(rg, 5, c->smax.p, c->smax.len);
+			thrift_enc__field_bin(rg, 6, c->smin.p, c->smin.len);
+		}
+	} else if (c->has_minmax) {
+		uint8_t mn[8], mx[8];
+		size_t len = pq_type_width(c->type);
+
+		if (c->type == PQ_DOUBLE) {
+			/* a zero min is written -0.0 and a zero max +0.0 */
+			double a = c->dmin == 0.0 ? -0.0 : c->dmin;
+			double b = c->dmax == 0.0 ? 0.0 : c->dmax;
+
+			memcpy(mn, &a, 8);
+			memcpy(mx, &b, 8);
+		} else if (len == 8) {
+			memcpy(mn, &c->imin, 8);
+			memcpy(mx, &c->imax, 8);
+		} else if (len == 4) {
+			int32_t a = (int32_t)c->imin, b = (int32_t)c->imax;
+
+			memcpy(mn, &a, 4);
+			memcpy(mx, &b, 4);
+		} else {
+			mn[0] = (uint8_t)c->imin;
+			mx[0] = (uint8_t)c->imax;
+		}
+		thrift_enc__field_bin(rg, 5, mx, len);
+		thrift_enc__field_bin(rg, 6, mn, len);
 	}
 	thrift_enc__struct_end(rg);
 	thrift_enc__struct_end(rg);
 	thrift_enc__struct_end(rg);
 	*rg_unc += unc;
 	*rg_comp += comp;
-	err = rg->err ? rg->err : w->out.err;
-cleanup:
-	free(u32);
-	free(idx);
-	free(ent);
-	free(wide);
-	return err;
+	return rg->err ? rg->err : w->out.err;
 }
 
+void pq_chunk__reset(struct pq_col *c)
+{
+	struct pq_dict *d = &c->dict;
+
+	assert(!c->defs.len);
+	c->page_start = 0;
+	c->chunk.len = 0;
+	c->chunk_unc = 0;
+	c->nvals = 0;
+	c->encs = 0;
+	c->has_minmax = false;
+	c->smin.len = c->smax.len = 0;
+	c->smin.err = c->smax.err = 0;
+	c->plain = false;
+	/* Each chunk has its own dictionary. */
+	if (d->n) {
+		memset(d->slots, 0, d->cap * sizeof(*d->slots));
+		d->n = 0;
+	}
+	d->ents.len = 0;
+	d->last = 0;
+}
+
+void pq_chunk__free(struct pq_col *c)
+{
+	pq_buf__free(&c->defs);
+	pq_buf__free(&c->vals);
+	pq_buf__free(&c->chunk);
+	pq_buf__free(&c->smin);
+	pq_buf__free(&c->smax);
+	pq_buf__free(&c->dict.ents);
+	free(c->dict.slots);
+	free(c->dict.off);
+	free(c->dict.used);
+	memset(&c->dict, 0, sizeof(c->dict));
+}

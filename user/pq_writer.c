@@ -64,7 +64,8 @@ struct pq_writer *pq_writer__new(const char *path, const struct pq_column *cols,
 	w->path = strdup(path);
 	w->created_by = strdup(opts->created_by);
 	w->cols = calloc((size_t)ncols, sizeof(*w->cols));
-	if (!w->path || !w->created_by || !w->cols)
+	w->nullable = calloc((size_t)ncols, sizeof(*w->nullable));
+	if (!w->path || !w->created_by || !w->cols || !w->nullable)
 		goto cleanup;
 	for (int i = 0; i < ncols; i++) {
 		err = -EINVAL;
@@ -83,6 +84,9 @@ struct pq_writer *pq_writer__new(const char *path, const struct pq_column *cols,
 			goto cleanup;
 		w->cols[i].type = cols[i].type;
 		w->cols[i].nullable = cols[i].nullable;
+		w->nreq += !cols[i].nullable;
+		if (cols[i].nullable)
+			w->nullable[w->nnullable++] = i;
 		w->cols[i].enc = (enum pq_encoding)enc;
 	}
 	if (w->codec == CODEC_GZIP) {
@@ -120,26 +124,29 @@ static struct pq_col *col_for_set(struct pq_writer *w, int col, int *err)
 	return c;
 }
 
-static int set_fixed(struct pq_writer *w, int col, const void *v, size_t n,
+/* ok_type: col is a column of a type that takes n bytes of v.  Inlined,
+ * so that the copy is one move of a known size. */
+static inline __attribute__((always_inline)) int set_fixed(struct pq_writer *w, int col, const void *v, size_t n,
 		     bool ok_type)
 {
 	struct pq_col *c;
 	int err;
 
-	c = col_for_set(w, col, &err);
-	if (!c)
-		return err;
 	if (!ok_type)
 		return -EINVAL;
-	c->row_mark = c->vals.len;
-	pq_buf__put(&c->vals, v, n);
-	if (c->vals.err) {
+	c = &w->cols[col];
+	if (c->set)
+		return -EINVAL;
+	if (c->vals.cap - c->vals.len < n && pq_buf__reserve(&c->vals, n)) {
 		err = c->vals.err;
 		c->vals.err = 0;	/* a later row may succeed */
-		c->vals.len = c->row_mark;
 		return err;
 	}
+	c->row_mark = c->vals.len;
+	memcpy(c->vals.p + c->vals.len, v, n);
+	c->vals.len += n;
 	c->set = true;
+	w->row_req += !c->nullable;
 	return 0;
 }
 
@@ -184,6 +191,7 @@ int pq_writer__set_bool(struct pq_writer *w, int col, bool v)
 int pq_writer__set_str(struct pq_writer *w, int col, const char *s, size_t len)
 {
 	struct pq_col *c;
+	uint32_t idx;
 	int err;
 
 	if (!col_is(w, col, PQ_STRING) || (!s && len))
@@ -193,6 +201,19 @@ int pq_writer__set_str(struct pq_writer *w, int col, const char *s, size_t len)
 	c = col_for_set(w, col, &err);
 	if (!c)
 		return err;
+	if (c->enc == PQ_ENC_DICT && !c->plain) {
+		err = pq_chunk__dict_add(c, s, (uint32_t)len, &idx);
+		if (err < 0)
+			return err;
+		if (!err)
+			return set_fixed(w, col, &idx, 4, true);
+		/* Dictionary full: the pages so far keep it, the rest of the
+		 * chunk is PLAIN (the next chunk tries again). */
+		err = pq_chunk__page(w, c);
+		if (err)
+			return err;
+		c->plain = true;
+	}
 	c->row_mark = c->vals.len;
 	pq_buf__u32le(&c->vals, (uint32_t)len);
 	pq_buf__put(&c->vals, s, len);
@@ -203,6 +224,7 @@ int pq_writer__set_str(struct pq_writer *w, int col, const char *s, size_t len)
 		return err;
 	}
 	c->set = true;
+	w->row_req += !c->nullable;
 	return 0;
 }
 
@@ -213,31 +235,43 @@ int pq_writer__end_row(struct pq_writer *w)
 
 	if (!w)
 		return -EINVAL;
-	for (int i = 0; i < w->ncols; i++) {
-		c = &w->cols[i];
-		if (!c->set && !c->nullable)
-			err = -EINVAL;
+	if (w->row_req != w->nreq)
+		err = -EINVAL;	/* a required column was not set */
+	for (int i = 0; i < w->nnullable && !err; i++) {
+		c = &w->cols[w->nullable[i]];
 		/* reserve now so the commit loop below cannot fail */
-		if (c->nullable && pq_buf__reserve(&c->defs, 1)) {
+		if (c->defs.len == c->defs.cap && pq_buf__reserve(&c->defs, 1)) {
 			c->defs.err = 0;
-			err = err ? err : -ENOMEM;
+			err = -ENOMEM;
 		}
 	}
+	w->row_req = 0;
 	for (int i = 0; i < w->ncols; i++) {
 		c = &w->cols[i];
 		if (err) {
 			if (c->set)
 				c->vals.len = c->row_mark;	/* roll back */
-		} else {
-			if (c->nullable)
-				c->defs.p[c->defs.len++] = c->set;
-			c->nvals += c->set;
+			c->set = false;
+			continue;
 		}
+		if (c->nullable)
+			c->defs.p[c->defs.len++] = c->set;
+		c->page_nvals += c->set;
 		c->set = false;
 	}
-	if (!err)
-		w->nrows++;
-	return err;
+	if (err)
+		return err;
+	/* Every 64 rows, full pages are encoded: a page is "about"
+	 * page_bytes.  One that fails (ENOMEM) stays raw and is tried
+	 * again. */
+	if (!(++w->nrows & 63))
+		for (int i = 0; i < w->ncols; i++) {
+			c = &w->cols[i];
+			if (c->vals.len + c->defs.len >= w->page_bytes ||
+			    w->nrows - c->page_start >= PQ_PAGE_ROWS_MAX)
+				pq_chunk__page(w, c);
+		}
+	return 0;
 }
 
 size_t pq_writer__pending_rows(const struct pq_writer *w)
@@ -251,8 +285,11 @@ size_t pq_writer__pending_bytes(const struct pq_writer *w)
 
 	if (!w)
 		return 0;
-	for (int i = 0; i < w->ncols; i++)
-		n += w->cols[i].defs.len + w->cols[i].vals.len;
+	for (int i = 0; i < w->ncols; i++) {
+		const struct pq_col *c = &w->cols[i];
+
+		n += c->defs.len + c->vals.len + c->chunk.len + c->dict.ents.len;
+	}
 	return n;
 }
 
@@ -342,11 +379,38 @@ static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/* The file's pieces in order: the magic (first flush), then per column its
+ * dictionary page (in w->out) and its data pages, then the footer (in
+ * w->out).  Offsets into w->out, as it may move while it grows. */
+static int write_row_group(struct pq_writer *w, uint64_t base, size_t magic,
+			   const size_t *dict_at, const size_t *dict_len,
+			   size_t footer_at)
+{
+	uint64_t off = base;
+	int err;
+
+	if ((err = write_all(w->fd, w->out.p, magic, off)))
+		return err;
+	off += magic;
+	for (int i = 0; i < w->ncols; i++) {
+		const struct pq_buf *ch = &w->cols[i].chunk;
+
+		if ((err = write_all(w->fd, w->out.p + dict_at[i], dict_len[i], off)))
+			return err;
+		off += dict_len[i];
+		if ((err = write_all(w->fd, ch->p, ch->len, off)))
+			return err;
+		off += ch->len;
+	}
+	return write_all(w->fd, w->out.p + footer_at, w->out.len - footer_at, off);
+}
+
 int pq_writer__flush(struct pq_writer *w)
 {
 	struct thrift_enc rg, fm;
 	struct pq_buf rgb = { 0 };
-	uint64_t base, rg_start, unc = 0, comp = 0;
+	uint64_t base, pos, unc = 0, comp = 0;
+	size_t magic, footer_at, *dict_at = NULL, *dict_len = NULL;
 	bool created = false;
 	int err = 0;
 
@@ -354,25 +418,38 @@ int pq_writer__flush(struct pq_writer *w)
 		return -EINVAL;
 	if (!w->nrows)
 		return 0;
+	for (int i = 0; i < w->ncols; i++)
+		if (w->cols[i].set)
+			return -EBUSY;	/* a row is in progress */
 	thrift_enc__init(&rg);
 	thrift_enc__init(&fm);
+	dict_at = calloc((size_t)w->ncols, sizeof(*dict_at));
+	dict_len = calloc((size_t)w->ncols, sizeof(*dict_len));
+	if (!dict_at || !dict_len) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	base = w->file_bytes;
 	w->out.len = 0;
 	w->out.err = 0;
 	if (base == 0)
 		pq_buf__put(&w->out, PQ_MAGIC, 4);
-	rg_start = base + w->out.len;
+	magic = w->out.len;
+	pos = base + magic;
 
 	thrift_enc__struct_begin(&rg);
 	thrift_enc__field_list(&rg, 1, THRIFT_STRUCT, (uint32_t)w->ncols);
 	for (int i = 0; i < w->ncols; i++) {
-		err = pq_chunk__encode(w, &w->cols[i], base, &rg, &unc, &comp);
+		dict_at[i] = w->out.len;
+		err = pq_chunk__finish(w, &w->cols[i], pos, &rg, &unc, &comp,
+				       &dict_len[i]);
 		if (err)
 			goto cleanup;
+		pos += dict_len[i] + w->cols[i].chunk.len;
 	}
 	thrift_enc__field_i64(&rg, 2, (int64_t)unc);
 	thrift_enc__field_i64(&rg, 3, (int64_t)w->nrows);
-	thrift_enc__field_i64(&rg, 5, (int64_t)rg_start);
+	thrift_enc__field_i64(&rg, 5, (int64_t)(base + magic));
 	thrift_enc__field_i64(&rg, 6, (int64_t)comp);
 	thrift_enc__field_i16(&rg, 7, (int16_t)w->nrg);
 	thrift_enc__struct_end(&rg);
@@ -389,6 +466,7 @@ int pq_writer__flush(struct pq_writer *w)
 		err = -E2BIG;
 		goto cleanup;
 	}
+	footer_at = w->out.len;
 	pq_buf__put(&w->out, fm.buf, fm.len);
 	pq_buf__u32le(&w->out, (uint32_t)fm.len);
 	pq_buf__put(&w->out, PQ_MAGIC, 4);
@@ -407,9 +485,10 @@ int pq_writer__flush(struct pq_writer *w)
 		}
 		created = true;
 	}
-	err = write_all(w->fd, w->out.p, w->out.len, base);
+	err = write_row_group(w, base, magic, dict_at, dict_len, footer_at);
 	if (err) {
-		/* Restore the previous valid state; best effort. */
+		/* Restore the previous valid state; best effort.  The pages
+		 * stay encoded for the retry. */
 		if (ftruncate(w->fd, (off_t)base) < 0) {
 			/* nothing more we can do; err already says why */
 		}
@@ -424,17 +503,16 @@ int pq_writer__flush(struct pq_writer *w)
 	pq_buf__put(&w->rgs, rg.buf, rg.len);	/* reserved: cannot fail */
 	assert(!w->rgs.err);
 	w->nrg++;
-	w->file_bytes = base + w->out.len;
+	w->file_bytes = pos + (w->out.len - footer_at);
 	w->rows_written += w->nrows;
 	w->nrows = 0;
-	for (int i = 0; i < w->ncols; i++) {
-		w->cols[i].defs.len = 0;
-		w->cols[i].vals.len = 0;
-		w->cols[i].nvals = 0;
-	}
+	for (int i = 0; i < w->ncols; i++)
+		pq_chunk__reset(&w->cols[i]);
 cleanup:
 	w->out.err = 0;
 	w->rgs.err = 0;
+	free(dict_at);
+	free(dict_len);
 	thrift_enc__free(&rg);
 	thrift_enc__free(&fm);
 	return err;
@@ -446,11 +524,15 @@ void pq_writer__discard(struct pq_writer *w)
 		return;
 	w->nrows = 0;
 	for (int i = 0; i < w->ncols; i++) {
-		w->cols[i].defs.len = 0;
-		w->cols[i].vals.len = 0;
-		w->cols[i].nvals = 0;
-		w->cols[i].set = false;
+		struct pq_col *c = &w->cols[i];
+
+		c->defs.len = 0;
+		c->vals.len = 0;
+		c->page_nvals = 0;
+		c->set = false;
+		pq_chunk__reset(c);
 	}
+	w->row_req = 0;
 }
 
 int pq_writer__footer(struct pq_writer *w, void **buf, size_t *len)
@@ -480,6 +562,12 @@ int pq_writer__close(struct pq_writer *w)
 
 	if (!w)
 		return 0;
+	for (int i = 0; i < w->ncols; i++)	/* a row in progress is dropped */
+		if (w->cols[i].set) {
+			w->cols[i].vals.len = w->cols[i].row_mark;
+			w->cols[i].set = false;
+		}
+	w->row_req = 0;
 	if (w->nrows)
 		err = pq_writer__flush(w);
 	if (w->fd >= 0) {
@@ -492,14 +580,16 @@ int pq_writer__close(struct pq_writer *w)
 		deflateEnd(&w->zs);
 	for (int i = 0; w->cols && i < w->ncols; i++) {
 		free(w->cols[i].name);
-		pq_buf__free(&w->cols[i].defs);
-		pq_buf__free(&w->cols[i].vals);
+		pq_chunk__free(&w->cols[i]);
 	}
 	free(w->cols);
+	free(w->nullable);
 	pq_buf__free(&w->rgs);
 	pq_buf__free(&w->out);
 	pq_buf__free(&w->page);
 	pq_buf__free(&w->zpage);
+	pq_buf__free(&w->u32);
+	pq_buf__free(&w->wide);
 	thrift_enc__free(&w->te);
 	free(w->path);
 	free(w->created_by);

@@ -80,10 +80,11 @@ size_t pq_writer__pending_rows(const struct pq_writer *w);
 size_t pq_writer__pending_bytes(const struct pq_writer *w);
 
 /*
- * Appends the buffered rows as one row group plus a new footer, with one
- * pwrite loop.  No buffered rows: does nothing.  Returns 0 or -errno; on a
- * failed write the file is truncated back to its previous valid length and
- * the rows stay buffered so a later flush can retry.  Does not fsync.
+ * Appends the buffered rows as one row group plus a new footer, written in
+ * file order after the previous footer.  No buffered rows: does nothing.  Returns 0 or -errno
+ * (-EBUSY between a setter and end_row); on a failed write the file is
+ * truncated back to its previous valid length and the rows stay buffered
+ * so a later flush can retry.  Does not fsync.
  */
 int pq_writer__flush(struct pq_writer *w);
 

@@ -191,9 +191,10 @@ static int finish_table(struct pqsink *p, struct part *pt, struct table *t)
 	return ret;
 }
 
-/* Bounds memory: past this much pending, a healthy table flushes early, and
- * a table whose writes fail drops new rows (counted) until a retry works. */
-#define PENDING_BYTES_MAX (32u << 20)
+/* Bounds memory: past pending_max (compressed pages, dictionaries and one
+ * raw page per column), a healthy table flushes early, and a table whose
+ * writes fail drops new rows (counted) until a retry works. */
+#define PENDING_BYTES_MAX (32ull << 20)
 #define BACKOFF_MIN_NS 100000000ull	/* 0.1 s, doubling to ... */
 #define BACKOFF_MAX_NS 5000000000ull	/* ... 5 s */
 
@@ -208,13 +209,16 @@ static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
 		return 0;
 	ret = pq_writer__flush(t->w);
 	if (ret) {
+		unsigned long long mib = p->o.pending_max >> 20,
+				   kib = p->o.pending_max >> 10;
+
 		/* One line per kind of error and table, not one per retry,
 		 * even when writes flap between failing and working. */
 		if (ret != t->reported)
 			pr_err("cannot write %s/%s-%04d.parquet: %s; keeping up to "
-			       "%u MiB of rows in memory and retrying (free space "
+			       "%llu %s of rows in memory and retrying (free space "
 			       "or fix the error)", pt->dir, tables[ti].name, t->seq,
-			       strerror(-ret), PENDING_BYTES_MAX >> 20);
+			       strerror(-ret), mib ? mib : kib, mib ? "MiB" : "KiB");
 		t->err = t->reported = ret;
 		t->backoff_ns = t->backoff_ns ? t->backoff_ns * 2 : BACKOFF_MIN_NS;
 		if (t->backoff_ns > BACKOFF_MAX_NS)
@@ -309,7 +313,7 @@ static struct pq_writer *writer(struct pqsink *p, struct part *pt,
 		t->dropped++;
 		return NULL;
 	}
-	if (t->err && pq_writer__pending_bytes(t->w) > PENDING_BYTES_MAX) {
+	if (t->err && pq_writer__pending_bytes(t->w) > p->o.pending_max) {
 		t->dropped++;
 		errno = -t->err;
 		return NULL;
@@ -336,9 +340,10 @@ static int row_done(struct pqsink *p, struct part *pt, enum row_table ti,
 	if (x[X_RUN] >= 0)
 		pq_writer__set_str(w, x[X_RUN], p->run, p->run_len);
 	ret = pq_writer__end_row(w);
-	/* A failing table is retried on ticks only, never per row. */
-	if (!ret && !pt->t[ti].err &&
-	    pq_writer__pending_bytes(w) > PENDING_BYTES_MAX)
+	/* A failing table is retried on ticks only, never per row.  The
+	 * bound is checked every 1024 rows: a row is far below 32 KiB. */
+	if (!ret && !pt->t[ti].err && !(pq_writer__pending_rows(w) & 1023) &&
+	    pq_writer__pending_bytes(w) > p->o.pending_max)
 		ret = flush_table(p, pt, ti, 0);
 	return ret;
 }
@@ -487,6 +492,8 @@ int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
 		p->o.file_bytes = 256ull << 20;
 	if (!p->o.max_row_groups)
 		p->o.max_row_groups = 256;
+	if (!p->o.pending_max)
+		p->o.pending_max = PENDING_BYTES_MAX;
 	snprintf(p->host, sizeof(p->host), "%s", opts->host ? opts->host : "");
 	snprintf(p->run, sizeof(p->run), "%s", opts->run ? opts->run : "");
 	p->o.host = p->host;

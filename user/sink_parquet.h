@@ -27,6 +27,8 @@ struct pqsink_opts {
 	uint64_t flush_interval_ns;	/* 0: 1 s */
 	uint64_t file_bytes;		/* rotate above; 0: 256 MiB */
 	int max_row_groups;		/* rotate above; 0: 256 */
+	uint64_t pending_max;		/* memory per table for rows the disk
+					 * has not taken; 0: 32 MiB */
 	const char *created_by;
 	int gzip_level;			/* 0: writer default */
 	const char *host, *run;		/* context columns (copied) */

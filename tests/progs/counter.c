@@ -1,9 +1,10 @@
 /* counter: a steady "trainer" for attach tests.
- *   counter STEPS SLEEP_US
+ *   counter STEPS SLEEP_US [HOLD_MS]
  * Each step: MLPROBE_STEP(i), a span "step" around METRIC("i", i, i * 0.5),
  * and a log every 100 steps.  Prints its PID first, then one line per 1000
  * steps and a final checksum, so a test can compare the output of runs
- * with and without mlprobe (attached, detached, killed). */
+ * with and without mlprobe (attached, detached, killed).  HOLD_MS: stay
+ * that long after the checksum before exiting. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,5 +37,12 @@ int main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 	}
 	printf("done sum=%llu\n", sum);
+	fflush(stdout);
+	if (argc > 3) {
+		long ms = atol(argv[3]);
+		struct timespec hold = { ms / 1000, ms % 1000 * 1000000L };
+
+		nanosleep(&hold, NULL);
+	}
 	return 0;
 }
