@@ -516,6 +516,22 @@ static __always_inline struct call *call_begin(void)
 	return c;
 }
 
+/* The start of every probe program that keeps per-thread state: NULL when
+ * the hit is not ours, or (counted as a drop of kind k) when there is no
+ * memory for the state; else the hit is counted and the state returned. */
+static __always_inline struct call *probe_enter(enum mp_kind k)
+{
+	struct call *c;
+
+	if (not_ours(bpf_get_current_pid_tgid()))
+		return NULL;
+	count(k, MP_S_HITS);
+	c = call_begin();
+	if (!c)
+		count(k, MP_S_DROP_NAME);
+	return c;
+}
+
 /* Counts a record that was written with a damaged string.  A truncated name
  * is counted once, on its MP_REC_NAME; a truncated message on each log. */
 static __always_inline void count_flags(enum mp_kind k, __u16 flags)
@@ -534,14 +550,9 @@ int mp_metric(struct pt_regs *ctx)
 	struct call *c;
 	__u32 nid;
 
-	if (not_ours(bpf_get_current_pid_tgid()))
+	c = probe_enter(MP_K_METRIC);
+	if (!c)
 		return 0;
-	count(MP_K_METRIC, MP_S_HITS);
-	c = call_begin();
-	if (!c) {
-		count(MP_K_METRIC, MP_S_DROP_NAME);
-		return 0;
-	}
 	sp = site_spec(ctx);
 	c->uptr = site_arg(ctx, sp, 0);
 	c->step = site_arg(ctx, sp, 1);
@@ -682,11 +693,11 @@ int mp_span_begin(struct pt_regs *ctx)
 	struct call *c;
 	__u32 nid;
 
-	if (not_ours(bpf_get_current_pid_tgid()))
+	c = probe_enter(MP_K_SPAN_BEGIN);
+	if (!c)
 		return 0;
-	count(MP_K_SPAN_BEGIN, MP_S_HITS);
-	c = call_begin();
-	if (!c || !(p = get_proc(c->id >> 32))) {
+	p = get_proc(c->id >> 32);
+	if (!p) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
@@ -706,14 +717,9 @@ int mp_span_end(struct pt_regs *ctx)
 	struct call *c;
 	__u32 nid;
 
-	if (not_ours(bpf_get_current_pid_tgid()))
+	c = probe_enter(MP_K_SPAN_END);
+	if (!c)
 		return 0;
-	count(MP_K_SPAN_END, MP_S_HITS);
-	c = call_begin();
-	if (!c) {
-		count(MP_K_SPAN_END, MP_S_DROP_NAME);
-		return 0;
-	}
 	if (!end_stack(c))
 		return 0;
 	c->uptr = site_arg(ctx, site_spec(ctx), 0);
@@ -740,11 +746,11 @@ int mp_func_entry(struct pt_regs *ctx)
 	struct call *c;
 
 	KERNEL_STACK(ctx);
-	if (not_ours(bpf_get_current_pid_tgid()))
+	c = probe_enter(MP_K_SPAN_BEGIN);
+	if (!c)
 		return 0;
-	count(MP_K_SPAN_BEGIN, MP_S_HITS);
-	c = call_begin();
-	if (!c || !(p = get_proc(c->id >> 32))) {
+	p = get_proc(c->id >> 32);
+	if (!p) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
@@ -758,14 +764,9 @@ int mp_func_exit(struct pt_regs *ctx)
 	struct call *c;
 
 	KERNEL_STACK(ctx);
-	if (not_ours(bpf_get_current_pid_tgid()))
+	c = probe_enter(MP_K_SPAN_END);
+	if (!c)
 		return 0;
-	count(MP_K_SPAN_END, MP_S_HITS);
-	c = call_begin();
-	if (!c) {
-		count(MP_K_SPAN_END, MP_S_DROP_NAME);
-		return 0;
-	}
 	if (end_stack(c))
 		span_pop(c, (__u32)bpf_get_attach_cookie(ctx));
 	return 0;

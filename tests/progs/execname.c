@@ -30,6 +30,9 @@ int main(int argc, char **argv)
 	/* After exec, mlprobe attaches to the new image a few ms late. */
 	for (int i = 0; i < 5000 && !MLPROBE_ENABLED(); i++)
 		usleep(1000);
+	/* The semaphore rises with the first probe attached (step); the
+	 * others follow within milliseconds. */
+	usleep(200000);
 	MLPROBE_METRIC(NAME, 0, 0.0);
 	if (pthread_create(&t, NULL, other, NULL) || pthread_join(t, NULL))
 		return 1;
