@@ -23,8 +23,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 extern int bpf_copy_from_user_str(void *dst, __u32 dst__sz,
 				  const void *unsafe_ptr__ign, __u64 flags) __ksym;
 #define read_user_str(dst, sz, src) bpf_copy_from_user_str(dst, sz, src, 0)
+/* task->group_leader is an RCU pointer: trusted only under this lock in a
+ * sleepable program. */
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
 
 #define MP_VM_WRITE 0x2	/* include/linux/mm.h; macros are not in BTF */
+#define MP_PF_EXITING 0x4	/* include/linux/sched.h */
 #define MP_ID_NONE 0xffffffffu
 
 /* Set by user space before load. */
@@ -143,7 +148,8 @@ struct ncache {
 };
 
 /* Per thread (task storage): what a sleepable program keeps across helper
- * calls, the name cache and the span stack. */
+ * calls, the name cache, the span stack and the batch of records not yet
+ * sent.  The group leader's also holds the process's step. */
 struct call {
 	__u64 id;		/* pid_tgid */
 	__u64 ts;
@@ -153,11 +159,18 @@ struct call {
 	struct ikey k;		/* interning key */
 	__u16 flags;		/* MP_F_* for the record */
 	__u16 _pad;
-	__u32 nsub;		/* hot records submitted (wake_flag_every) */
+	__u32 _pad2;
 	__u64 exec_id;		/* task->self_exec_id the cache belongs to */
 	struct ncache nc[NCACHE];
 	struct stack st;	/* open spans */
 	struct scratch s;	/* a copy of a name being hashed */
+	__s64 pstep;		/* leader only: the process's step */
+	__u32 has_pstep;	/* leader only: MLPROBE_STEP seen in this image */
+	__u32 busy;		/* in a program that appends to the batch */
+	__u32 bn;		/* records in the batch */
+	__u32 nflush;		/* batches sent from the hot path */
+	__u64 blast;		/* ts of the last record appended */
+	struct mp_batch_rec b;	/* the batch, sent as it is */
 };
 
 struct {
@@ -213,15 +226,112 @@ static __always_inline __u64 wake_flag(void)
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-/* wake_flag() for the hot records, asked once every WAKE_EVERY records of a
- * thread: the query reads the consumer's position, a cache line the
- * draining consumer keeps writing on another CPU, and cost about 60 ns an
- * event (bpf_stats, this VM).  The consumer is woken at most WAKE_EVERY
- * records per thread late, a few KiB against a fill mark of a quarter of
- * the ring; it drains on its timer anyway. */
+/* The hot path asks wake_flag() once every WAKE_EVERY records of a thread
+ * (every few batches): the query reads the consumer's position, a cache
+ * line the draining consumer keeps writing on another CPU, and cost about
+ * 60 ns an event (bpf_stats, this VM).  The consumer is woken at most
+ * WAKE_EVERY records per thread late, a few KiB against a fill mark of a
+ * quarter of the ring; it drains on its timer anyway. */
 #define WAKE_EVERY 64
-#define wake_flag_every(c) \
-	((++(c)->nsub & (WAKE_EVERY - 1)) ? BPF_RB_NO_WAKEUP : wake_flag())
+
+/*
+ * Batching.  A metric or span record goes into its thread's batch (task
+ * storage); the batch crosses the ring as one record.  A ring reserve and
+ * submit cost about 30 ns a record on these machines (a spinlock with
+ * interrupts off, the producer position, the header's xchg); one output of
+ * a full batch costs about as much as two.  See docs/bpf.md, "Batching".
+ *
+ * Who sends a batch:
+ *  - the thread itself, when the batch is full, or when the thread's
+ *    previous record is older than BATCH_GAP_NS (a thread that writes
+ *    slowly gains nothing from waiting, so its records go out at once);
+ *  - mp_switch, when the thread leaves its CPU (it may sleep for long);
+ *  - mp_exit, when the thread ends;
+ *  - mp_flush (a task iterator user space runs) after recording stopped.
+ * The thread appends with plain stores, inside hold()/release(): c->busy
+ * keeps the other senders out.  mp_switch runs on the thread's own CPU
+ * while it is switched out, and mp_exit in the thread itself, so neither
+ * can run in the middle of an append it does not see as busy.  mp_flush
+ * runs on another CPU, but only after user space set "stopped" and then
+ * made every CPU pass a full barrier (membarrier): a program that had not
+ * yet set busy then sees "stopped" and appends nothing.  Senders other than
+ * the thread take the batch with an atomic exchange of c->bn, so two of
+ * them never send the same records.
+ */
+#define BATCH_GAP_NS 1000000ULL
+#define FLUSH_WAKE_EVERY (WAKE_EVERY / MP_BATCH_MAX)
+
+
+static __always_inline void hold(struct call *c)
+{
+	*(volatile __u32 *)&c->busy = 1;
+	barrier();
+}
+
+static __always_inline void release(struct call *c)
+{
+	barrier();
+	*(volatile __u32 *)&c->busy = 0;
+}
+
+/* The slot the thread's next record goes in. */
+static __always_inline void *batch_slot(struct call *c)
+{
+	return &c->b.recs[(c->bn & (MP_BATCH_MAX - 1)) * MP_BATCH_REC];
+}
+
+/* Sends the first n records of the batch as one ring record; on a full ring
+ * each is counted as a drop of its own kind. */
+static __noinline int batch_send(struct call *c, __u32 n, __u64 flags)
+{
+	if (!c || n == 0 || n > MP_BATCH_MAX)
+		return 0;
+	c->b.h.type = MP_REC_BATCH;
+	c->b.h.flags = 0;
+	c->b.h.cpu = bpf_get_smp_processor_id();
+	c->b.h.pid = c->id >> 32;
+	c->b.h.tid = (__u32)c->id;
+	c->b.h.ts = ((struct mp_hdr *)c->b.recs)->ts;
+	c->b.n = n;
+	c->b._pad = 0;
+	if (bpf_ringbuf_output(&rb, &c->b, offsetof(struct mp_batch_rec, recs) +
+			       n * MP_BATCH_REC, flags) == 0)
+		return 0;
+	for (int i = 0; i < MP_BATCH_MAX; i++) {
+		struct mp_hdr *h = (void *)&c->b.recs[i * MP_BATCH_REC];
+
+		if (i >= n)
+			break;
+		count(h->type == MP_REC_SPAN ? MP_K_SPAN_END : MP_K_METRIC,
+		      MP_S_DROP_RING);
+	}
+	return 0;
+}
+
+/* The thread's record is in batch_slot(c): count it in, and send the batch
+ * if it is full or the thread writes slowly. */
+static __always_inline void batch_commit(struct call *c)
+{
+	__u32 n = c->bn + 1;
+	__u64 last = c->blast;
+
+	c->blast = c->ts;
+	if (n < MP_BATCH_MAX && c->ts - last < BATCH_GAP_NS) {
+		c->bn = n;
+		return;
+	}
+	c->bn = 0;
+	batch_send(c, n, (++c->nflush & (FLUSH_WAKE_EVERY - 1)) ?
+				 BPF_RB_NO_WAKEUP : wake_flag());
+}
+
+/* Sends the batch of a thread that is not appending (see above). */
+static __always_inline void batch_take(struct call *c)
+{
+	if (c->busy || !c->bn)
+		return;
+	batch_send(c, __sync_lock_test_and_set(&c->bn, 0), wake_flag());
+}
 
 /* True when a probe hit is not ours to record: recording stopped, or a
  * process we do not trace hit a probe attached for every process. */
@@ -532,6 +642,23 @@ static __always_inline struct call *probe_enter(enum mp_kind k)
 	return c;
 }
 
+/* probe_enter() for a program that appends to the batch: the state comes
+ * back held (busy), and "stopped" is read again after busy is set, for
+ * mp_flush (see Batching).  The caller releases it. */
+static __always_inline struct call *probe_enter_held(enum mp_kind k)
+{
+	struct call *c = probe_enter(k);
+
+	if (!c)
+		return NULL;
+	hold(c);
+	if (*(volatile __u32 *)&stopped) {
+		release(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* Counts a record that was written with a damaged string.  A truncated name
  * is counted once, on its MP_REC_NAME; a truncated message on each log. */
 static __always_inline void count_flags(enum mp_kind k, __u16 flags)
@@ -542,31 +669,21 @@ static __always_inline void count_flags(enum mp_kind k, __u16 flags)
 		count(k, MP_S_FAULT);
 }
 
-SEC("usdt")
-int mp_metric(struct pt_regs *ctx)
+static __always_inline void metric(struct pt_regs *ctx, struct call *c)
 {
-	const struct __bpf_usdt_spec *sp;
+	const struct __bpf_usdt_spec *sp = site_spec(ctx);
 	struct mp_metric_rec *r;
-	struct call *c;
 	__u32 nid;
 
-	c = probe_enter(MP_K_METRIC);
-	if (!c)
-		return 0;
-	sp = site_spec(ctx);
 	c->uptr = site_arg(ctx, sp, 0);
 	c->step = site_arg(ctx, sp, 1);
 	c->bits = site_arg(ctx, sp, 2);
 	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_METRIC, MP_S_DROP_NAME);
-		return 0;
+		return;
 	}
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (!r) {
-		count(MP_K_METRIC, MP_S_DROP_RING);
-		return 0;
-	}
+	r = batch_slot(c);
 	fill_hdr(&r->h, MP_REC_METRIC, c->id, c->ts);
 	r->h.flags = c->flags;
 	r->name_id = nid;
@@ -574,8 +691,60 @@ int mp_metric(struct pt_regs *ctx)
 	r->step = c->step;
 	r->value = c->bits;
 	count_flags(MP_K_METRIC, c->flags);
-	bpf_ringbuf_submit(r, wake_flag_every(c));
+	batch_commit(c);
+}
+
+SEC("usdt")
+int mp_metric(struct pt_regs *ctx)
+{
+	struct call *c = probe_enter_held(MP_K_METRIC);
+
+	if (!c)
+		return 0;
+	metric(ctx, c);
+	release(c);
 	return 0;
+}
+
+/*
+ * The process's step lives in its group leader's task storage: the leader
+ * thread reads it with no lookup at all, another thread with one task
+ * storage lookup (the procs hash lookup it replaces cost about 28 ns a
+ * span).  A leader that has exited while its threads run on may have no
+ * storage and can get none; the step then goes to procs, which readers ask
+ * only in that case.  mp_exec forgets the step of the old image.
+ */
+static __always_inline struct call *leader_call(struct call *c, __u64 flags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct call *lc;
+
+	if (c && task->pid == task->tgid)
+		return c;
+	bpf_rcu_read_lock();
+	lc = bpf_task_storage_get(&calls, task->group_leader, 0, flags);
+	bpf_rcu_read_unlock();
+	return lc;
+}
+
+/* The process's step into *step (c: the thread's state, or NULL); false
+ * before its first MLPROBE_STEP. */
+static __always_inline bool proc_step(struct call *c, __u32 tgid, __s64 *step)
+{
+	struct call *lc = leader_call(c, 0);
+	struct mp_proc *p;
+
+	if (lc && lc->has_pstep) {
+		*step = lc->pstep;
+		return true;
+	}
+	if (!(bpf_get_current_task_btf()->group_leader->flags & MP_PF_EXITING))
+		return false;
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (!p || !p->has_step)
+		return false;
+	*step = p->step;
+	return true;
 }
 
 SEC("usdt")
@@ -583,35 +752,43 @@ int mp_step(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mp_proc *p;
+	struct call *lc;
+	__s64 step;
 
 	KERNEL_STACK(ctx);
 	if (not_ours(id))
 		return 0;
 	count(MP_K_STEP, MP_S_HITS);
-	p = get_proc(id >> 32);
-	if (p) {
-		p->step = site_arg(ctx, site_spec(ctx), 0);
+	step = site_arg(ctx, site_spec(ctx), 0);
+	lc = leader_call(NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (lc) {
+		lc->pstep = step;
+		lc->has_pstep = 1;
+	} else if ((p = get_proc(id >> 32))) {
+		p->step = step;
 		p->has_step = 1;
 	}
 	return 0;
 }
 
 /* Opens a span (a span_begin probe, or the entry of a --func function). */
-static __always_inline void span_push(struct call *c, struct mp_proc *p,
-				      __u32 nid)
+static __always_inline void span_push(struct call *c, __u32 nid)
 {
 	struct stack *st = &c->st;
 	__u32 d = st->depth;
+	__s64 step = 0;
+	bool has_step;
 
 	st->depth = d + 1;
 	if (d >= MP_SPAN_DEPTH) {
 		count(MP_K_SPAN_BEGIN, MP_S_DEPTH);
 		return;
 	}
+	has_step = proc_step(c, c->id >> 32, &step);
 	st->f[d].start = c->ts;
-	st->f[d].step = p->step;
+	st->f[d].step = step;
 	st->f[d].name_id = nid;
-	st->f[d].flags = c->flags | (p->has_step ? 0 : MP_F_NO_STEP);
+	st->f[d].flags = c->flags | (has_step ? 0 : MP_F_NO_STEP);
 }
 
 /* Closes the innermost open span named nid of the thread and submits its
@@ -651,11 +828,7 @@ static __noinline void span_pop(struct call *c, __u32 nid)
 		count_n(MP_K_SPAN_BEGIN, MP_S_UNMATCHED, d - match - 1);
 	st->depth = match;
 
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (!r) {
-		count(MP_K_SPAN_END, MP_S_DROP_RING);
-		return;
-	}
+	r = batch_slot(c);
 	match &= MP_SPAN_DEPTH - 1;
 	fill_hdr(&r->h, MP_REC_SPAN, c->id, st->f[match].start);
 	r->h.flags = st->f[match].flags | c->flags;
@@ -664,7 +837,7 @@ static __noinline void span_pop(struct call *c, __u32 nid)
 	r->name_id = nid;
 	r->depth = match;
 	count_flags(MP_K_SPAN_END, r->h.flags);
-	bpf_ringbuf_submit(r, wake_flag_every(c));
+	batch_commit(c);
 }
 
 /* True when the thread has a span to close (else counted).  A frame begun
@@ -689,39 +862,28 @@ static __always_inline bool end_stack(struct call *c)
 SEC("usdt")
 int mp_span_begin(struct pt_regs *ctx)
 {
-	struct mp_proc *p;
 	struct call *c;
 	__u32 nid;
 
 	c = probe_enter(MP_K_SPAN_BEGIN);
 	if (!c)
 		return 0;
-	p = get_proc(c->id >> 32);
-	if (!p) {
-		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
-		return 0;
-	}
 	c->uptr = site_arg(ctx, site_spec(ctx), 0);
 	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
 		return 0;
 	}
-	span_push(c, p, nid);
+	span_push(c, nid);
 	return 0;
 }
 
-SEC("usdt")
-int mp_span_end(struct pt_regs *ctx)
+static __always_inline void span_end(struct pt_regs *ctx, struct call *c)
 {
-	struct call *c;
 	__u32 nid;
 
-	c = probe_enter(MP_K_SPAN_END);
-	if (!c)
-		return 0;
 	if (!end_stack(c))
-		return 0;
+		return;
 	c->uptr = site_arg(ctx, site_spec(ctx), 0);
 	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
@@ -729,9 +891,20 @@ int mp_span_end(struct pt_regs *ctx)
 		 * and keeps the depths of later spans right. */
 		c->st.depth--;
 		count(MP_K_SPAN_END, MP_S_DROP_NAME);
-		return 0;
+		return;
 	}
 	span_pop(c, nid);
+}
+
+SEC("usdt")
+int mp_span_end(struct pt_regs *ctx)
+{
+	struct call *c = probe_enter_held(MP_K_SPAN_END);
+
+	if (!c)
+		return 0;
+	span_end(ctx, c);
+	release(c);
 	return 0;
 }
 
@@ -742,19 +915,13 @@ int mp_span_end(struct pt_regs *ctx)
 SEC("uprobe")
 int mp_func_entry(struct pt_regs *ctx)
 {
-	struct mp_proc *p;
 	struct call *c;
 
 	KERNEL_STACK(ctx);
 	c = probe_enter(MP_K_SPAN_BEGIN);
 	if (!c)
 		return 0;
-	p = get_proc(c->id >> 32);
-	if (!p) {
-		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
-		return 0;
-	}
-	span_push(c, p, (__u32)bpf_get_attach_cookie(ctx));
+	span_push(c, (__u32)bpf_get_attach_cookie(ctx));
 	return 0;
 }
 
@@ -764,11 +931,12 @@ int mp_func_exit(struct pt_regs *ctx)
 	struct call *c;
 
 	KERNEL_STACK(ctx);
-	c = probe_enter(MP_K_SPAN_END);
+	c = probe_enter_held(MP_K_SPAN_END);
 	if (!c)
 		return 0;
 	if (end_stack(c))
 		span_pop(c, (__u32)bpf_get_attach_cookie(ctx));
+	release(c);
 	return 0;
 }
 
@@ -778,7 +946,6 @@ int mp_log(struct pt_regs *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	const struct __bpf_usdt_spec *sp;
 	struct mp_log_rec *r;
-	struct mp_proc *p;
 	const char *msg;
 	long n;
 
@@ -791,13 +958,9 @@ int mp_log(struct pt_regs *ctx)
 		return 0;
 	}
 	fill_hdr(&r->h, MP_REC_LOG, id, bpf_ktime_get_boot_ns());
-	p = get_proc(id >> 32);
-	if (p && p->has_step) {
-		r->step = p->step;
-	} else {
-		r->step = 0;
+	r->step = 0;
+	if (!proc_step(NULL, id >> 32, &r->step))
 		r->h.flags |= MP_F_NO_STEP;
-	}
 	sp = site_spec(ctx);
 	r->level = site_arg(ctx, sp, 0);
 	msg = (const char *)site_arg(ctx, sp, 1);
@@ -883,11 +1046,45 @@ int BPF_PROG(mp_exit, struct task_struct *task)
 		cl->st.depth = 0;
 		count_n(MP_K_SPAN_BEGIN, MP_S_UNMATCHED, d);
 	}
+	/* Its batch goes now: the storage goes with the task. */
+	if (cl)
+		batch_take(cl);
 	if (tid != tgid)
 		return 0;
 	bpf_map_delete_elem(&procs, &tgid);
 	if (bpf_map_delete_elem(&tracked, &tgid) == 0)
 		proc_event(tgid, MP_PROC_EXIT, 0);
+	return 0;
+}
+
+/* A thread leaving its CPU sends its batch: it may not run (or write a
+ * record) again for long.  Costs every context switch on the machine one
+ * task storage lookup while recording. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(mp_switch, bool preempt, struct task_struct *prev)
+{
+	struct call *c = bpf_task_storage_get(&calls, prev, 0, 0);
+
+	if (c)
+		batch_take(c);
+	return 0;
+}
+
+/* Run by user space (a task iterator) after it stopped recording: sends
+ * every batch still held (see Batching; user space has made every CPU pass
+ * a barrier since it set "stopped").  A thread caught inside a program is
+ * skipped: its batch goes on the next run, or when it leaves its CPU. */
+SEC("iter/task")
+int mp_flush(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct call *c;
+
+	if (!task || !stopped)
+		return 0;
+	c = bpf_task_storage_get(&calls, task, 0, 0);
+	if (c)
+		batch_take(c);
 	return 0;
 }
 
@@ -897,7 +1094,11 @@ int BPF_PROG(mp_exec, struct task_struct *task, pid_t old_pid,
 {
 	__u32 tgid = task->tgid, one = 1;
 	struct inode *ino = bprm->file->f_inode;
+	/* The exec'ing thread is the leader now; the new image has no step. */
+	struct call *lc = bpf_task_storage_get(&calls, task, 0, 0);
 
+	if (lc)
+		lc->has_pstep = 0;
 	bpf_map_delete_elem(&procs, &tgid);
 	if (stopped)
 		return 0;

@@ -31,6 +31,7 @@ enum mp_rec_type {
 	MP_REC_SPAN = 3,
 	MP_REC_LOG = 4,
 	MP_REC_PROC = 5,	/* a traced process forked, exec'd, mapped code, exited */
+	MP_REC_BATCH = 6,	/* a thread's metric and span records, back to back */
 };
 
 /* mp_hdr.flags */
@@ -95,6 +96,23 @@ struct mp_log_rec {
 	__u32 len;		/* bytes in msg, NUL excluded */
 	char msg[MP_MSG_MAX];
 };
+
+/* A thread's hot records (metric and span), gathered in its task storage
+ * and sent as one ring record: n whole records of MP_BATCH_REC bytes each,
+ * in the order the thread wrote them.  h carries the thread (h.ts is the
+ * first record's).  See docs/bpf.md, "Batching". */
+#define MP_BATCH_MAX	16
+#define MP_BATCH_REC	48
+
+struct mp_batch_rec {
+	struct mp_hdr h;
+	__u32 n;
+	__u32 _pad;
+	__u8 recs[MP_BATCH_MAX * MP_BATCH_REC];
+};
+
+_Static_assert(sizeof(struct mp_metric_rec) == MP_BATCH_REC, "batch slot");
+_Static_assert(sizeof(struct mp_span_rec) == MP_BATCH_REC, "batch slot");
 
 /* What the probes count, per CPU, per kind.  A "kind" is a probe. */
 enum mp_kind {

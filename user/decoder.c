@@ -164,6 +164,32 @@ static const char *lookup(struct decoder *d, uint32_t id, size_t *len)
 	return d->unknown;
 }
 
+/* A thread's batch: n whole metric or span records (wire.h).  A batch with
+ * a bad count or a record of another type is malformed as a whole; the
+ * records before a bad one are kept. */
+static int feed_batch(struct decoder *d, const struct mp_batch_rec *b,
+		      size_t size)
+{
+	size_t hdr = offsetof(struct mp_batch_rec, recs);
+
+	if (size < hdr || b->n == 0 || b->n > MP_BATCH_MAX ||
+	    size < hdr + (size_t)b->n * MP_BATCH_REC)
+		goto malformed;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const void *r = b->recs + (size_t)i * MP_BATCH_REC;
+		const struct mp_hdr *h = r;
+
+		if (h->type != MP_REC_METRIC && h->type != MP_REC_SPAN)
+			goto malformed;
+		decoder__feed(d, r, MP_BATCH_REC);
+	}
+	d->st.batches++;
+	return 0;
+malformed:
+	d->st.malformed++;
+	return -EINVAL;
+}
+
 int decoder__feed(struct decoder *d, const void *data, size_t size)
 {
 	const struct mp_hdr *h = data;
@@ -227,6 +253,8 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		d->st.rows[ROW_SPANS]++;
 		return 0;
 	}
+	case MP_REC_BATCH:
+		return feed_batch(d, data, size);
 	case MP_REC_LOG: {
 		const struct mp_log_rec *r = data;
 		struct row_log l;

@@ -30,6 +30,7 @@ struct decoder_stats {
 	uint64_t rows[ROW_TABLES];	/* rows handed to the sinks */
 	uint64_t names;			/* name records */
 	uint64_t procs;			/* process records */
+	uint64_t batches;		/* batch records (their rows are in rows) */
 	uint64_t malformed;		/* records too short or of unknown type */
 	uint64_t unknown_names;		/* ids used before their name arrived */
 	uint64_t sink_errors;

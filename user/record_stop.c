@@ -15,8 +15,9 @@
 #include "tracer.h"
 
 /* After tracer__stop: a program that passed the stop check may still be
- * running (a sleepable read can wait on a page fault), so drain until every
- * record the counters count has been delivered, for at most a second.
+ * running (a sleepable read can wait on a page fault), and its thread's
+ * batch then waits for it, so drain (and send batches) until every record
+ * the counters count has been delivered, for at most a second.
  * Returns a signal that arrived meanwhile (the caller aborts), or 0. */
 static int drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
 {
@@ -37,6 +38,7 @@ static int drain_all(struct tracer *tr, struct engine *eng, struct decoder *dec)
 			balanced &= acct.t[t].delivered == acct.t[t].emitted;
 		if (balanced)
 			return 0;
+		tracer__flush(tr);
 		usleep(2000);
 	}
 	return 0;

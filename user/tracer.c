@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/membarrier.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
@@ -336,6 +338,31 @@ void tracer__stop(struct tracer *t)
 {
 	t->skel->bss->stopped = 1;
 	__sync_synchronize();
+	/* Every CPU passes a full barrier before the batches are taken: a
+	 * program then either sees "stopped" or is seen busy (mlprobe.bpf.c,
+	 * Batching).  membarrier waits for an RCU grace period; where it is
+	 * missing, a context switch on every CPU does the same in practice,
+	 * and 20 ms gives every CPU a tick. */
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
+		usleep(20000);
+	tracer__flush(t);
+}
+
+int tracer__flush(struct tracer *t)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (!t->skel->links.mp_flush)
+		return -ENOENT;
+	fd = bpf_iter_create(bpf_link__fd(t->skel->links.mp_flush));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	close(fd);
+	return n < 0 ? -errno : 0;
 }
 
 static void *destroy_link(void *l)

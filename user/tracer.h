@@ -73,10 +73,16 @@ int tracer__ring_map_fd(const struct tracer *t);
 int tracer__counters(const struct tracer *t, struct mp_counters *sum,
 		     struct mp_counters **percpu, int *ncpus);
 
-/* Makes every probe a no-op at once (they stay attached).  Cheap, unlike
- * detaching.  A program already past the check may still submit a record:
- * drain until the counters and the delivered rows agree. */
+/* Makes every probe a no-op at once (they stay attached), and sends the
+ * threads' batches.  Cheap, unlike detaching (a grace period, ~10 ms).  A
+ * program already past the check may still submit a record: drain, and
+ * tracer__flush, until the counters and the delivered rows agree. */
 void tracer__stop(struct tracer *t);
+
+/* After tracer__stop: sends the records threads still hold in their
+ * batches (tracer__stop did it once; a thread caught inside a probe then
+ * is sent by a later call).  0 or -errno. */
+int tracer__flush(struct tracer *t);
 
 /* Detaches every probe; counters and ring stay readable.  Idempotent.  Each
  * uprobe costs the kernel a grace period to remove (about 0.1 s per site,

@@ -165,6 +165,55 @@ static void test_malformed(void **state)
 	decoder__free(d);
 }
 
+/* A batch: its records in order, as rows; a bad count, a short batch or a
+ * nested record of another kind is malformed (records before it kept). */
+static void test_batch(void **state)
+{
+	struct decoder *d = new_dec();
+	struct mp_batch_rec b = { .h = { .type = MP_REC_BATCH, .pid = 7 } };
+	struct mp_metric_rec m = { .h = { .type = MP_REC_METRIC, .pid = 7,
+					  .tid = 9 } };
+	struct mp_span_rec s = { .h = { .type = MP_REC_SPAN, .pid = 7 } };
+	size_t hdr = offsetof(struct mp_batch_rec, recs);
+
+	(void)state;
+	feed_name(d, 3, "loss", 0);
+	feed_name(d, 4, "fwd", 0);
+	m.name_id = 3;
+	for (int i = 0; i < 3; i++) {
+		m.step = 100 + i;
+		memcpy(b.recs + i * MP_BATCH_REC, &m, sizeof(m));
+	}
+	s.name_id = 4;
+	s.dur_ns = 42;
+	memcpy(b.recs + 3 * MP_BATCH_REC, &s, sizeof(s));
+	b.n = 4;
+	assert_int_equal(decoder__feed(d, &b, hdr + 4 * MP_BATCH_REC), 0);
+	assert_int_equal(nrows, 4);
+	assert_int_equal(decoder__stats(d)->rows[ROW_METRICS], 3);
+	assert_int_equal(decoder__stats(d)->rows[ROW_SPANS], 1);
+	assert_int_equal(last_m.step, 102);
+	assert_int_equal(last_m.tid, 9);
+	assert_int_equal(last_s.dur_ns, 42);
+	assert_string_equal(last_name, "fwd");
+	assert_int_equal(decoder__stats(d)->batches, 1);
+
+	/* Short by one byte, a count of 0, a count past the maximum. */
+	assert_int_equal(decoder__feed(d, &b, hdr + 4 * MP_BATCH_REC - 1), -EINVAL);
+	b.n = 0;
+	assert_int_equal(decoder__feed(d, &b, sizeof(b)), -EINVAL);
+	b.n = MP_BATCH_MAX + 1;
+	assert_int_equal(decoder__feed(d, &b, sizeof(b)), -EINVAL);
+	assert_int_equal(decoder__feed(d, &b, hdr - 1), -EINVAL);
+	/* A batch inside a batch, after one good record. */
+	b.n = 2;
+	memcpy(b.recs + MP_BATCH_REC, &b.h, sizeof(b.h));
+	assert_int_equal(decoder__feed(d, &b, sizeof(b)), -EINVAL);
+	assert_int_equal(decoder__stats(d)->malformed, 5);
+	assert_int_equal(nrows, 5);
+	decoder__free(d);
+}
+
 static void test_utf8(void **state)
 {
 	char out[64];
@@ -194,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_log_invalid_utf8_and_sink_error),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
