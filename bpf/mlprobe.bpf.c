@@ -1127,11 +1127,15 @@ int BPF_PROG(mp_exec, struct task_struct *task, pid_t old_pid,
 {
 	__u32 tgid = task->tgid, one = 1;
 	struct inode *ino = bprm->file->f_inode;
-	/* The exec'ing thread is the leader now; the new image has no step. */
+	/* The exec'ing thread is the leader now; the new image has no step.
+	 * What it wrote before exec goes now, ahead of the exec record, so
+	 * no row of the old image is read as one of the new. */
 	struct call *lc = bpf_task_storage_get(&calls, task, 0, 0);
 
-	if (lc)
+	if (lc) {
 		lc->has_pstep = 0;
+		batch_take(lc);
+	}
 	bpf_map_delete_elem(&procs, &tgid);
 	if (stopped)
 		return 0;
