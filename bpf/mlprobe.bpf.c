@@ -1096,8 +1096,14 @@ int BPF_PROG(mp_exit, struct task_struct *task)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(mp_switch, bool preempt, struct task_struct *prev)
 {
-	struct call *c = bpf_task_storage_get(&calls, prev, 0, 0);
+	struct call *c;
 
+	/* Most tasks on the machine have no task storage at all: one load
+	 * instead of a helper call (the lookup's recursion guard and cache
+	 * walk) on every switch. */
+	if (!prev->bpf_storage)
+		return 0;
+	c = bpf_task_storage_get(&calls, prev, 0, 0);
 	if (c)
 		batch_take(c);
 	return 0;
