@@ -13,15 +13,30 @@ mkdir -p "$TMP/dest"
 mpid=$!
 wait_for "$TMP/r.err" "recording PID" 20
 sleep 1.5
+# Kill while the newest file of each table holds a row group: just after a
+# rotation it is still empty, and the file torn below must be one that was
+# not finished (and uploaded) yet.
+newest() { ls "$TMP"/r/$1-*.parquet 2>/dev/null | tail -1; }
+for ((w = 0; w < 250; w++)); do
+	nm=$(newest metrics); ns=$(newest spans)
+	[ -n "$nm" ] && [ -n "$ns" ] && [ "$(stat -c %s "$nm")" -ge 2048 ] &&
+		[ "$(stat -c %s "$ns")" -ge 2048 ] && break
+	sleep 0.02
+done
 kill -9 "$mpid"
 wait "$mpid" 2>/dev/null
 kill "$(sed -n 's/^pid //p' "$TMP/c.out")"	# the trainer, orphaned
 # Tear the last file of two tables: inside the footer, and inside a row group.
 # (The newest file of a table can still be empty when the kill lands just
-# after a rotation: take the newest one that holds a row group.)
-newest_with_rows() { # PATTERN
+# after a rotation: take the newest one that holds a row group and was not
+# uploaded finished; recover only ever repairs the file being written.)
+newest_with_rows() { # PATTERN: the newest file with rows not yet uploaded
 	local f last=
-	for f in $1; do [ "$(stat -c %s "$f")" -ge 2048 ] && last=$f; done
+	for f in $1; do
+		[ "$(stat -c %s "$f")" -ge 2048 ] || continue
+		cmp -s "$f" "$TMP/dest/$(basename "$f")" && continue
+		last=$f
+	done
 	echo "$last"
 }
 m=$(newest_with_rows "$TMP/r/metrics-*.parquet")
