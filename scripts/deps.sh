@@ -8,7 +8,8 @@ pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       valgrind time chromium chromium-driver	# time: RSS in make bench; Chromium: the report test renders the page
       python3 python3-dev python3-setuptools python3-pip python3-numpy	# the Python module
       libmicrohttpd-dev libncurses-dev	# --prometheus, top
-      prometheus tmux curl)		# the tests of --prometheus and top
+      prometheus tmux curl		# the tests of --prometheus and top
+      locales)			# test_top builds de_DE (decimal comma) with localedef
 need_node=0
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need_node=1
 [ "$need_node" = 1 ] && pkgs+=(nodejs npm)

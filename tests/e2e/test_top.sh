@@ -120,7 +120,7 @@ if localedef -i de_DE -f UTF-8 "$TMP/loc/de_DE.UTF-8" 2>/dev/null ||
 		jsq "$TMP/de/run.json" 'if (typeof d.consumer_cpu_s !== "number") process.exit(1)'
 	stop_tmux
 else
-	echo "ok - # SKIP de_DE: localedef cannot build the locale"
+	not_ok "de_DE: localedef cannot build the locale (scripts/deps.sh installs locales)"
 fi
 
 # --- record --live -p, with Prometheus and an alert: q ends the recording ---
