@@ -16,10 +16,20 @@
 #include "wire.h"
 
 #define NAME_ID_MAX (1u << 24)
+/* Names live in pages of 256 ids, allocated as ids arrive: ids are dense
+ * from 1, so a real run fills its pages, and a corrupt id near the cap
+ * costs one page (and a top array of at most 64 Ki pointers), not the
+ * 256 MiB a flat array would. */
+#define NAME_PAGE_BITS 8
+#define NAME_PAGE (1u << NAME_PAGE_BITS)
 
 struct name {
 	char *s;	/* NULL: id not seen */
 	uint32_t len;
+};
+
+struct name_page {
+	struct name n[NAME_PAGE];
 };
 
 struct decoder {
@@ -27,8 +37,8 @@ struct decoder {
 	struct decoder_opts o;
 	const struct sink *sinks;
 	int nsinks;
-	struct name *names;
-	size_t cap;
+	struct name_page **pages;
+	size_t npages;
 	char msgbuf[MP_MSG_MAX * 3 + 8];
 	char unknown[32];
 	struct decoder_stats st;
@@ -76,9 +86,14 @@ void decoder__free(struct decoder *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->cap; i++)
-		free(d->names[i].s);
-	free(d->names);
+	for (size_t p = 0; p < d->npages; p++) {
+		if (!d->pages[p])
+			continue;
+		for (size_t i = 0; i < NAME_PAGE; i++)
+			free(d->pages[p]->n[i].s);
+		free(d->pages[p]);
+	}
+	free(d->pages);
 	free(d);
 }
 
@@ -95,34 +110,45 @@ static void note_sink_err(struct decoder *d, int err)
 		d->st.sink_errors++;
 }
 
+/* The slot of id, its page allocated if need be; NULL: out of memory. */
+static struct name *name_slot(struct decoder *d, uint32_t id)
+{
+	size_t p = id >> NAME_PAGE_BITS;
+
+	if (p >= d->npages) {
+		size_t np = d->npages ? d->npages : 4;
+		struct name_page **pp;
+
+		while (np <= p)
+			np *= 2;
+		pp = realloc(d->pages, np * sizeof(*pp));
+		if (!pp)
+			return NULL;
+		memset(pp + d->npages, 0, (np - d->npages) * sizeof(*pp));
+		d->pages = pp;
+		d->npages = np;
+	}
+	if (!d->pages[p] && !(d->pages[p] = calloc(1, sizeof(*d->pages[p]))))
+		return NULL;
+	return &d->pages[p]->n[id & (NAME_PAGE - 1)];
+}
+
 static int set_name(struct decoder *d, uint32_t id, const char *text,
 		    size_t len, bool truncated)
 {
+	struct name *n;
 	char *s;
 
-	/* Ids are dense from 1 (BPF allocates them in order), so an array
-	 * serves; the cap bounds it at 256 MiB against a corrupt id. */
 	if (id == MP_NAME_ID_UNREADABLE || id >= NAME_ID_MAX)
 		return -EINVAL;
-	if (id >= d->cap) {
-		size_t cap = d->cap ? d->cap : 256;
-		struct name *n;
-
-		while (cap <= id)
-			cap *= 2;
-		n = realloc(d->names, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		memset(n + d->cap, 0, (cap - d->cap) * sizeof(*n));
-		d->names = n;
-		d->cap = cap;
-	}
+	if (!(n = name_slot(d, id)))
+		return -ENOMEM;
 	s = malloc(utf8_sanitize_max(len));
 	if (!s)
 		return -ENOMEM;
-	d->names[id].len = utf8_sanitize(s, text, len, truncated);
-	free(d->names[id].s);	/* an id is sent once; be safe anyway */
-	d->names[id].s = s;
+	free(n->s);	/* an id is sent once; be safe anyway */
+	n->len = utf8_sanitize(s, text, len, truncated);
+	n->s = s;
 	return 0;
 }
 
@@ -150,13 +176,17 @@ static const struct row_proc *proc_of(struct decoder *d, uint32_t pid)
 
 static const char *lookup(struct decoder *d, uint32_t id, size_t *len)
 {
+	size_t p = id >> NAME_PAGE_BITS;
+	const struct name *n;
+
 	if (id == MP_NAME_ID_UNREADABLE) {
 		*len = sizeof(unreadable_name) - 1;
 		return unreadable_name;
 	}
-	if (id < d->cap && d->names[id].s) {
-		*len = d->names[id].len;
-		return d->names[id].s;
+	if (p < d->npages && d->pages[p] &&
+	    (n = &d->pages[p]->n[id & (NAME_PAGE - 1)])->s) {
+		*len = n->len;
+		return n->s;
 	}
 	/* Cannot happen while BPF keeps its ordering promise; keep the row. */
 	d->st.unknown_names++;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "decoder.h"
@@ -110,6 +111,39 @@ static void test_unknown_and_unreadable_names(void **state)
 	m.name_id = MP_NAME_ID_UNREADABLE;
 	assert_int_equal(decoder__feed(d, &m, sizeof(m)), 0);
 	assert_string_equal(last_name, "<unreadable>");
+	decoder__free(d);
+}
+
+/* Ids far apart, the highest one below the cap: each resolves, an id
+ * between them stays unknown, and one past the cap is refused (malformed
+ * input must not make the decoder allocate by the id). */
+static void test_sparse_name_ids(void **state)
+{
+	struct decoder *d = new_dec();
+	struct mp_metric_rec m = { .h = { .type = MP_REC_METRIC } };
+	struct mp_name_rec r = { .h = { .type = MP_REC_NAME } };
+	const uint32_t ids[] = { 1, 255, 256, 70000, (1u << 24) - 1 };
+	char want[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(want, sizeof(want), "n%u", ids[i]);
+		feed_name(d, ids[i], want, 0);
+	}
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(want, sizeof(want), "n%u", ids[i]);
+		m.name_id = ids[i];
+		assert_int_equal(decoder__feed(d, &m, sizeof(m)), 0);
+		assert_string_equal(last_name, want);
+	}
+	m.name_id = 70001;
+	assert_int_equal(decoder__feed(d, &m, sizeof(m)), 0);
+	assert_string_equal(last_name, "<id 70001>");
+	r.id = 1u << 24;
+	r.len = 1;
+	r.name[0] = 'x';
+	assert_int_equal(decoder__feed(d, &r, sizeof(r)), -EINVAL);
+	assert_int_equal(decoder__stats(d)->names, 5);
 	decoder__free(d);
 }
 
@@ -239,6 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metric_with_name),
 		cmocka_unit_test(test_unknown_and_unreadable_names),
+		cmocka_unit_test(test_sparse_name_ids),
 		cmocka_unit_test(test_truncated_name_marked),
 		cmocka_unit_test(test_log_invalid_utf8_and_sink_error),
 		cmocka_unit_test(test_malformed),
