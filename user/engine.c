@@ -20,6 +20,11 @@
 #include "log.h"
 
 #define MAX_PIDS 64
+/* Copies of one signal that may have arrived within this of the first are
+ * one request to stop (engine.h).  coreutils timeout's two kill()s come
+ * microseconds apart, a scheduler slice or two on a busy machine; a person
+ * who presses Ctrl-C again to abort takes longer than this. */
+#define SIG_BURST_NS (250 * 1000000ull)
 
 enum { TAG_RING, TAG_TIMER, TAG_SIGNAL, TAG_PID };
 
@@ -31,7 +36,18 @@ struct engine {
 	int npids, nexited;
 	uint64_t records;
 	sigset_t oldmask;
+	int req_signo;		/* the request to stop taken; 0: none yet */
+	uint64_t req_ns;	/* when it was read */
+	uint64_t sig_read_ns;	/* when the last read of sfd began */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -134,14 +150,42 @@ int engine__drain(struct engine *e)
 	return n;
 }
 
-int engine__poll_signal(struct engine *e)
+/* Reads the signalfd until it is empty or a new request is taken.  A
+ * signal read now arrived after the previous read began (the kernel keeps
+ * one pending copy of each signal), so it is a copy of the request when
+ * that moment falls in the request's burst window: judged by when it may
+ * have arrived, not by when we got round to reading it.  One we sent
+ * ourselves (top's q) is always a new request.  Returns the signal or 0. */
+static int take_signal(struct engine *e)
 {
 	struct signalfd_siginfo si;
 
-	while (read(e->sfd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo != SIGCHLD)
-			return (int)si.ssi_signo;
-	return 0;
+	for (;;) {
+		uint64_t prev = e->sig_read_ns;
+
+		e->sig_read_ns = now_ns();
+		if (read(e->sfd, &si, sizeof(si)) != sizeof(si))
+			return 0;
+		if (si.ssi_signo == SIGCHLD)
+			continue;	/* pidfds say who exited */
+		if (e->req_signo == (int)si.ssi_signo &&
+		    si.ssi_pid != (uint32_t)getpid() &&
+		    prev < e->req_ns + SIG_BURST_NS) {
+			pr_debug("signal %d from PID %u: the same request to "
+				 "stop", (int)si.ssi_signo, si.ssi_pid);
+			continue;
+		}
+		if (!e->req_signo) {
+			e->req_signo = (int)si.ssi_signo;
+			e->req_ns = now_ns();
+		}
+		return (int)si.ssi_signo;
+	}
+}
+
+int engine__poll_signal(struct engine *e)
+{
+	return take_signal(e);
 }
 
 uint64_t engine__records(const struct engine *e)
@@ -172,7 +216,15 @@ int engine__run(struct engine *e, int *signo)
 	struct epoll_event evs[8];
 
 	for (;;) {
-		int n = epoll_wait(e->epfd, evs, 8, -1);
+		int n, sig;
+
+		/* After a request, look before waiting: a copy that waits in
+		 * sfd is then seen as early as it can be (take_signal). */
+		if (e->req_signo && (sig = take_signal(e))) {
+			*signo = sig;
+			return ENGINE_SIGNAL;
+		}
+		n = epoll_wait(e->epfd, evs, 8, -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -198,16 +250,11 @@ int engine__run(struct engine *e, int *signo)
 					return ENGINE_TARGETS_EXITED;
 				break;
 			}
-			case TAG_SIGNAL: {
-				struct signalfd_siginfo si;
-
-				if (read(e->sfd, &si, sizeof(si)) != sizeof(si))
+			case TAG_SIGNAL:
+				if (!(sig = take_signal(e)))
 					break;
-				if (si.ssi_signo == SIGCHLD)
-					break;	/* pidfds say who exited */
-				*signo = si.ssi_signo;
+				*signo = sig;
 				return ENGINE_SIGNAL;
-			}
 			case TAG_PID: {
 				int idx = (int)(tag >> 8);
 

@@ -43,12 +43,21 @@ int engine__new(const struct engine_opts *opts, struct engine **out);
  * ENGINE_TARGETS_EXITED.  -errno (e.g. -ESRCH) on failure. */
 int engine__watch_pid(struct engine *e, pid_t pid);
 /* Runs until a signal or until the targets exit.  Returns an engine_event or
- * -errno; for ENGINE_SIGNAL, *signo says which. */
+ * -errno; for ENGINE_SIGNAL, *signo says which.
+ *
+ * The first SIGINT, SIGTERM or SIGHUP is a request to stop.  Copies of that
+ * same signal that may have arrived within 250 ms of it are the same
+ * request and are dropped: coreutils timeout signals the command and then
+ * its process group, and a terminal's Ctrl-C under timeout reaches us from
+ * the tty and again from timeout.  A copy after that, another signal, or
+ * one this process sent itself (top's q) is a new one: a real second
+ * Ctrl-C still aborts. */
 int engine__run(struct engine *e, int *signo);
 /* Consumes everything in the ring now.  Returns records consumed or -errno. */
 int engine__drain(struct engine *e);
 /* A signal that arrived since run returned (SIGINT, SIGTERM or SIGHUP;
- * SIGCHLD is skipped), or 0.  Never blocks: for checking while finishing. */
+ * SIGCHLD and copies of the request are skipped, as in run), or 0.  Never
+ * blocks: for checking while finishing. */
 int engine__poll_signal(struct engine *e);
 /* Total records consumed. */
 uint64_t engine__records(const struct engine *e);
