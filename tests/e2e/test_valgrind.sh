@@ -7,40 +7,45 @@
 . "$(dirname "$0")/lib.sh"
 
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+# unfinished TABLE: the file of TABLE being written when record was killed,
+# if it holds a row group (a footer alone is over 512 bytes): the newest one, not finished (a finished file
+# waits in .spool or has been uploaded to dest).
+unfinished() {
+	local f
+	f=$(ls "$TMP"/r/$1-*.parquet 2>/dev/null | tail -1)
+	[ -n "$f" ] && [ "$(stat -c %s "$f")" -gt 512 ] || return 0	# 4: no flush yet
+	[ -e "$TMP/r/.spool/$(basename "$f")" ] && return 0
+	cmp -s "$f" "$TMP/dest/$(basename "$f")" && return 0
+	echo "$f"
+}
+# The recording is frozen (SIGSTOP) before it is killed with -9, so its
+# files hold still while the test looks: it kills only when the newest
+# file of both tables is the one being written and holds a row group
+# (just after a rotation it is empty; a moment later it is not), whatever
+# the machine's speed.
 mkdir -p "$TMP/dest"
 "$MLPROBE" record -o "$TMP/r" -F 0.05 -s 16K --upload-cmd "cp {} '$TMP/dest/'" \
 	-- "$PROGS/counter" 1000000 50 >"$TMP/c.out" 2>"$TMP/r.err" &
 mpid=$!
 wait_for "$TMP/r.err" "recording PID" 20
 sleep 1.5
-# Kill while the newest file of each table holds a row group: just after a
-# rotation it is still empty, and the file torn below must be one that was
-# not finished (and uploaded) yet.
-newest() { ls "$TMP"/r/$1-*.parquet 2>/dev/null | tail -1; }
-for ((w = 0; w < 250; w++)); do
-	nm=$(newest metrics); ns=$(newest spans)
-	[ -n "$nm" ] && [ -n "$ns" ] && [ "$(stat -c %s "$nm")" -ge 2048 ] &&
-		[ "$(stat -c %s "$ns")" -ge 2048 ] && break
+m= s=
+for ((w = 0; w < 200; w++)); do
+	kill -STOP "$mpid"
+	m=$(unfinished metrics)
+	s=$(unfinished spans)
+	[ -n "$m" ] && [ -n "$s" ] && break
+	kill -CONT "$mpid"
 	sleep 0.02
 done
+echo "# killed after $w looks"
 kill -9 "$mpid"
 wait "$mpid" 2>/dev/null
 kill "$(sed -n 's/^pid //p' "$TMP/c.out")"	# the trainer, orphaned
-# Tear the last file of two tables: inside the footer, and inside a row group.
-# (The newest file of a table can still be empty when the kill lands just
-# after a rotation: take the newest one that holds a row group and was not
-# uploaded finished; recover only ever repairs the file being written.)
-newest_with_rows() { # PATTERN: the newest file with rows not yet uploaded
-	local f last=
-	for f in $1; do
-		[ "$(stat -c %s "$f")" -ge 2048 ] || continue
-		cmp -s "$f" "$TMP/dest/$(basename "$f")" && continue
-		last=$f
-	done
-	echo "$last"
-}
-m=$(newest_with_rows "$TMP/r/metrics-*.parquet")
-s=$(newest_with_rows "$TMP/r/spans-*.parquet")
+check "a metrics and a spans file were being written at the kill" test -n "$m" -a -n "$s"
+check "finished files were uploaded before the kill" \
+	test "$(ls "$TMP"/dest/metrics-*.parquet 2>/dev/null | wc -l)" -ge 1
+# Tear them: inside the footer, and inside a row group.
 truncate -s -9 "$m"
 truncate -s $(( $(stat -c %s "$s") / 2 )) "$s"
 "${VG[@]}" "$MLPROBE" recover "$TMP/r" >"$TMP/rec.out" 2>"$TMP/rec.err"
