@@ -25,9 +25,12 @@ endif
 
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -g -O2
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -Iuser -I$(OUT) \
-            -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
-            $(SANFLAGS)
+# BASE_CFLAGS: what every C file of ours is built with.  The Parquet library
+# (user/parquet/) gets only these plus its own folder: it stands alone.
+BASE_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $(SANFLAGS) -MMD -MP
+override CFLAGS := $(BASE_CFLAGS) -Iinclude -Ibpf -Iuser -I$(OUT) \
+            -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"'
+PQ_CFLAGS := $(BASE_CFLAGS) -Iuser/parquet
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lm -lmicrohttpd -lncursesw -pthread
 
@@ -35,14 +38,20 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -Ibpf -I$(OUT) -mcpu=v3 \
               -I/usr/include/$(shell $(CC) -dumpmachine)
 
-# User-space modules: everything in user/ except the CLI entry points goes
-# into one static library that the binary and the unit tests link.
-CMD_SRCS := user/main.c $(wildcard user/cmd_*.c)
-LIB_SRCS := $(filter-out $(CMD_SRCS),$(wildcard user/*.c))
+# User space, in folders that follow the data path (README: Source layout):
+# every stage goes into one static library that the binary and the unit
+# tests link; the commands (user/cmd/) are the binary's own.
+STAGES   := common parquet attach consume sinks store analysis session
+CMD_SRCS := $(wildcard user/cmd/*.c)
+LIB_SRCS := $(foreach s,$(STAGES),$(wildcard user/$(s)/*.c))
+PQ_SRCS  := $(wildcard user/parquet/*.c)
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 CMD_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(CMD_SRCS))
+PQ_OBJS  := $(patsubst user/%.c,$(OUT)/obj/%.o,$(PQ_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+# The Parquet library's own tests build against it alone (libc and zlib).
+PQ_UNITS := $(filter $(OUT)/tests/test_pq_% $(OUT)/tests/test_thrift,$(UNIT_BINS))
 PROG_SRCS := $(wildcard tests/progs/*.c)
 PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS))
 # execname: twice, without PIE, so two different literals share an address.
@@ -52,6 +61,9 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+
+# Header dependencies, as the compiler saw them (-MMD -MP).
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)
 
 .PHONY: all deps demo test test-san unit e2e fuzz bench clean python demo-python
 all: $(OUT)/mlprobe $(OUT)/examples/train $(PROG_BINS) $(TOOL_BINS)
@@ -73,13 +85,23 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(OUT)/obj/%.o: user/%.c $(wildcard user/*.h) include/mlprobe.h bpf/wire.h \
-		$(OUT)/mlprobe.skel.h
+# The skeleton comes first: attach/tracer.c includes it (and then its .d
+# file names it).
+$(OUT)/obj/%.o: user/%.c | $(OUT)/mlprobe.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+$(OUT)/obj/parquet/%.o: user/parquet/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PQ_CFLAGS) -c $< -o $@
+
 $(OUT)/libmlprobe.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUT)/libmpparquet.a: $(PQ_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
@@ -119,13 +141,13 @@ $(OUT)/progs/bench_loop_nop5: tests/progs/bench_loop.c include/mlprobe.h
 $(OUT)/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -o $@
+	$(Q)$(CC) $(CFLAGS) -MF $@.d $(LDFLAGS) $< -lbpf -o $@
 
 # The consumer's decode + Parquet path alone, for profiling (not a test).
 $(OUT)/bench/%: tests/bench/%.c $(OUT)/libmlprobe.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MF $@.d $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Fixtures of `record --func` and test_elfsym.  Every tests/progs/*.c is a
 # program of its own, so a second translation unit or a library source
@@ -166,25 +188,30 @@ $(OUT)/progs/funcs_lib: tests/progs/lib/funcs_lib.c include/mlprobe.h \
 $(OUT)/tests/%: tests/unit/%.c $(OUT)/libmlprobe.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUT)/libmlprobe.a $(LDLIBS) -lcmocka -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -MF $@.d $(LDFLAGS) $< $(OUT)/libmlprobe.a $(LDLIBS) -lcmocka -lm -o $@
+
+$(PQ_UNITS): $(OUT)/tests/%: tests/unit/%.c $(OUT)/libmpparquet.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PQ_CFLAGS) -MF $@.d $(LDFLAGS) $< $(OUT)/libmpparquet.a -lz -lcmocka -lm -o $@
 
 # libFuzzer targets: clang only, always with ASan + UBSan.  Each target
 # compiles only the pure modules it needs (FUZZ_DEPS_<name>); a target
 # without that list gets the library sources minus the BPF-bound ones.
-FUZZ_DEPS_fuzz_pq_reader := user/thrift.c user/pq_reader.c user/pq_meta.c \
-			    user/pq_decode.c
-FUZZ_DEPS_fuzz_decoder := user/decoder.c user/utf8.c
-FUZZ_DEPS_fuzz_pq_recover := $(FUZZ_DEPS_fuzz_pq_reader) user/pq_recover.c \
-			     user/pq_writer.c user/pq_chunk.c user/pq_encode.c
-FUZZ_DEPS_fuzz_rules := user/rules.c
-build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
+PQ_DIR := user/parquet
+FUZZ_DEPS_fuzz_pq_reader := $(PQ_DIR)/thrift.c $(PQ_DIR)/pq_reader.c \
+			    $(PQ_DIR)/pq_meta.c $(PQ_DIR)/pq_decode.c
+FUZZ_DEPS_fuzz_decoder := user/consume/decoder.c user/common/utf8.c
+FUZZ_DEPS_fuzz_pq_recover := $(FUZZ_DEPS_fuzz_pq_reader) $(PQ_DIR)/pq_recover.c \
+			     $(PQ_DIR)/pq_writer.c $(PQ_DIR)/pq_chunk.c $(PQ_DIR)/pq_encode.c
+FUZZ_DEPS_fuzz_rules := user/sinks/rules.c
+build/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(wildcard user/*/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O1 -std=gnu11 -Iinclude -Ibpf -Iuser -Ibuild \
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -Iinclude -Ibpf -Iuser -I$(PQ_DIR) -Ibuild \
 		-DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< \
-		$(or $(FUZZ_DEPS_$*),$(filter-out user/tracer.c user/engine.c,$(LIB_SRCS)) -lbpf -lelf) \
-		-lz -o $@
+		$(FUZZ_DEPS_$*) -lz -o $@
 
 # The Python extension module, for the interpreter that will run it:
 # build/python/mlprobe<EXT_SUFFIX>; use it with PYTHONPATH=build/python.

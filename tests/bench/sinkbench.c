@@ -20,8 +20,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include "decoder.h"
-#include "sink_parquet.h"
+#include "consume/decoder.h"
+#include "sinks/sink_parquet.h"
 #include "wire.h"
 
 static const char *const names[10] = {

@@ -13,8 +13,8 @@ source "$(dirname "$0")/lib.sh"
 GEN=$BUILD/tests/test_pq_writer
 if [ ! -x "$GEN" ]; then	# build just the Parquet module if needed
 	GEN=$TMP/test_pq_writer
-	(cd "$ROOT" && ${CC:-cc} -std=gnu11 -O1 -Iuser \
-		tests/unit/test_pq_writer.c user/pq_*.c user/thrift.c \
+	(cd "$ROOT" && ${CC:-cc} -std=gnu11 -O1 -Iuser/parquet \
+		tests/unit/test_pq_writer.c user/parquet/*.c \
 		-lcmocka -lz -lm -o "$GEN") || { not_ok "build generator"; done_testing; }
 fi
 OUT=$TMP/pq

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "decoder.h"
+#include "consume/decoder.h"
 
 static size_t total;
 

@@ -4,7 +4,7 @@
  *
  * tests/e2e/test_header_bpftrace.sh attaches bpftrace (an independent USDT
  * reader) and checks that it decodes exactly these values; the unit test of
- * user/usdt_notes.c reads this binary's notes.  It also compiles as C++.
+ * user/attach/usdt_notes.c reads this binary's notes.  It also compiles as C++.
  *
  *   metric      "m", 7, 1.5      (1.5 is 0x3ff8000000000000)
  *   step        42

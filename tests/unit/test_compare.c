@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "compare.h"
-#include "runload.h"
+#include "analysis/compare.h"
+#include "analysis/runload.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "decoder.h"
-#include "utf8.h"
+#include "consume/decoder.h"
+#include "common/utf8.h"
 #include "wire.h"
 
 static struct row_metric last_m;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_elfsym.c - unit tests of user/elfsym.c.
+ * test_elfsym.c - unit tests of user/attach/elfsym.c.
  *
  * Reads the fixtures that `make all` builds next to this binary's folder
  * (../progs: build/progs, or build/san/progs for the sanitizer build):
@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "elfsym.h"
+#include "attach/elfsym.h"
 
 static char progs[1024];	/* the fixtures' folder */
 static char tmpdir[64];		/* stripped and copied fixtures */
@@ -380,7 +380,7 @@ static void test_not_elf(void **state)
 	assert_string_equal(err, "/nonexistent/funcs: no such file");
 	/* An object file (this module's own): symbols, but no segments to
 	 * attach to. */
-	snprintf(path, sizeof(path), "%s/../obj/elfsym.o", progs);
+	snprintf(path, sizeof(path), "%s/../obj/attach/elfsym.o", progs);
 	assert_int_equal(elfsym__resolve(path, "elfsym__resolve", &s, err,
 					 sizeof(err)), -ENOEXEC);
 	assert_one_line(err);

@@ -27,8 +27,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
-#include "launch.h"
-#include "spool.h"
+#include "attach/launch.h"
+#include "store/spool.h"
 
 #define TRAPPED 86	/* a child's exit status after a forbidden call */
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "live.h"
-#include "prom.h"
-#include "qhist.h"
+#include "sinks/live.h"
+#include "sinks/prom.h"
+#include "sinks/qhist.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procctx.h"
+#include "attach/procctx.h"
 
 #define ENV(s) s, sizeof(s) - 1	/* a literal block, NULs included */
 

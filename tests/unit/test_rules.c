@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "rules.h"
+#include "sinks/rules.h"
 
 static struct rule r;
 static struct rule_error e;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "stats.h"
+#include "analysis/stats.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 

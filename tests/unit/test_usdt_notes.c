@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_usdt_notes.c - unit tests of user/usdt_notes.c.
+ * test_usdt_notes.c - unit tests of user/attach/usdt_notes.c.
  *
  * Reads $MLPROBE_BUILD/progs/abi (default build/progs/abi, from `make all`),
  * which has exactly one site of each mlprobe probe, and damaged copies of it.
@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <gelf.h>
-#include "usdt_notes.h"
+#include "attach/usdt_notes.h"
 
 static char abi_path[PATH_MAX];
 

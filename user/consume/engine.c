@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * engine.c - one thread, one epoll.  The ring buffer's own epoll fd is
+ * nested in ours; the BPF side only wakes it above the fill mark, so the
+ * timerfd drives the steady-state drain.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <bpf/libbpf.h>
+#include "engine.h"
+#include "common/log.h"
+
+#define MAX_PIDS 64
+/* Copies of one signal that may have arrived within this of the first are
+ * one request to stop (engine.h).  coreutils timeout's two kill()s come
+ * microseconds apart, a scheduler slice or two on a busy machine; a person
+ * who presses Ctrl-C again to abort takes longer than this. */
+#define SIG_BURST_NS (250 * 1000000ull)
+
+enum { TAG_RING, TAG_TIMER, TAG_SIGNAL, TAG_PID };
+
+struct engine {
+	struct engine_opts o;
+	struct ring_buffer *rb;
+	int epfd, tfd, sfd;
+	int pidfds[MAX_PIDS];
+	int npids, nexited;
+	uint64_t records;
+	sigset_t oldmask;
+	int req_signo;		/* the request to stop taken; 0: none yet */
+	uint64_t req_ns;	/* when it was read */
+	uint64_t sig_read_ns;	/* when the last read of sfd began */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct engine *e = ctx;
+
+	e->records++;
+	decoder__feed(e->o.dec, data, size);
+	return 0;
+}
+
+static int add_fd(int epfd, int fd, uint64_t tag, uint32_t flags)
+{
+	struct epoll_event ev = { .events = EPOLLIN | flags, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int engine__new(const struct engine_opts *opts, struct engine **out)
+{
+	struct itimerspec its = { 0 };
+	struct engine *e;
+	sigset_t mask;
+	int ret;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->o = *opts;
+	if (!e->o.tick_ms)
+		e->o.tick_ms = 100;
+	e->epfd = e->tfd = e->sfd = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, &e->oldmask)) {
+		ret = -errno;
+		goto fail;
+	}
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (e->epfd < 0 || e->sfd < 0 || e->tfd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	its.it_interval.tv_sec = e->o.tick_ms / 1000;
+	its.it_interval.tv_nsec = (e->o.tick_ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(e->tfd, 0, &its, NULL)) {
+		ret = -errno;
+		goto fail;
+	}
+	e->rb = ring_buffer__new(e->o.ring_map_fd, on_record, e, NULL);
+	if (!e->rb) {
+		ret = -errno;
+		goto fail;
+	}
+	/* Edge-triggered: the ring's epoll fd is readable whenever the ring
+	 * holds data, so level-triggered would have us drain after every few
+	 * records.  We want the forced wakeups (ring past its fill mark) and
+	 * the timer, nothing else. */
+	if ((ret = add_fd(e->epfd, ring_buffer__epoll_fd(e->rb), TAG_RING,
+			  EPOLLET)) ||
+	    (ret = add_fd(e->epfd, e->tfd, TAG_TIMER, 0)) ||
+	    (ret = add_fd(e->epfd, e->sfd, TAG_SIGNAL, 0)))
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	engine__free(e);
+	return ret;
+}
+
+int engine__watch_pid(struct engine *e, pid_t pid)
+{
+	int fd, ret;
+
+	if (e->npids >= MAX_PIDS)
+		return -E2BIG;
+	fd = syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	ret = add_fd(e->epfd, fd, TAG_PID | (uint64_t)e->npids << 8, 0);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	e->pidfds[e->npids++] = fd;
+	return 0;
+}
+
+int engine__drain(struct engine *e)
+{
+	int n = ring_buffer__consume(e->rb);
+
+	return n;
+}
+
+/* Reads the signalfd until it is empty or a new request is taken.  A
+ * signal read now arrived after the previous read began (the kernel keeps
+ * one pending copy of each signal), so it is a copy of the request when
+ * that moment falls in the request's burst window: judged by when it may
+ * have arrived, not by when we got round to reading it.  One we sent
+ * ourselves (top's q) is always a new request.  Returns the signal or 0. */
+static int take_signal(struct engine *e)
+{
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		uint64_t prev = e->sig_read_ns;
+
+		e->sig_read_ns = now_ns();
+		if (read(e->sfd, &si, sizeof(si)) != sizeof(si))
+			return 0;
+		if (si.ssi_signo == SIGCHLD)
+			continue;	/* pidfds say who exited */
+		if (e->req_signo == (int)si.ssi_signo &&
+		    si.ssi_pid != (uint32_t)getpid() &&
+		    prev < e->req_ns + SIG_BURST_NS) {
+			pr_debug("signal %d from PID %u: the same request to "
+				 "stop", (int)si.ssi_signo, si.ssi_pid);
+			continue;
+		}
+		if (!e->req_signo) {
+			e->req_signo = (int)si.ssi_signo;
+			e->req_ns = now_ns();
+		}
+		return (int)si.ssi_signo;
+	}
+}
+
+int engine__poll_signal(struct engine *e)
+{
+	return take_signal(e);
+}
+
+uint64_t engine__records(const struct engine *e)
+{
+	return e->records;
+}
+
+static void tick(struct engine *e)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (int i = 0; i < e->o.nsinks; i++) {
+		const struct sink *s = &e->o.sinks[i];
+		int ret;
+
+		if (!s->tick)
+			continue;
+		ret = s->tick(s->ctx, (uint64_t)now.tv_sec * 1000000000ull +
+					      now.tv_nsec);
+		if (ret)
+			pr_debug("sink %s: tick: %s", s->name, strerror(-ret));
+	}
+}
+
+int engine__run(struct engine *e, int *signo)
+{
+	struct epoll_event evs[8];
+
+	for (;;) {
+		int n, sig;
+
+		/* After a request, look before waiting: a copy that waits in
+		 * sfd is then seen as early as it can be (take_signal). */
+		if (e->req_signo && (sig = take_signal(e))) {
+			*signo = sig;
+			return ENGINE_SIGNAL;
+		}
+		n = epoll_wait(e->epfd, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			switch (tag & 0xff) {
+			case TAG_RING:
+				engine__drain(e);
+				break;
+			case TAG_TIMER: {
+				uint64_t ticks;
+
+				if (read(e->tfd, &ticks, sizeof(ticks)) < 0 &&
+				    errno != EAGAIN)
+					return -errno;
+				engine__drain(e);
+				tick(e);
+				if (e->o.done && e->o.done(e->o.done_ctx))
+					return ENGINE_TARGETS_EXITED;
+				break;
+			}
+			case TAG_SIGNAL:
+				if (!(sig = take_signal(e)))
+					break;
+				*signo = sig;
+				return ENGINE_SIGNAL;
+			case TAG_PID: {
+				int idx = (int)(tag >> 8);
+
+				epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->pidfds[idx], NULL);
+				if (++e->nexited == e->npids)
+					return ENGINE_TARGETS_EXITED;
+				break;
+			}
+			}
+		}
+	}
+}
+
+void engine__free(struct engine *e)
+{
+	if (!e)
+		return;
+	ring_buffer__free(e->rb);
+	for (int i = 0; i < e->npids; i++)
+		close(e->pidfds[i]);
+	if (e->tfd >= 0)
+		close(e->tfd);
+	if (e->sfd >= 0)
+		close(e->sfd);
+	if (e->epfd >= 0)
+		close(e->epfd);
+	sigprocmask(SIG_SETMASK, &e->oldmask, NULL);
+	free(e);
+}
