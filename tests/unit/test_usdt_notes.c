@@ -376,48 +376,6 @@ static void test_scan_child(void **state)
 	free(files);
 }
 
-static void test_resolve_cmd(void **state)
-{
-	char dir[] = "/tmp/mlprobe-test-path-XXXXXX", out[PATH_MAX], file[PATH_MAX];
-	char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(file, sizeof(file), "%s/noexec", dir);
-	write_file(file, "x", 1);	/* mode 0600: not executable */
-	snprintf(file, sizeof(file), "%s/tool", dir);
-	write_file(file, "x", 1);
-	assert_int_equal(chmod(file, 0700), 0);
-
-	setenv("PATH", dir, 1);
-	assert_int_equal(usdt_resolve_cmd("tool", out, sizeof(out)), 0);
-	assert_string_equal(out, file);
-	assert_int_equal(usdt_resolve_cmd("noexec", out, sizeof(out)), -EACCES);
-	assert_int_equal(usdt_resolve_cmd("absent", out, sizeof(out)), -ENOENT);
-	/* Later entries are searched after a miss or a non-executable. */
-	snprintf(out, sizeof(out), "/nonexistent:%s", dir);
-	setenv("PATH", out, 1);
-	assert_int_equal(usdt_resolve_cmd("tool", out, sizeof(out)), 0);
-	assert_string_equal(out, file);
-	/* With a '/', no search. */
-	assert_int_equal(usdt_resolve_cmd("./tool", out, sizeof(out)), -ENOENT);
-	assert_int_equal(usdt_resolve_cmd(file, out, sizeof(out)), 0);
-	assert_string_equal(out, file);
-	assert_int_equal(usdt_resolve_cmd("", out, sizeof(out)), -ENOENT);
-	/* Too small a buffer is not found, never a cut path. */
-	assert_int_equal(usdt_resolve_cmd(file, out, 8), -ENOENT);
-
-	if (old)
-		setenv("PATH", old, 1);
-	else
-		unsetenv("PATH");
-	free(old);
-	unlink(file);
-	snprintf(file, sizeof(file), "%s/noexec", dir);
-	unlink(file);
-	rmdir(dir);
-}
-
 int main(void)
 {
 	const char *b = getenv("MLPROBE_BUILD");
@@ -429,7 +387,6 @@ int main(void)
 		cmocka_unit_test(test_corrupt_notes),
 		cmocka_unit_test(test_scan_self),
 		cmocka_unit_test(test_scan_child),
-		cmocka_unit_test(test_resolve_cmd),
 	};
 
 	snprintf(abi_path, sizeof(abi_path), "%s/progs/abi", b ? b : "build");

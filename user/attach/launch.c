@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include "launch.h"
 #include "common/log.h"
-#include "usdt_notes.h"
+#include "common/spawn.h"
 
 /* What the child reports over the error pipe when it cannot exec. */
 struct launch_fail {
@@ -34,7 +34,7 @@ struct launch {
 
 int launch_resolve(const char *cmd, char *path, size_t len)
 {
-	int ret = usdt_resolve_cmd(cmd, path, len);
+	int ret = spawn_resolve(cmd, path, len);
 
 	if (!ret)
 		return 0;
@@ -147,7 +147,7 @@ int launch__new(const struct launch_opts *o, struct launch **out)
 		ret = snprintf(l->path, sizeof(l->path), "%s", o->path) >=
 		      (int)sizeof(l->path) ? -ENAMETOOLONG : 0;
 	else
-		ret = usdt_resolve_cmd(o->argv[0], l->path, sizeof(l->path));
+		ret = spawn_resolve(o->argv[0], l->path, sizeof(l->path));
 	if (ret || (ret = build_env(l)))
 		goto fail_ret;
 	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))

@@ -63,13 +63,5 @@ void usdt_file__free(struct usdt_file *f);
 int usdt_proc__scan(pid_t pid, const char *provider, struct usdt_file **files,
 		    char *err, size_t errlen);
 
-/*
- * Resolves a command name the way execvp() does: a name with a '/' is
- * used as it is, any other is searched in $PATH (an empty entry means the
- * current directory; unset PATH means "/bin:/usr/bin").  Writes the path
- * found to out.  Returns 0, -ENOENT (not found, or does not fit in out) or
- * -EACCES (found, but not an executable regular file).
- */
-int usdt_resolve_cmd(const char *cmd, char *out, size_t outlen);
 
 #endif

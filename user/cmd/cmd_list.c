@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "attach/usdt_notes.h"
+#include "common/spawn.h"
 
 #define WIDTH 80	/* console output fits in 80 columns */
 #define PROBE_COL 24	/* probe column, widened up to PROBE_COL_MAX */
@@ -286,7 +287,7 @@ static int list_file(const struct args *a)
 	 * a file of that name is right here. */
 	snprintf(path, sizeof(path), "%s", a->file);
 	if (!strchr(a->file, '/') && stat(a->file, &st) &&
-	    usdt_resolve_cmd(a->file, path, sizeof(path)))
+	    spawn_resolve(a->file, path, sizeof(path)))
 		snprintf(path, sizeof(path), "%s", a->file);
 
 	ret = usdt_file__read(path, provider, &f, err, sizeof(err));

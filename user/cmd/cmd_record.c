@@ -44,6 +44,7 @@
 #include "attach/procctx.h"
 #include "attach/targets.h"
 #include "attach/usdt_notes.h"
+#include "common/spawn.h"
 
 static const char doc[] =
 	"Record the mlprobe probes of a trainer to Parquet.\n"
@@ -552,7 +553,7 @@ int cmd_record(int argc, char **argv)
 					 .max_bytes = a.spool_max, .quiet = true };
 		char **uav;
 
-		if ((ret = spool__split(a.upload_cmd, &uav, err, sizeof(err)))) {
+		if ((ret = spawn_split(a.upload_cmd, "the upload command", &uav, err, sizeof(err)))) {
 			pr_err("%s", err);
 			goto out;
 		}

@@ -24,6 +24,7 @@
 #include "store/rundir.h"
 #include "sinks/sink_parquet.h"
 #include "store/spool.h"
+#include "common/fsutil.h"
 
 static const char doc[] =
 	"Repair the Parquet files of a recording after a crash.\n"
@@ -255,7 +256,7 @@ static int recover_dir(const struct args *a, const char *dir, const char *rel,
 		snprintf(path, sizeof(path), "%.4000s/.run.json.tmp", dir);
 		unlink(path);
 		if (t->repaired)
-			rundir__fsync(dir);
+			fsync_dir(dir);
 		/* Files that were being written were never queued for upload. */
 		ret = spool__adopt(dir, ours);
 		if (ret > 0 && !a->quiet)

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "store/rundir.h"
 #include "store/spool.h"
+#include "common/spawn.h"
 
 static const char doc[] =
 	"Upload the files that wait in a recording's spool.\n"
@@ -133,7 +134,7 @@ int cmd_upload(int argc, char **argv)
 		close(lock);
 		return 0;
 	}
-	if (a.cmd && spool__split(a.cmd, &uav, err, sizeof(err))) {
+	if (a.cmd && spawn_split(a.cmd, "the upload command", &uav, err, sizeof(err))) {
 		pr_err("%s", err);
 		goto cleanup;
 	}

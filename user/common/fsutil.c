@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* fsutil.c - mkdir -p. */
+/* fsutil.c - mkdir -p, fsync of a directory (fsutil.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,4 +25,17 @@ int mkdirs(const char *dir)
 		*s = '/';
 	}
 	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
 }

@@ -17,9 +17,8 @@
 #include "alert.h"
 #include "common/log.h"
 #include "parquet/pq_writer.h"
-#include "store/rundir.h"
-#include "store/spool.h"
-#include "attach/usdt_notes.h"
+#include "common/spawn.h"
+#include "common/fsutil.h"
 
 extern char **environ;
 
@@ -112,15 +111,9 @@ int alerts_resolve_cmd(const char *line, char ***argv, char **path, char *err,
 	int ret;
 
 	*path = NULL;
-	if ((ret = spool__split(line, argv, err, errlen))) {
-		/* spool's wording is about uploads */
-		if (ret == -EINVAL && !strncmp(err, "unterminated", 12))
-			snprintf(err, errlen, "--on-alert: unterminated quote");
-		else if (ret == -EINVAL)
-			snprintf(err, errlen, "--on-alert: the command is empty");
+	if ((ret = spawn_split(line, "the --on-alert command", argv, err, errlen)))
 		return ret;
-	}
-	ret = usdt_resolve_cmd((*argv)[0], buf, sizeof(buf));
+	ret = spawn_resolve((*argv)[0], buf, sizeof(buf));
 	if (!ret && !(*path = strdup(buf)))
 		ret = -ENOMEM;
 	if (ret) {
@@ -186,7 +179,7 @@ static int close_file(struct alerts *a)
 	ret = pq_writer__close(a->w);
 	a->w = NULL;
 	if (a->file_noted) {
-		rundir__fsync(a->dir);
+		fsync_dir(a->dir);
 		a->seq++;
 	}
 	return ret;
@@ -226,7 +219,7 @@ static int flush_file(struct alerts *a)
 				a->nfiles++;
 		}
 		a->file_noted = true;
-		rundir__fsync(a->dir);
+		fsync_dir(a->dir);
 	}
 	if (a->nfiles)
 		a->files[a->nfiles - 1].rows += n;
@@ -342,7 +335,7 @@ static void run_cmd(struct alerts *a, const struct alert_fire *f)
 	if (pid == 0) {
 		/* Its own process group: the terminal's Ctrl-C is for the
 		 * trainer and for us, not for a hook halfway through. */
-		spool_child_reset();
+		spawn_child_reset();
 		execve(a->o.cmd_path, a->o.cmd_argv, envp);
 		_exit(127);
 	}

@@ -11,7 +11,6 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "parquet/pq_writer.h"
-#include "store/rundir.h"
 #include "sink_parquet.h"
 
 enum { C_TS, C_PID, C_TID };	/* leading columns shared by every table */
@@ -159,7 +158,7 @@ static int note_file(struct pqsink *p, struct part *pt, struct table *t,
 		snprintf(f->path, sizeof(f->path), "%.4000s/%s-%04d.parquet", pt->dir,
 			 tables[ti].name, t->seq);
 		/* The file was just created: make its name durable. */
-		rundir__fsync(pt->dir);
+		fsync_dir(pt->dir);
 	}
 	f = &p->files[t->file_idx];
 	f->rows = pq_writer__rows_written(t->w);
@@ -177,7 +176,7 @@ static int finish_table(struct pqsink *p, struct part *pt, struct table *t)
 	ret = pq_writer__close(t->w);
 	t->w = NULL;
 	if (t->file_idx >= 0) {
-		int r2 = rundir__fsync(pt->dir);
+		int r2 = fsync_dir(pt->dir);
 
 		if (!ret)
 			ret = r2;

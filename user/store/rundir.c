@@ -23,16 +23,3 @@ int rundir__lock(const char *dir, int wait_ms)
 	}
 	return fd;
 }
-
-int rundir__fsync(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}

@@ -15,7 +15,5 @@
  * uprobes).  Returns the lock's fd (close it to unlock; it is close-on-exec),
  * -EBUSY when another process still holds the lock, or -errno. */
 int rundir__lock(const char *dir, int wait_ms);
-/* fsyncs a directory, so the names in it are durable.  0 or -errno. */
-int rundir__fsync(const char *dir);
 
 #endif

@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "common/log.h"
-#include "rundir.h"
+#include "common/fsutil.h"
+#include "common/spawn.h"
 #include "spool.h"
-#include "attach/usdt_notes.h"
 
 #define SPOOL_DIR	".spool"
 #define UPLOAD_LOG_MAX	(1u << 20)	/* upload.log starts over above */
@@ -31,7 +31,7 @@ struct entry {
 struct spool {
 	struct spool_opts o;
 	char dir[PATH_MAX], sdir[PATH_MAX];
-	char **argv;			/* one block (spool__split layout) */
+	char **argv;			/* one block (spawn_split layout) */
 	struct entry *e;		/* pending, oldest first */
 	size_t n, cap;
 	uint64_t total;			/* pending bytes */
@@ -113,7 +113,7 @@ static int fsync_parents(const char *sdir, const char *name)
 		return -ENAMETOOLONG;
 	while ((p = strrchr(path, '/')) && (size_t)(p - path) >= base) {
 		*p = 0;
-		if ((ret = rundir__fsync(path)))
+		if ((ret = fsync_dir(path)))
 			return ret;
 	}
 	return 0;
@@ -136,76 +136,7 @@ static void unlink_name(const char *sdir, const char *name)
 	}
 }
 
-void spool_child_reset(void)
-{
-	sigset_t none;
-	int fd;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd > 0) {
-		dup2(fd, 0);
-		close(fd);	/* the command gets 0, 1 and 2, nothing else */
-	}
-}
-
-int spool__split(const char *line, char ***argv, char *err, size_t errlen)
-{
-	size_t len = strlen(line), nw = 0;
-	char *w, **av, q = 0;
-	bool in = false;
-	const char *p;
-
-	*argv = NULL;
-	/* Worst case: every other byte a word. */
-	av = malloc((len / 2 + 2) * sizeof(*av) + len + 1);
-	if (!av) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	w = (char *)(av + len / 2 + 2);
-	for (p = line; *p; p++) {
-		if (!q && (*p == ' ' || *p == '\t' || *p == '\n')) {
-			if (in)
-				*w++ = 0;
-			in = false;
-			continue;
-		}
-		if (!in) {
-			av[nw++] = w;
-			in = true;
-		}
-		if (q && *p == q) {
-			q = 0;
-		} else if (!q && (*p == '\'' || *p == '"')) {
-			q = *p;
-		} else if (*p == '\\' && q != '\'' && p[1]) {
-			*w++ = *++p;
-		} else {
-			*w++ = *p;
-		}
-	}
-	if (in)
-		*w++ = 0;
-	av[nw] = NULL;
-	if (q) {
-		snprintf(err, errlen, "unterminated %c quote in the upload command", q);
-		free(av);
-		return -EINVAL;
-	}
-	if (!nw) {
-		snprintf(err, errlen, "the upload command is empty");
-		free(av);
-		return -EINVAL;
-	}
-	*argv = av;
-	return 0;
-}
-
-/* One block holding a copy of argv (the spool__split layout). */
+/* One block holding a copy of argv (the spawn_split layout). */
 static char **copy_argv(char *const *argv, size_t extra)
 {
 	size_t n = 0, bytes = 0;
@@ -524,7 +455,7 @@ static void start(struct spool *s, uint64_t now)
 	/* What the child needs is ready before the fork (mlprobe may have
 	 * other threads): the PATH search, and the line it prints when the
 	 * command cannot run (exit status 127, as from a shell). */
-	r = usdt_resolve_cmd(av[0], exe, sizeof(exe));
+	r = spawn_resolve(av[0], exe, sizeof(exe));
 	msglen = (size_t)snprintf(msg, sizeof(msg),
 				  "mlprobe upload: cannot run %.4000s: %s\n",
 				  av[0], r ? strerror(-r) : "exec failed");
@@ -540,7 +471,7 @@ static void start(struct spool *s, uint64_t now)
 		 * on, and a timeout kills the whole group. */
 		int fd;
 
-		spool_child_reset();
+		spawn_child_reset();
 		fd = open(logp, O_WRONLY | O_APPEND | O_CREAT, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);

@@ -76,15 +76,6 @@ const char *spool__last_error(const struct spool *s);
 /* Stops (see spool__stop) and frees.  NULL is a no-op. */
 void spool__free(struct spool *s);
 
-/* Splits a command line into words: blanks separate, '...' and "..."
- * quote, backslash escapes.  No shell, no expansion.  *argv (NULL-ended)
- * and its words are one malloc'd block.  0, or -EINVAL with a reason. */
-int spool__split(const char *line, char ***argv, char *err, size_t errlen);
-/* In a forked child, before exec (async-signal-safe calls only): its own
- * process group, no blocked signals, SIGPIPE default, stdin /dev/null
- * (no other descriptor is left open for it).
- * Shared by the upload and the --on-alert commands. */
-void spool_child_reset(void);
 
 /* For a directory without a running recorder (recover): queues every file
  * in dir and its rank= folders that want() accepts and that is neither
