@@ -28,8 +28,7 @@ CFLAGS   ?= -g -O2
 # BASE_CFLAGS: what every C file of ours is built with.  The Parquet library
 # (user/parquet/) gets only these plus its own folder: it stands alone.
 BASE_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $(SANFLAGS) -MMD -MP
-override CFLAGS := $(BASE_CFLAGS) -Iinclude -Ibpf -Iuser -I$(OUT) \
-            -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"'
+override CFLAGS := $(BASE_CFLAGS) -Iinclude -Ibpf -Iuser -I$(OUT)
 PQ_CFLAGS := $(BASE_CFLAGS) -Iuser/parquet
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lm -lmicrohttpd -lncursesw -pthread
@@ -65,7 +64,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 # Header dependencies, as the compiler saw them (-MMD -MP).
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)
 
-.PHONY: all deps demo test test-san unit e2e fuzz bench clean python demo-python
+.PHONY: FORCE all deps demo test test-san unit e2e fuzz bench clean python demo-python
 all: $(OUT)/mlprobe $(OUT)/examples/train $(PROG_BINS) $(TOOL_BINS)
 
 deps:
@@ -91,6 +90,16 @@ $(OUT)/obj/%.o: user/%.c | $(OUT)/mlprobe.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The version and build id, rewritten only when they change, so that the
+# one object that holds them (common/version.c) is rebuilt then.
+$(OUT)/build_id.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#define MLPROBE_VERSION "%s"\n#define MLPROBE_BUILD "%s"\n' \
+		'$(VERSION)' '$(BUILD_ID)' >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(OUT)/obj/common/version.o: $(OUT)/build_id.h
+FORCE:
 
 $(OUT)/obj/parquet/%.o: user/parquet/%.c
 	$(call msg,CC,$@)

@@ -38,8 +38,20 @@ def threads(nthreads, n):
     print(f"emitted {nthreads * n}")
 
 
+_barrier = None
+
+
+def _init(barrier):
+    global _barrier
+    _barrier = barrier
+
+
 def _work(args):
     k, n = args
+    # Each worker holds its task until all have one: one task per worker,
+    # however the scheduler runs them (a fast worker took two on a busy
+    # machine, and another none).
+    _barrier.wait()
     for i in range(n):
         with mlprobe.span("work"):
             mlprobe.metric("w", i, k)
@@ -50,7 +62,9 @@ def fork(workers, n):
     import multiprocessing as mp
     import os
     print(f"parent {os.getpid()}", flush=True)
-    with mp.get_context("fork").Pool(workers) as pool:
+    ctx = mp.get_context("fork")
+    barrier = ctx.Barrier(workers)
+    with ctx.Pool(workers, initializer=_init, initargs=(barrier,)) as pool:
         done = sorted(pool.map(_work, [(k, n) for k in range(workers)], chunksize=1))
     print("workers ok" if done == list(range(workers)) else f"workers failed {done}")
 

@@ -11,6 +11,7 @@
 #include "chrome_trace.h"
 #include "common/json.h"
 #include "tabout.h"
+#include "common/version.h"
 
 enum { EV_SPAN, EV_METRIC, EV_LOG };
 
@@ -107,7 +108,9 @@ long chrome_trace__write(FILE *f, const struct runload *r)
 		t0 = 0;
 	tabout__fmt_ts(start, sizeof(start), t0, true);
 	fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":"
-	      "\"mlprobe " MLPROBE_VERSION "\",\"source\":", f);
+	      "\"mlprobe ", f);
+	fputs(mlprobe_version, f);
+	fputs("\",\"source\":", f);
 	json_str(f, r->path, strlen(r->path));
 	fprintf(f, ",\"start_utc\":\"%s\"},\n\"traceEvents\":[\n", start);
 	/* The names first; a thread's first event is always after them. */

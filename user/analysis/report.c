@@ -15,6 +15,7 @@
 #include "stats.h"
 #include "svg.h"
 #include "tabout.h"
+#include "common/version.h"
 
 #define MAX_CHARTS 24		/* per section */
 #define MAX_BARS 5000		/* timeline */
@@ -558,8 +559,8 @@ int report__write(FILE *f, const struct runload *run,
 		goto out;
 	}
 	logs_section(f, run);
-	fputs("<p class=\"muted\">Written by mlprobe " MLPROBE_VERSION
-	      ".</p>\n</body></html>\n", f);
+	fprintf(f, "<p class=\"muted\">Written by mlprobe %s.</p>\n"
+		"</body></html>\n", mlprobe_version);
 	ret = 0;
 out:
 	compare__free(res);

@@ -2,8 +2,9 @@
 /*
  * cmd_record.c - `mlprobe record`: attach to a trainer (launched, or running)
  * and write what its probes emit to Parquet until it exits or we are told
- * to stop.  Argument parsing and the order of the steps live here; the work
- * is done by tracer, engine, decoder, sink_parquet and runmeta.
+ * to stop.  Argument parsing and what a recording adds to the session
+ * (session.h) live here: the output directory, the Parquet sink, the
+ * upload spool, run.json, the books and the summary.
  */
 #define _GNU_SOURCE
 #include <argp.h>
@@ -22,29 +23,29 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "cmds.h"
-#include "session/account.h"
-#include "sinks/alert.h"
-#include "consume/decoder.h"
-#include "consume/engine.h"
-#include "common/fsutil.h"
-#include "common/log.h"
-#include "session/record_stop.h"
-#include "session/record_upload.h"
-#include "store/rundir.h"
-#include "session/runmeta.h"
-#include "sinks/sink_parquet.h"
-#include "sinks/sinks.h"
-#include "store/spool.h"
-#include "session/summary.h"
-#include "sinks/top_ui.h"
-#include "attach/tracer.h"
 #include "attach/follow.h"
 #include "attach/launch.h"
-#include "store/outdir.h"
 #include "attach/procctx.h"
 #include "attach/targets.h"
-#include "attach/usdt_notes.h"
+#include "attach/tracer.h"
+#include "common/log.h"
 #include "common/spawn.h"
+#include "consume/decoder.h"
+#include "consume/engine.h"
+#include "session/account.h"
+#include "session/record_stop.h"
+#include "session/record_upload.h"
+#include "session/runmeta.h"
+#include "session/session.h"
+#include "session/summary.h"
+#include "sinks/alert.h"
+#include "sinks/sink_parquet.h"
+#include "sinks/sinks.h"
+#include "sinks/top_ui.h"
+#include "store/outdir.h"
+#include "store/rundir.h"
+#include "store/spool.h"
+#include "common/version.h"
 
 static const char doc[] =
 	"Record the mlprobe probes of a trainer to Parquet.\n"
@@ -282,44 +283,343 @@ static const struct argp_child children[] = {
 	{},
 };
 
+/* What one recording holds besides the session. */
+struct rec {
+	struct args *a;
+	struct session *s;
+	char host[256], run[256], dir[PATH_MAX], cmd_log[PATH_MAX + 16];
+	struct livesinks *ls;
+	struct topui *ui;
+	struct pqsink *ps;
+	struct spool *sp;
+	int lock;
+	struct runmeta rm;
+	const char **attached, **fdesc;
+	struct mp_counters sum, *percpu;
+	int ncpus;
+	struct account acct;
+	struct record_stop_opts so;
+	struct record_stop_result end;
+	double secs, cpu0;
+};
+
+/* The run id and host of every row, and the recording's directory (with
+ * --partition, DIR/run=ID/host=H: the rank folders go below). */
+static int name_run(struct rec *r)
+{
+	const struct args *a = r->a;
+
+	gethostname(r->host, sizeof(r->host) - 1);
+	/* The run id comes from the target's environment: a process of --all
+	 * if one runs, else ours (which a launched command inherits). */
+	procctx_run_id(a->run_id, session__run_pid(r->s), r->host, r->run,
+		       sizeof(r->run));
+	if (!a->partition) {
+		snprintf(r->dir, sizeof(r->dir), "%s", a->dir);
+		return 0;
+	}
+	procctx_path_safe(r->host, sizeof(r->host));
+	procctx_path_safe(r->run, sizeof(r->run));
+	if (snprintf(r->dir, sizeof(r->dir), "%s/run=%s/host=%s", a->dir, r->run,
+		     r->host) >= (int)sizeof(r->dir)) {
+		pr_err("output directory name too long");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/* The live sinks (before the directory: a port in use leaves nothing
+ * behind), then the directory, checked and locked. */
+static int claim_dir(struct rec *r)
+{
+	struct livesinks_opts lo = {
+		.sz = sizeof(lo), .cfg = &r->a->live, .dir = r->dir,
+		.host = r->host, .run = r->run, .created_by = mlprobe_created_by,
+		.want_live = r->a->live_view, .quiet_alerts = r->a->live_view,
+	};
+	int ret;
+
+	if ((ret = livesinks__new(&lo, &r->ls)) || (ret = outdir_check(r->dir, r->a->force)))
+		return ret ? ret : -EINVAL;
+	r->lock = rundir__lock(r->dir, 2000);
+	if (r->lock >= 0)
+		return 0;
+	if (r->lock == -EBUSY)
+		pr_err("%s is in use by another mlprobe (record, recover or "
+		       "upload)", r->dir);
+	else
+		pr_err("cannot lock %s: %s", r->dir, strerror(-r->lock));
+	return r->lock;
+}
+
+static int open_spool(struct rec *r)
+{
+	struct spool_opts so = { .sz = sizeof(so), .dir = r->dir,
+				 .max_bytes = r->a->spool_max, .quiet = true };
+	char err[512], **uav;
+	int ret;
+
+	if ((ret = spawn_split(r->a->upload_cmd, "the upload command", &uav, err,
+			       sizeof(err)))) {
+		pr_err("%s", err);
+		return ret;
+	}
+	so.argv = uav;
+	ret = spool__open(&so, &r->sp);
+	free(uav);
+	if (ret)
+		pr_err("cannot set up the upload spool in %s/.spool: %s", r->dir,
+		       strerror(-ret));
+	return ret;
+}
+
+/* What a recording adds to the session's fan-out: the Parquet files, the
+ * upload spool's tick, the live sinks, the view. */
+static int add_sinks(struct rec *r)
+{
+	const struct args *a = r->a;
+	struct pqsink_opts po = {
+		.sz = sizeof(po), .dir = a->partition ? a->dir : r->dir,
+		.partition = a->partition, .host = r->host, .run = r->run,
+		.flush_interval_ns = (uint64_t)(a->flush_s * 1e9),
+		.file_bytes = a->file_bytes, .pending_max = a->max_pending,
+		/* Measured on 2M metric events: level 6 cost 2.9x the
+		 * consumer CPU of level 1 for files 1% smaller. */
+		.gzip_level = 1, .created_by = mlprobe_created_by,
+	};
+	struct sink live[8];
+	char title[128];
+	int ret, n;
+
+	if (a->upload_cmd) {
+		if ((ret = open_spool(r)))
+			return ret;
+		po.file_done = record_file_done;
+		po.file_done_ctx = r->sp;
+	}
+	if ((ret = pqsink__new(&po, &r->ps))) {
+		pr_err("cannot set up the Parquet sink: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = session__add_sink(r->s, pqsink__sink(r->ps))))
+		return ret;
+	if (r->sp && (ret = session__add_sink(r->s, (struct sink){
+			.name = "upload", .ctx = r->sp, .tick = record_spool_tick })))
+		return ret;
+	n = livesinks__sinks(r->ls, live, 8);
+	for (int i = 0; i < n; i++)
+		if ((ret = session__add_sink(r->s, live[i])))
+			return ret;
+	if (!a->live_view)
+		return 0;
+	topui_title(title, sizeof(title), session__target(r->s),
+		    a->ncmd ? a->cmd[0] : a->all);
+	/* From here the terminal is the view's: messages print after it. */
+	if (!(r->ui = topui__new(livesinks__live(r->ls), "record", title))) {
+		ret = -errno;
+		pr_err("cannot use this terminal: %s", strerror(errno));
+		return ret;
+	}
+	return session__add_sink(r->s, topui__sink(r->ui));
+}
+
+/* run.json as the recording starts: what is attached, to what. */
+static void write_start_meta(struct rec *r)
+{
+	struct tracer *tr = session__tracer(r->s);
+	struct follow *fl = session__follow(r->s);
+	int nat = tracer__nattached(tr), nf = session__nfuncs(r->s), ret;
+
+	r->attached = calloc(nat + 1, sizeof(*r->attached));
+	for (int i = 0; r->attached && i < nat; i++)
+		r->attached[i] = tracer__attached_desc(tr, i);
+	r->fdesc = calloc(nf + 1, sizeof(*r->fdesc));
+	for (int i = 0; r->fdesc && i < nf; i++)
+		r->fdesc[i] = session__func_desc(r->s, i);
+	r->rm.dir = r->dir;
+	r->rm.mode = r->a->all ? "all" : r->a->pid ? "attach" : "launch";
+	r->rm.run = r->run;
+	r->rm.host = r->host;
+	r->rm.argv = r->a->cmd;
+	r->rm.argc = r->a->ncmd;
+	r->rm.pids = follow__pids(fl);
+	r->rm.npids = follow__npids(fl);
+	r->rm.start_ns = now_utc();
+	r->rm.attached = r->attached;
+	r->rm.nattached = r->attached ? nat : 0;
+	r->rm.funcs = r->fdesc;
+	r->rm.nfuncs = r->fdesc ? nf : 0;
+	if ((ret = runmeta__write(&r->rm)))
+		pr_warn("cannot write %s/run.json: %s", r->dir, strerror(-ret));
+}
+
+static void say_recording(const struct rec *r)
+{
+	const struct args *a = r->a;
+
+	if (r->ui)
+		record_view_start(&r->so);
+	else if (a->quiet)
+		return;
+	else if (a->all && r->so.target <= 0)
+		fprintf(stderr, "mlprobe: recording every process of %s to %s; "
+			"Ctrl-C to stop\n", a->all, r->dir);
+	else
+		fprintf(stderr, "mlprobe: recording PID %d%s to %s; Ctrl-C to "
+			"%s\n", r->so.target, a->children ? " and its children" :
+			a->all ? " and every process of the binary" : "", r->dir,
+			a->pid ? "detach" : "stop");
+}
+
+/* The files made final, then the books and run.json.  Returns the exit
+ * status so far: 0, 1 (a file or run.json could not be written) or 3 (the
+ * books do not balance). */
+static int finish_files(struct rec *r)
+{
+	struct tracer *tr = session__tracer(r->s);
+	int ret, rc = 0;
+
+	if ((ret = pqsink__finish(r->ps))) {
+		pr_err("cannot finish the Parquet files in %s: %s", r->dir,
+		       strerror(-ret));
+		rc = 1;
+	}
+	session__finish_sinks(r->s);
+	if (tracer__counters(tr, &r->sum, &r->percpu, &r->ncpus))
+		return rc;
+	account_compute(&r->acct, &r->sum, decoder__stats(session__decoder(r->s)),
+			r->ps);
+	if (!r->acct.ok) {
+		record_mismatch(&r->acct, r->dir);
+		rc = 3;
+	}
+	r->rm.acct = &r->acct;
+	r->rm.counters = &r->sum;
+	r->rm.percpu = r->percpu;
+	r->rm.ncpus = r->ncpus;
+	r->rm.dec = decoder__stats(session__decoder(r->s));
+	r->rm.sink = r->ps;
+	r->rm.alerts = livesinks__alerts(r->ls);
+	r->rm.pids = follow__pids(session__follow(r->s));
+	r->rm.npids = follow__npids(session__follow(r->s));
+	r->rm.end_ns = now_utc();
+	/* The drain's cost, not the one-off BPF load and verification. */
+	r->rm.cpu_s = cpu_seconds() - r->cpu0;
+	if ((ret = runmeta__write(&r->rm))) {
+		pr_err("cannot write %s/run.json: %s", r->dir, strerror(-ret));
+		rc = 1;
+	}
+	return rc;
+}
+
+/* The view's end, the summary, the last uploads. */
+static void report(struct rec *r)
+{
+	struct engine *eng = session__engine(r->s);
+
+	/* The files are final: the view may wait for q, then ends before the
+	 * summary. */
+	record_view_end(&r->so, &r->end);
+	r->ui = NULL;
+	if (r->rm.acct && !r->a->quiet) {
+		record_summary(r->dir, &r->acct, &r->sum, r->ps, r->rm.alerts,
+			       r->secs, r->rm.cpu_s, engine__records(eng),
+			       follow__npids(session__follow(r->s)));
+		livesinks__summary(r->ls, r->dir);
+		if (r->rm.command_log)
+			fprintf(stderr, "  command output: %s\n", r->cmd_log);
+	}
+	if (r->sp) {
+		char rj[PATH_MAX];
+
+		snprintf(rj, sizeof(rj), "%.4000s/run.json", r->dir);
+		for (int i = 0; i < alerts__nfiles(r->rm.alerts); i++)
+			record_file_done(r->sp, alerts__file(r->rm.alerts, i)->path);
+		record_file_done(r->sp, rj);
+		record_upload_final(r->sp, eng, r->dir, r->lock, r->end.signo != 0,
+				    r->end.stop_ns);
+		if (!r->a->quiet)
+			record_print_upload(r->sp, r->dir);
+	}
+	if (session__python(r->s) && !tracer__nattached(session__tracer(r->s)))
+		pr_warn("%s never imported the mlprobe module: nothing to record "
+			"(build it with 'make python' and set PYTHONPATH=build/python, "
+			"or pip install ./python)", r->a->cmd[0]);
+}
+
+/* Nothing ran: leave no recording behind. */
+static void unrecord(struct rec *r)
+{
+	char rj[PATH_MAX];
+
+	snprintf(rj, sizeof(rj), "%.4000s/run.json", r->dir);
+	unlink(rj);
+	if (r->rm.command_log)
+		unlink(r->cmd_log);
+}
+
+/* Attaches, builds the sinks, runs until the end, finishes the files.
+ * Returns the exit status; *ran: the recording ran (it is final now). */
+static int record(struct rec *r, bool *ran)
+{
+	const struct args *a = r->a;
+	struct launch *child;
+	struct timespec t0, t1;
+	int rc;
+
+	*ran = false;
+	/* The view owns the terminal: the command writes to a file. */
+	snprintf(r->cmd_log, sizeof(r->cmd_log), "%s/command.log", r->dir);
+	if (a->live_view)
+		r->rm.command_log = "command.log";
+	if (session__attach(r->s, a->live_view ? r->cmd_log : NULL) ||
+	    (a->force && outdir_clear(r->dir)) || add_sinks(r) ||
+	    session__start(r->s, a->flush_s < 0.1 ? (unsigned)(a->flush_s * 1000)
+						   : 100))
+		return 1;
+	child = session__child(r->s);
+	write_start_meta(r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r->cpu0 = cpu_seconds();
+	if ((rc = session__go(r->s))) {
+		unrecord(r);
+		return rc;
+	}
+	r->so = (struct record_stop_opts){
+		.sz = sizeof(r->so), .eng = session__engine(r->s),
+		.tr = session__tracer(r->s), .dec = session__decoder(r->s),
+		.child = child, .ui = r->ui, .target = session__target(r->s),
+		.many = a->children || a->all, .dir = r->dir, .sp = r->sp,
+		.lock = r->lock,
+	};
+	say_recording(r);
+	record_run(&r->so, &r->end);
+	if (r->end.event < 0)
+		pr_err("event loop failed: %s", strerror(-r->end.event));
+	r->rm.exit_status = r->end.exit_status;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	rc = finish_files(r);
+	*ran = true;
+	report(r);
+	if (launch__running(child))
+		/* The command outlived a second Ctrl-C: leave it be. */
+		pr_warn("PID %d is still running", launch__pid(child));
+	else if (rc == 0)
+		/* Like time(1): the command's failure is ours. */
+		rc = launch_exit_code(r->rm.exit_status);
+	return rc;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
 			     0, 0 };
 	struct args a = { .flush_s = 1.0 };
-	struct tracer_opts to = { .sz = sizeof(to) };
-	struct pqsink_opts po = { .sz = sizeof(po) };
-	struct engine_opts eo = { .sz = sizeof(eo) };
-	struct decoder_opts dopt = { .sz = sizeof(dopt) };
-	struct follow_opts fo = { .sz = sizeof(fo) };
-	struct launch *child = NULL;
-	struct tracer *tr = NULL;
-	struct engine *eng = NULL;
-	struct decoder *dec = NULL;
-	struct pqsink *ps = NULL;
-	struct procctx *pc = NULL;
-	struct follow *fl = NULL;
-	struct func_target *funcs = NULL;
-	struct mp_counters sum, *percpu = NULL;
-	struct account acct;
-	struct runmeta rm = { .exit_status = -1 };
-	struct sink sinks[10];
-	struct livesinks *ls = NULL;
-	struct topui *ui = NULL;
-	struct spool *sp = NULL;
-	int lock = -1, nsinks = 0;
-	struct record_stop_opts so;
-	struct record_stop_result end;
-	char err[512] = "", path[PATH_MAX], main_path[PATH_MAX];
-	char host[256] = "", run[256], rundir[PATH_MAX], cmd_log[PATH_MAX + 16];
-	const char **attached = NULL, **fdesc = NULL;
-	int nfuncs = 0, ncpus = 0, ret, rc = 1, sites = 0;
-	pid_t target = -1, *found = NULL;
-	int nfound = 0;
-	bool py_launch = false;
-	struct stat all_st;
-	struct timespec t0, t1;
-	double cpu0 = 0;
+	struct rec r = { .a = &a, .lock = -1, .rm = { .exit_status = -1 } };
+	struct session_opts so = { .sz = sizeof(so) };
+	bool ran = false;
+	int rc;
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return 2;
@@ -330,470 +630,44 @@ int cmd_record(int argc, char **argv)
 		       "uprobes: run it with sudo");
 		return 1;
 	}
-
+	so.pid = a.pid;
+	so.argv = a.cmd;
+	so.argc = a.ncmd;
+	so.all = a.all;
+	so.funcs = a.funcs;
+	so.children = a.children;
+	so.func_hint = true;
+	so.ring_bytes = a.ring;
+	so.bare = a.bare;
 	/* Find what to attach to before touching anything. */
-	if (a.pid) {
-		if (targets_check_pid(a.pid))
-			return 1;
-		snprintf(main_path, sizeof(main_path), "/proc/%d/exe", (int)a.pid);
-		ret = targets_proc_sites(a.pid, err, sizeof(err));
-		if (ret < 0 && kill(a.pid, 0) && errno == ESRCH) {
-			pr_err("PID %d exited while mlprobe was attaching", a.pid);
-			return 1;
-		}
-		if (ret < 0) {
-			pr_err("cannot read the probes of PID %d: %s", a.pid, err);
-			return 1;
-		}
-		sites = ret;
-	}
-	if (a.ncmd) {
-		if ((ret = launch_resolve(a.cmd[0], path, sizeof(path))))
-			return ret;
-		snprintf(main_path, sizeof(main_path), "%s", path);
-		if (!a.all && (sites = targets_count_sites(path, a.cmd[0])) < 0)
-			return 1;
-	}
-	if (a.all) {
-		if (stat(a.all, &all_st)) {
-			pr_err("%s: %s", a.all, strerror(errno));
-			return 1;
-		}
-		snprintf(main_path, sizeof(main_path), "%s", a.all);
-		if ((sites = targets_count_sites(a.all, a.all)) < 0)
-			return 1;
-	}
-	if (a.funcs) {
-		nfuncs = targets_resolve_funcs(a.funcs, a.pid, main_path, &funcs,
-					       err, sizeof(err));
-		if (nfuncs < 0) {
-			pr_err("%s", err);
-			return 1;
-		}
-	}
-	/* A Python interpreter has no probes of its own: they come with the
-	 * mlprobe extension module when the script imports it, and the dlopen
-	 * watch attaches them then. */
-	py_launch = !sites && !nfuncs && a.ncmd && !a.all && targets_is_python(path);
-	if (!sites && !nfuncs && !py_launch) {
-		if (a.pid)
-			pr_err("process %d has no mlprobe probes in its executable "
-			       "or loaded libraries (build it with #include "
-			       "\"mlprobe.h\", or trace functions with --func)", a.pid);
-		else
-			pr_err("%s has no mlprobe probes (build it with #include "
-			       "\"mlprobe.h\" and the MLPROBE_* macros, or trace "
-			       "functions with --func)", main_path);
-		goto out_early;
-	}
-
-	if (a.all) {
-		nfound = targets_find_procs(all_st.st_dev, all_st.st_ino, &found);
-		if (nfound < 0)
-			nfound = 0;
-	}
-	gethostname(host, sizeof(host) - 1);
-	/* The run id comes from the target's environment: a process of --all
-	 * if one runs, else ours (which a launched command inherits). */
-	procctx_run_id(a.run_id, a.pid ? a.pid : nfound ? found[0] : getpid(), host, run,
-		    sizeof(run));
-	if (a.partition) {
-		char h[256], r[256];
-
-		snprintf(h, sizeof(h), "%s", host);
-		snprintf(r, sizeof(r), "%s", run);
-		procctx_path_safe(h, sizeof(h));
-		procctx_path_safe(r, sizeof(r));
-		snprintf(host, sizeof(host), "%s", h);
-		snprintf(run, sizeof(run), "%s", r);
-		if (snprintf(rundir, sizeof(rundir), "%s/run=%s/host=%s", a.dir, run,
-			     host) >= (int)sizeof(rundir)) {
-			pr_err("output directory name too long");
-			goto out_early;
-		}
-	} else {
-		snprintf(rundir, sizeof(rundir), "%s", a.dir);
-	}
-	{
-		/* Before the directory: a port in use leaves nothing behind. */
-		struct livesinks_opts lo = {
-			.sz = sizeof(lo), .cfg = &a.live, .dir = rundir, .host = host,
-			.run = run, .created_by = "mlprobe version " MLPROBE_VERSION
-				" (build " MLPROBE_BUILD ")",
-			.want_live = a.live_view, .quiet_alerts = a.live_view,
-		};
-
-		if (livesinks__new(&lo, &ls))
-			goto out_early;
-	}
-	if (outdir_check(rundir, a.force))
-		goto out_early;
-	lock = rundir__lock(rundir, 2000);
-	if (lock < 0) {
-		if (lock == -EBUSY)
-			pr_err("%s is in use by another mlprobe (record, recover "
-			       "or upload)", rundir);
-		else
-			pr_err("cannot lock %s: %s", rundir, strerror(-lock));
-		goto out_early;
-	}
-
-	to.ring_bytes = a.ring;
-	to.bare = a.bare;
-	fo.global = to.filter = to.follow_forks = a.children || a.all;
-	if (a.all) {
-		to.exec_ino = all_st.st_ino;
-		to.exec_dev = all_st.st_dev;
-	}
-	to.nfunc_ids = nfuncs;
-	ret = tracer__open(&to, &tr, err, sizeof(err));
-	if (ret) {
-		pr_err("%s", err);
+	if ((rc = session__new(&so, &r.s)))
 		goto out;
-	}
-	pc = procctx__new();
-	fo.tr = tr;
-	fo.pc = pc;
-	fo.until_empty = a.children && !a.all;
-	fl = pc ? follow__new(&fo) : NULL;
-	if (!fl) {
-		ret = -ENOMEM;
+	rc = 1;
+	if (name_run(&r) || claim_dir(&r))
 		goto out;
-	}
-
-	if (a.ncmd) {
-		struct launch_opts lo = { .sz = sizeof(lo), .argv = a.cmd,
-					  .path = path, .python = py_launch };
-
-		/* The view owns the terminal: the command writes to a file. */
-		snprintf(cmd_log, sizeof(cmd_log), "%s/command.log", rundir);
-		if (a.live_view) {
-			lo.output = cmd_log;
-			rm.command_log = "command.log";
-		}
-
-		ret = launch__new(&lo, &child);
-		if (ret) {
-			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
-			goto out;
-		}
-		target = launch__pid(child);
-	} else if (a.pid) {
-		target = a.pid;
-	}
-	if (a.all) {
-		/* The binary itself, for processes that start later; then the
-		 * ones running now, with their libraries. */
-		ret = follow__attach_file(fl, -1, a.all, a.all, err, sizeof(err));
-		if (ret < 0) {
-			pr_err("%s", err);
-			goto out;
-		}
-		for (int i = 0; i < nfound; i++) {
-			if (follow__add(fl, found[i]))
-				continue;
-			if (follow__scan(fl, found[i], err, sizeof(err)) < 0)
-				pr_verbose("PID %d: %s", found[i], err);
-		}
-		pr_verbose("%d running processes of %s", nfound, a.all);
-	}
-	if (target > 0) {
-		/* Tracked before it execs (launch), so exec and every mmap of
-		 * its libraries come back as records. */
-		ret = follow__add(fl, target);
-		if (ret) {
-			pr_err("cannot trace PID %d: %s", target, strerror(-ret));
-			goto out;
-		}
-		if (a.pid)
-			ret = follow__scan(fl, target, err, sizeof(err));
-		else if (!a.all)
-			ret = follow__attach_file(fl, target, path, a.cmd[0], err,
-						  sizeof(err));
-		if (ret < 0) {
-			if (ret == -ESRCH)
-				pr_err("PID %d exited while mlprobe was attaching", target);
-			else
-				pr_err("%s", err);
-			goto out;
-		}
-	}
-	for (int i = 0; i < nfuncs; i++) {
-		ret = tracer__attach_func(tr, fo.global ? -1 : target, funcs[i].path,
-					  funcs[i].off, i + 1, err, sizeof(err));
-		if (ret) {
-			pr_err("--func %s: %s", funcs[i].spec, err);
-			goto out;
-		}
-	}
-	if (a.pid && kill(a.pid, 0) && errno == ESRCH) {
-		pr_err("PID %d exited while mlprobe was attaching", a.pid);
-		ret = -ESRCH;
-		goto out;
-	}
-
-	if (a.force && (ret = outdir_clear(rundir)))
-		goto out;
-
-	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
-	follow__decoder_hooks(fl, &dopt);
-	po.dir = a.partition ? a.dir : rundir;
-	po.partition = a.partition;
-	po.host = host;
-	po.run = run;
-	po.flush_interval_ns = (uint64_t)(a.flush_s * 1e9);
-	po.file_bytes = a.file_bytes;
-	po.pending_max = a.max_pending;
-	/* Measured on 2M metric events: level 6 cost 2.9x the consumer CPU of
-	 * level 1 for files 1% smaller. */
-	po.gzip_level = 1;
-	po.created_by = "mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")";
-	if (a.upload_cmd) {
-		struct spool_opts so = { .sz = sizeof(so), .dir = rundir,
-					 .max_bytes = a.spool_max, .quiet = true };
-		char **uav;
-
-		if ((ret = spawn_split(a.upload_cmd, "the upload command", &uav, err, sizeof(err)))) {
-			pr_err("%s", err);
-			goto out;
-		}
-		so.argv = uav;
-		ret = spool__open(&so, &sp);
-		free(uav);
-		if (ret) {
-			pr_err("cannot set up the upload spool in %s/.spool: %s",
-			       rundir, strerror(-ret));
-			goto out;
-		}
-		po.file_done = record_file_done;
-		po.file_done_ctx = sp;
-	}
-	if ((ret = pqsink__new(&po, &ps))) {
-		pr_err("cannot set up the Parquet sink: %s", strerror(-ret));
-		goto out;
-	}
-	sinks[nsinks++] = pqsink__sink(ps);
-	sinks[nsinks++] = follow__sink(fl);
-	if (sp)
-		sinks[nsinks++] = (struct sink){ .name = "upload", .ctx = sp,
-						 .tick = record_spool_tick };
-	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 9 - nsinks);
-	if (a.live_view) {
-		char title[128];
-
-		topui_title(title, sizeof(title), target, a.ncmd ? a.cmd[0] : a.all);
-		/* From here the terminal is the view's: messages print after
-		 * it. */
-		if (!(ui = topui__new(livesinks__live(ls), "record", title))) {
-			ret = -errno;
-			pr_err("cannot use this terminal: %s", strerror(errno));
-			goto out;
-		}
-		sinks[nsinks++] = topui__sink(ui);
-	}
-	dec = decoder__new(&dopt, sinks, nsinks);
-	if (!dec) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < nfuncs; i++)
-		if ((ret = decoder__add_name(dec, i + 1, funcs[i].spec,
-					     strlen(funcs[i].spec))))
-			goto out;
-	eo.ring_map_fd = tracer__ring_map_fd(tr);
-	eo.dec = dec;
-	eo.sinks = sinks;
-	eo.nsinks = nsinks;
-	eo.tick_ms = a.flush_s < 0.1 ? (unsigned)(a.flush_s * 1000) : 100;
-	if (fo.until_empty) {
-		eo.done = follow__done;
-		eo.done_ctx = fl;
-	}
-	if ((ret = engine__new(&eo, &eng))) {
-		pr_err("cannot start the event loop: %s", strerror(-ret));
-		goto out;
-	}
-	/* Without --children the recording ends with its target (in --all
-	 * mode, with the command, or only when told). */
-	if (target > 0 && !fo.until_empty &&
-	    (ret = engine__watch_pid(eng, target))) {
-		pr_err("cannot watch PID %d: %s", target, strerror(-ret));
-		goto out;
-	}
-
-	attached = calloc(tracer__nattached(tr) + 1, sizeof(*attached));
-	for (int i = 0; attached && i < tracer__nattached(tr); i++)
-		attached[i] = tracer__attached_desc(tr, i);
-	fdesc = calloc(nfuncs + 1, sizeof(*fdesc));
-	for (int i = 0; fdesc && i < nfuncs; i++) {
-		char *d;
-
-		if (asprintf(&d, "%s=%s+0x%llx", funcs[i].spec, funcs[i].path,
-			     (unsigned long long)funcs[i].off) < 0)
-			d = NULL;
-		fdesc[i] = d;
-	}
-	rm.dir = rundir;
-	rm.mode = a.all ? "all" : a.pid ? "attach" : "launch";
-	rm.run = run;
-	rm.host = host;
-	rm.argv = a.cmd;
-	rm.argc = a.ncmd;
-	rm.pids = follow__pids(fl);
-	rm.npids = follow__npids(fl);
-	rm.start_ns = now_utc();
-	rm.attached = attached;
-	rm.nattached = attached ? tracer__nattached(tr) : 0;
-	rm.funcs = fdesc;
-	rm.nfuncs = fdesc ? nfuncs : 0;
-	if ((ret = runmeta__write(&rm)))
-		pr_warn("cannot write %s/run.json: %s", rundir, strerror(-ret));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cpu0 = cpu_seconds();
-
-	if (child && (ret = launch__go(child))) {
-		char rj[PATH_MAX];
-
-		/* Nothing ran: leave no recording behind. */
-		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
-		unlink(rj);
-		if (rm.command_log)
-			unlink(cmd_log);
-		if (!launch__running(child))
-			rc = 127;
-		goto out;
-	}
-	so = (struct record_stop_opts){
-		.sz = sizeof(so), .eng = eng, .tr = tr, .dec = dec, .child = child,
-		.ui = ui, .target = target, .many = a.children || a.all,
-		.dir = rundir, .sp = sp, .lock = lock,
-	};
-	if (ui)
-		record_view_start(&so);
-	else if (!a.quiet) {
-		if (a.all && target <= 0)
-			fprintf(stderr, "mlprobe: recording every process of %s to "
-				"%s; Ctrl-C to stop\n", a.all, rundir);
-		else
-			fprintf(stderr, "mlprobe: recording PID %d%s to %s; Ctrl-C "
-				"to %s\n", target, a.children ? " and its children" :
-				a.all ? " and every process of the binary" : "",
-				rundir, a.pid ? "detach" : "stop");
-	}
-
-	record_run(&so, &end);
-	if (end.event < 0)
-		pr_err("event loop failed: %s", strerror(-end.event));
-	rm.exit_status = end.exit_status;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-
-	ret = sinks[0].finish(sinks[0].ctx);
-	if (ret)
-		pr_err("cannot finish the Parquet files in %s: %s", rundir,
-		       strerror(-ret));
-	rc = ret ? 1 : 0;
-	for (int i = 1; i < nsinks; i++)
-		if (sinks[i].finish && (ret = sinks[i].finish(sinks[i].ctx)))
-			pr_err("%s: %s", sinks[i].name, strerror(-ret));
-
-	if (!tracer__counters(tr, &sum, &percpu, &ncpus)) {
-		const struct decoder_stats *ds = decoder__stats(dec);
-
-		account_compute(&acct, &sum, ds, ps);
-		if (!acct.ok) {
-			record_mismatch(&acct, rundir);
-			rc = 3;
-		}
-		rm.acct = &acct;
-		rm.counters = &sum;
-		rm.percpu = percpu;
-		rm.ncpus = ncpus;
-		rm.dec = ds;
-		rm.sink = ps;
-		rm.alerts = livesinks__alerts(ls);
-		rm.pids = follow__pids(fl);
-		rm.npids = follow__npids(fl);
-		rm.end_ns = now_utc();
-		/* The drain's cost, not the one-off BPF load and verification. */
-		rm.cpu_s = cpu_seconds() - cpu0;
-		if ((ret = runmeta__write(&rm))) {
-			pr_err("cannot write %s/run.json: %s", rundir, strerror(-ret));
-			rc = 1;
-		}
-	}
-	/* The files are final: the view may wait for q, then ends before the
-	 * summary. */
-	record_view_end(&so, &end);
-	ui = NULL;
-	if (rm.acct && !a.quiet) {
-		record_summary(rundir, &acct, &sum, ps, rm.alerts,
-			       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-			       rm.cpu_s, engine__records(eng), follow__npids(fl));
-		livesinks__summary(ls, rundir);
-		if (rm.command_log)
-			fprintf(stderr, "  command output: %s\n", cmd_log);
-	}
-	if (sp) {
-		char rj[PATH_MAX];
-
-		snprintf(rj, sizeof(rj), "%.4000s/run.json", rundir);
-		for (int i = 0; i < alerts__nfiles(rm.alerts); i++)
-			record_file_done(sp, alerts__file(rm.alerts, i)->path);
-		record_file_done(sp, rj);
-		record_upload_final(sp, eng, rundir, lock, end.signo != 0,
-				    end.stop_ns);
-		if (!a.quiet)
-			record_print_upload(sp, rundir);
-	}
-	if (py_launch && !tracer__nattached(tr))
-		pr_warn("%s never imported the mlprobe module: nothing to record "
-			"(build it with 'make python' and set PYTHONPATH=build/python, "
-			"or pip install ./python)", a.cmd[0]);
-	if (launch__running(child)) {
-		/* The command outlived a second Ctrl-C: leave it be. */
-		pr_warn("PID %d is still running", launch__pid(child));
-	} else if (rc == 0) {
-		/* Like time(1): the command's failure is ours. */
-		rc = launch_exit_code(rm.exit_status);
-	}
+	rc = record(&r, &ran);
 	/* Before the fork below: the HTTP server's thread stays with us. */
-	livesinks__free(ls);
-	ls = NULL;
-	ret = 0;
+	livesinks__free(r.ls);
+	r.ls = NULL;
 out:
-	topui__free(ui);
+	topui__free(r.ui);
 	/* Every file is finished: recover and upload may work in the run's
 	 * directory now, while the links are still being destroyed. */
-	if (lock >= 0)
-		close(lock);
-	lock = -1;
-	spool__free(sp);
-	sp = NULL;
-	if (tr && ret == 0 && record_detach())
+	if (r.lock >= 0)
+		close(r.lock);
+	spool__free(r.sp);
+	if (ran && record_detach())
 		_exit(rc);
-	if (ret && launch__running(child)) {
-		/* Never leave the command waiting on us. */
-		launch__kill(child);
-		launch__reap(child, -1);
-	}
-	launch__free(child);
-	engine__free(eng);
-	decoder__free(dec);
-	pqsink__free(ps);
-	tracer__free(tr);
-	follow__free(fl);
-	procctx__free(pc);
-	free(attached);
-	for (int i = 0; fdesc && i < nfuncs; i++)
-		free((char *)fdesc[i]);
-	free(fdesc);
-	free(percpu);
-out_early:
-	if (lock >= 0)
-		close(lock);
-	livesinks__free(ls);
+	if (!ran)
+		session__kill_child(r.s);
+	session__free(r.s);
+	pqsink__free(r.ps);
+	free(r.attached);
+	for (int i = 0; r.fdesc && r.fdesc[i]; i++)
+		free((char *)r.fdesc[i]);
+	free(r.fdesc);
+	free(r.percpu);
+	livesinks__free(r.ls);
 	livecfg_free(&a.live);
-	free(funcs);
-	free(found);
 	return rc;
 }

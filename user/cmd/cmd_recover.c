@@ -25,6 +25,7 @@
 #include "sinks/sink_parquet.h"
 #include "store/spool.h"
 #include "common/fsutil.h"
+#include "common/version.h"
 
 static const char doc[] =
 	"Repair the Parquet files of a recording after a crash.\n"
@@ -110,8 +111,7 @@ static void recover_one(const struct args *a, const char *path,
 			struct tally *t)
 {
 	struct pq_recover_opts o = { .sz = sizeof(o), .dry_run = a->dry_run,
-		.created_by = "mlprobe version " MLPROBE_VERSION " (build "
-			      MLPROBE_BUILD ", recovered)" };
+		.created_by = mlprobe_created_by_recovered };
 	struct pq_recover_result res;
 	const char *base = strrchr(path, '/');
 	char err[512];

@@ -17,17 +17,15 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmds.h"
-#include "consume/decoder.h"
-#include "consume/engine.h"
-#include "attach/follow.h"
 #include "attach/launch.h"
-#include "sinks/live.h"
-#include "common/log.h"
-#include "attach/procctx.h"
-#include "sinks/sinks.h"
 #include "attach/targets.h"
-#include "sinks/top_ui.h"
 #include "attach/tracer.h"
+#include "common/log.h"
+#include "consume/engine.h"
+#include "session/session.h"
+#include "sinks/live.h"
+#include "sinks/sinks.h"
+#include "sinks/top_ui.h"
 
 static const char doc[] =
 	"Show the metrics and spans of a trainer live.\n"
@@ -116,44 +114,6 @@ static bool signalled(void *ctx)
 	return engine__poll_signal(ctx) != 0;
 }
 
-/* What top watches: checks before anything is attached.  -p: the process
- * and its probes; -- CMD: the command (path) and its probes (*py: a Python
- * interpreter, whose probes come with the module it imports).  0, or the
- * exit status after one line. */
-static int check_target(const struct args *a, char *path, size_t len, bool *py)
-{
-	char err[512];
-	int ret;
-
-	if (a->ncmd) {
-		if ((ret = launch_resolve(a->cmd[0], path, len)))
-			return ret;
-		if ((ret = targets_count_sites(path, a->cmd[0])) < 0)
-			return 1;
-		*py = !ret && targets_is_python(path);
-		if (!ret && !*py) {
-			pr_err("%s has no mlprobe probes (build it with #include "
-			       "\"mlprobe.h\" and the MLPROBE_* macros)", path);
-			return 1;
-		}
-		return 0;
-	}
-	if (targets_check_pid(a->pid))
-		return 1;
-	ret = targets_proc_sites(a->pid, err, sizeof(err));
-	if (ret > 0)
-		return 0;
-	if (ret < 0 && kill(a->pid, 0) && errno == ESRCH)
-		pr_err("PID %d exited while mlprobe was attaching", a->pid);
-	else if (ret < 0)
-		pr_err("cannot read the probes of PID %d: %s", a->pid, err);
-	else
-		pr_err("process %d has no mlprobe probes in its executable or "
-		       "loaded libraries (build it with #include \"mlprobe.h\")",
-		       a->pid);
-	return 1;
-}
-
 /* The file for the command's output, checked before anything attaches
  * (the command opens it only when it is let go, too late for one clear
  * line): --cmd-log FILE, opened for writing (created if need be, not
@@ -217,42 +177,113 @@ static int stop_command(struct engine *eng, struct topui *ui, struct launch *l,
 	return ret;
 }
 
+/* Until the target exits or top is told to stop; then the final state
+ * stays up until q.  Returns the exit status so far; *status: a launched
+ * command's wait status (-1: none). */
+static int run(struct session *s, struct livesinks *ls, struct topui *ui,
+	       int *status)
+{
+	struct engine *eng = session__engine(s);
+	struct launch *child = session__child(s);
+	pid_t target = session__target(s);
+	char msg[160], how[64];
+	bool stopped = false;
+	int ret, signo = 0;
+
+	ret = engine__run(eng, &signo);
+	if (child && ret == ENGINE_SIGNAL) {
+		ret = stop_command(eng, ui, child, signo);
+		stopped = true;
+	}
+	tracer__stop(session__tracer(s));
+	engine__drain(eng);
+	*status = launch__reap(child, ret == ENGINE_TARGETS_EXITED ? 1000 : 0);
+	if (ret == ENGINE_TARGETS_EXITED && !stopped) {
+		if (child)
+			launch_describe(*status, how, sizeof(how));
+		snprintf(msg, sizeof(msg), "PID %d %s: this is its final state. "
+			 "q: quit", (int)target, child ? how : "exited");
+		topui__status(ui, msg);
+		topui__wait_quit(ui, signalled, eng);
+	}
+	session__finish_sinks(s);
+	topui__free(ui);
+	if (ret < 0)
+		pr_err("event loop failed: %s", strerror(-ret));
+	pr_verbose("top: %llu alerts fired", livesinks__fired(ls));
+	if (!child && ret != ENGINE_TARGETS_EXITED)
+		fprintf(stderr, "mlprobe: detached from PID %d; it keeps running\n",
+			(int)target);
+	return ret < 0 ? 1 : 0;
+}
+
+/* The view over the session: its live sinks and the terminal. */
+static int watch(struct session *s, struct livesinks *ls, const char *cmd,
+		 const char *log_path, bool *let_go, int *status)
+{
+	struct launch *child;
+	struct topui *ui;
+	struct sink live[8];
+	char title[128], msg[PATH_MAX + 160];
+	int n, ret;
+
+	*status = -1;
+	if (session__attach(s, log_path))
+		return 1;
+	child = session__child(s);
+	topui_title(title, sizeof(title), session__target(s), cmd);
+	n = livesinks__sinks(ls, live, 8);
+	for (int i = 0; i < n; i++)
+		if (session__add_sink(s, live[i]))
+			return 1;
+	/* From here the terminal is the view's: errors print after it. */
+	ui = topui__new(livesinks__live(ls), "top", title);
+	if (!ui) {
+		pr_err("cannot use this terminal: %s", strerror(errno));
+		return 1;
+	}
+	if (session__add_sink(s, topui__sink(ui)) || session__start(s, 0)) {
+		topui__free(ui);
+		return 1;
+	}
+	*let_go = true;
+	if ((ret = session__go(s))) {
+		topui__free(ui);
+		return ret;
+	}
+	if (child) {
+		snprintf(msg, sizeof(msg), "q: stop it (SIGTERM)  output: %s",
+			 log_path);
+		topui__status(ui, msg);
+	}
+	return run(s, ls, ui, status);
+}
+
 int cmd_top(int argc, char **argv)
 {
 	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
 			     0, 0 };
 	struct args a = { 0 };
-	struct tracer_opts to = { .sz = sizeof(to) };
-	struct follow_opts fo = { .sz = sizeof(fo) };
-	struct decoder_opts dopt = { .sz = sizeof(dopt) };
-	struct engine_opts eo = { .sz = sizeof(eo) };
+	struct session_opts so = { .sz = sizeof(so) };
 	struct livesinks_opts lo = { .sz = sizeof(lo) };
-	struct tracer *tr = NULL;
-	struct procctx *pc = NULL;
-	struct follow *fl = NULL;
 	struct livesinks *ls = NULL;
-	struct decoder *dec = NULL;
-	struct engine *eng = NULL;
-	struct topui *ui = NULL;
-	struct launch *child = NULL;
-	struct sink sinks[8];
-	struct mp_counters c;
-	char err[512], host[256] = "", title[128], path[PATH_MAX] = "";
-	char log_path[PATH_MAX] = "", msg[PATH_MAX + 160], how[64];
-	int nsinks = 0, ret, rc = 1, signo = 0, status = -1;
-	bool py = false, stopped = false, log_new = false, let_go = false;
-	pid_t target;
+	struct session *s = NULL;
+	char host[256] = "", log_path[PATH_MAX] = "", how[64];
+	bool log_new = false, let_go = false;
+	int rc = 1, status = -1;
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	target = a.pid;
 	if (geteuid() != 0) {
 		pr_err("top needs root to load BPF programs and attach uprobes: "
 		       "run it with sudo");
 		goto out;
 	}
-	if ((rc = check_target(&a, path, sizeof(path), &py)))
+	so.pid = a.pid;
+	so.argv = a.cmd;
+	so.argc = a.ncmd;
+	if ((rc = session__new(&so, &s)))
 		goto out;
 	rc = 1;
 	if (a.ncmd && check_cmd_log(a.cmd_log, log_path, sizeof(log_path),
@@ -275,131 +306,23 @@ int cmd_top(int argc, char **argv)
 	lo.quiet_alerts = true;
 	if (livesinks__new(&lo, &ls))
 		goto out;
-
-	if ((ret = tracer__open(&to, &tr, err, sizeof(err)))) {
-		pr_err("%s", err);
-		goto out;
-	}
-	pc = procctx__new();
-	fo.tr = tr;
-	fo.pc = pc;
-	fl = pc ? follow__new(&fo) : NULL;
-	if (!fl) {
-		pr_err("out of memory");
-		goto out;
-	}
-	if (a.ncmd) {
-		struct launch_opts lopt = { .sz = sizeof(lopt), .argv = a.cmd,
-					    .path = path, .python = py,
-					    .output = log_path };
-
-		if ((ret = launch__new(&lopt, &child))) {
-			pr_err("cannot start %s: %s", a.cmd[0], strerror(-ret));
-			goto out;
-		}
-		target = launch__pid(child);
-	}
-	/* Launch: tracked before it execs, so its libraries come as records. */
-	if ((ret = follow__add(fl, target)) ||
-	    (ret = child ? follow__attach_file(fl, target, path, a.cmd[0], err,
-					       sizeof(err))
-			 : follow__scan(fl, target, err, sizeof(err))) < 0) {
-		if (ret == -ESRCH)
-			pr_err("PID %d exited while mlprobe was attaching", target);
-		else
-			pr_err("cannot attach to PID %d: %s", target,
-			       ret < 0 && err[0] ? err : strerror(-ret));
-		goto out;
-	}
-
-	topui_title(title, sizeof(title), target, a.ncmd ? a.cmd[0] : NULL);
-	sinks[nsinks++] = follow__sink(fl);
-	nsinks += livesinks__sinks(ls, tr, sinks + nsinks, 7 - nsinks);
-	/* From here the terminal is the view's: errors print after it. */
-	ui = topui__new(livesinks__live(ls), "top", title);
-	if (!ui) {
-		pr_err("cannot use this terminal: %s", strerror(errno));
-		goto out;
-	}
-	sinks[nsinks++] = topui__sink(ui);
-	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
-	follow__decoder_hooks(fl, &dopt);
-	dec = decoder__new(&dopt, sinks, nsinks);
-	eo.ring_map_fd = tracer__ring_map_fd(tr);
-	eo.dec = dec;
-	eo.sinks = sinks;
-	eo.nsinks = nsinks;
-	if (!dec || (ret = engine__new(&eo, &eng)) ||
-	    (ret = engine__watch_pid(eng, target))) {
-		pr_err("cannot start the event loop: %s", dec ? strerror(-ret) :
-		       "out of memory");
-		goto out;
-	}
-	if (child) {
-		let_go = true;
-		if (launch__go(child)) {
-			if (!launch__running(child))
-				rc = 127;
-			goto out;
-		}
-		snprintf(msg, sizeof(msg), "q: stop it (SIGTERM)  output: %s", log_path);
-		topui__status(ui, msg);
-	}
-	rc = 0;
-	ret = engine__run(eng, &signo);
-	if (child && ret == ENGINE_SIGNAL) {
-		ret = stop_command(eng, ui, child, signo);
-		stopped = true;
-	}
-	tracer__stop(tr);
-	engine__drain(eng);
-	status = launch__reap(child, ret == ENGINE_TARGETS_EXITED ? 1000 : 0);
-	if (ret == ENGINE_TARGETS_EXITED && !stopped) {
-		if (child)
-			launch_describe(status, how, sizeof(how));
-		snprintf(msg, sizeof(msg), "PID %d %s: this is its final state. "
-			 "q: quit", (int)target, child ? how : "exited");
-		topui__status(ui, msg);
-		topui__wait_quit(ui, signalled, eng);
-	} else if (ret < 0) {
-		rc = 1;
-	}
-	for (int i = 0; i < nsinks; i++)
-		if (sinks[i].finish)
-			sinks[i].finish(sinks[i].ctx);
-	topui__free(ui);
-	ui = NULL;
-	if (ret < 0)
-		pr_err("event loop failed: %s", strerror(-ret));
-	if (!tracer__counters(tr, &c, NULL, NULL))
-		pr_verbose("top: %llu alerts fired", livesinks__fired(ls));
-	if (child && status >= 0) {
+	rc = watch(s, ls, a.ncmd ? a.cmd[0] : NULL, a.ncmd ? log_path : NULL,
+		   &let_go, &status);
+	if (session__child(s) && status >= 0) {
 		launch_describe(status, how, sizeof(how));
 		fprintf(stderr, "mlprobe: %s (PID %d) %s\n  its output: %s\n",
-			a.cmd[0], (int)target, how, log_path);
+			a.cmd[0], (int)session__target(s), how, log_path);
 		if (!rc)
 			rc = launch_exit_code(status);
-	} else if (!child && ret != ENGINE_TARGETS_EXITED) {
-		fprintf(stderr, "mlprobe: detached from PID %d; it keeps running\n",
-			(int)target);
 	}
 out:
-	topui__free(ui);
-	if (launch__running(child)) {
-		/* top owns the command: it never outlives top. */
-		launch__kill(child);
-		launch__reap(child, -1);
-	}
-	launch__free(child);
+	/* top owns the command: it never outlives top. */
+	session__kill_child(s);
 	/* Refused before the command ran: no empty log file left behind. */
 	if (log_new && !let_go)
 		unlink(log_path);
-	engine__free(eng);
-	decoder__free(dec);
+	session__free(s);
 	livesinks__free(ls);
-	tracer__free(tr);
-	follow__free(fl);
-	procctx__free(pc);
 	livecfg_free(&a.live);
 	return rc;
 }

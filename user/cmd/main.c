@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmds.h"
+#include "common/version.h"
 
-const char *argp_program_version =
-	"mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")";
+const char *argp_program_version = mlprobe_created_by;
 const char *argp_program_bug_address = "<the mlprobe issue tracker>";
 
 static const struct {

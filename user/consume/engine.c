@@ -195,18 +195,27 @@ uint64_t engine__records(const struct engine *e)
 
 static void tick(struct engine *e)
 {
+	struct row_counters c;
 	struct timespec now;
+	uint64_t ns;
+	bool have;
+	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	/* One read of the counters per tick, never per event; every sink
+	 * sees them before its tick (a rule sees this tick's counts). */
+	have = e->o.read_counters && !e->o.read_counters(e->o.counters_ctx, &c);
+	for (int i = 0; have && i < e->o.nsinks; i++) {
+		const struct sink *s = &e->o.sinks[i];
+
+		if (s->counters && (ret = s->counters(s->ctx, &c, ns)))
+			pr_debug("sink %s: counters: %s", s->name, strerror(-ret));
+	}
 	for (int i = 0; i < e->o.nsinks; i++) {
 		const struct sink *s = &e->o.sinks[i];
-		int ret;
 
-		if (!s->tick)
-			continue;
-		ret = s->tick(s->ctx, (uint64_t)now.tv_sec * 1000000000ull +
-					      now.tv_nsec);
-		if (ret)
+		if (s->tick && (ret = s->tick(s->ctx, ns)))
 			pr_debug("sink %s: tick: %s", s->name, strerror(-ret));
 	}
 }

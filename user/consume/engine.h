@@ -22,6 +22,10 @@ struct engine_opts {
 	const struct sink *sinks;	/* borrowed; tick/finish go here */
 	int nsinks;
 	unsigned tick_ms;	/* drain + tick period; 0: 100 ms */
+	/* Reads the kernel's counters once per tick, for the sinks' counters
+	 * hook; 0 or -errno (the hook is skipped).  NULL: no counters. */
+	int (*read_counters)(void *ctx, struct row_counters *out);
+	void *counters_ctx;
 	/* Asked after every tick: true ends run() with ENGINE_TARGETS_EXITED
 	 * (the set of traced processes is empty).  NULL: pidfds only. */
 	bool (*done)(void *ctx);

@@ -3,8 +3,9 @@
  * rows.h - decoded rows and the sink interface.
  *
  * The decoder turns ring records into these rows, with names resolved, text
- * made valid UTF-8 and timestamps in UTC ns.  The engine hands every row to
- * every sink; sinks (Parquet, live view, ...) never know about each other.
+ * made valid UTF-8 and timestamps in UTC ns, and hands every row to every
+ * sink; the engine gives every sink the tick and the kernel's counters.
+ * Sinks (Parquet, live view, ...) never know about each other.
  * Pointers in a row are valid only during the call.
  */
 #ifndef MLPROBE_ROWS_H
@@ -55,6 +56,15 @@ struct row_log {
 
 enum row_table { ROW_METRICS, ROW_SPANS, ROW_LOGS, ROW_TABLES };
 
+/* The kernel's books so far, read once per tick (engine_opts): what the
+ * stall and drops rules and the live view need, without a sink asking the
+ * tracer. */
+struct row_counters {
+	uint64_t events[ROW_TABLES];	/* probe hits; a span at its end */
+	uint64_t lost[ROW_TABLES];	/* records the kernel could not send */
+	uint64_t steps;			/* step probe hits */
+};
+
 /* A consumer of rows.  Callbacks return 0 or -errno; an error is reported by
  * the engine once and the sink keeps receiving rows (it decides what to keep).
  * Any callback may be NULL. */
@@ -64,6 +74,9 @@ struct sink {
 	int (*metric)(void *ctx, const struct row_metric *r);
 	int (*span)(void *ctx, const struct row_span *r);
 	int (*log)(void *ctx, const struct row_log *r);
+	/* Called on every engine tick, before tick, with the kernel's
+	 * counters (when the engine has them) and CLOCK_MONOTONIC ns. */
+	int (*counters)(void *ctx, const struct row_counters *c, uint64_t now_ns);
 	/* Called on every engine tick with CLOCK_MONOTONIC ns: flush if due. */
 	int (*tick)(void *ctx, uint64_t now_ns);
 	/* Called once at the end: write out everything and release. */

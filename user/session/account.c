@@ -57,3 +57,15 @@ void account_compute(struct account *a, const struct mp_counters *c,
 	a->names_delivered = ds->names;
 	a->ok &= a->names_emitted == a->names_delivered;
 }
+
+void account_row_counters(const struct mp_counters *c, struct row_counters *out)
+{
+	for (int i = 0; i < ROW_TABLES; i++) {
+		enum mp_kind k = map[i].k;
+
+		out->events[i] = c->v[k][MP_S_HITS];
+		out->lost[i] = lost(c, k);
+	}
+	out->lost[ROW_SPANS] += lost(c, MP_K_SPAN_BEGIN);
+	out->steps = c->v[MP_K_STEP][MP_S_HITS];
+}

@@ -45,4 +45,7 @@ struct account {
 void account_compute(struct account *a, const struct mp_counters *c,
 		     const struct decoder_stats *ds, const struct pqsink *sink);
 
+/* The counters the sinks take on every tick (rows.h), from the kernel's. */
+void account_row_counters(const struct mp_counters *c, struct row_counters *out);
+
 #endif

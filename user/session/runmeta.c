@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "runmeta.h"
 #include "attach/tracer.h"
+#include "common/version.h"
 
 static void jstr(FILE *f, const char *s)
 {
@@ -106,7 +107,7 @@ static void write_body(FILE *f, const struct runmeta *m)
 	uname(&u);
 	gethostname(host, sizeof(host) - 1);
 	fputs("{\n  \"mlprobe\": ", f);
-	jstr(f, "mlprobe version " MLPROBE_VERSION " (build " MLPROBE_BUILD ")");
+	jstr(f, mlprobe_created_by);
 	fputs(",\n  \"mode\": ", f);
 	jstr(f, m->mode);
 	fputs(",\n  \"command\": [", f);

@@ -610,11 +610,21 @@ int alerts__new(const struct alerts_opts *opts, struct alerts **out)
 	return 0;
 }
 
+static int on_counters(void *ctx, const struct row_counters *c, uint64_t now)
+{
+	uint64_t lost = 0;
+
+	for (int t = 0; t < ROW_TABLES; t++)
+		lost += c->lost[t];
+	alerts__counters(ctx, lost, c->steps, now);
+	return 0;
+}
+
 struct sink alerts__sink(struct alerts *a)
 {
 	return (struct sink){ .name = "alerts", .ctx = a, .metric = on_metric,
-			      .span = on_span, .tick = on_tick,
-			      .finish = on_finish };
+			      .span = on_span, .counters = on_counters,
+			      .tick = on_tick, .finish = on_finish };
 }
 
 const struct alerts_stats *alerts__stats(const struct alerts *a)

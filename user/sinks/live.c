@@ -258,10 +258,18 @@ struct live *live__new(const char *host)
 	return l;
 }
 
+static int on_counters(void *ctx, const struct row_counters *c, uint64_t now)
+{
+	(void)now;
+	live__counters(ctx, c->events, c->lost, c->steps);
+	return 0;
+}
+
 struct sink live__sink(struct live *l)
 {
 	return (struct sink){ .name = "live", .ctx = l, .metric = on_metric,
-			      .span = on_span, .log = on_log };
+			      .span = on_span, .log = on_log,
+			      .counters = on_counters };
 }
 
 void live__free(struct live *l)

@@ -81,7 +81,7 @@ struct live;
 
 struct live *live__new(const char *host);
 struct sink live__sink(struct live *l);
-/* The kernel's counters, from the tick (see sinks.c). */
+/* The kernel's counters (the sink's counters hook calls it). */
 void live__counters(struct live *l, const uint64_t events[ROW_TABLES],
 		    const uint64_t dropped[ROW_TABLES], uint64_t steps);
 /* An alert fired: counted per rule text, and shown as the last alert. */

@@ -115,6 +115,7 @@ struct pqsink {
 	struct pqsink_file *files;
 	int nfiles, capfiles;
 	uint64_t lost_nopart[ROW_TABLES];
+	bool finished;
 };
 
 static int open_table(struct pqsink *p, struct part *pt, enum row_table ti)
@@ -429,10 +430,14 @@ static int on_tick(void *ctx, uint64_t now)
 	return ret;
 }
 
-static int on_finish(void *ctx)
+int pqsink__finish(struct pqsink *p)
 {
-	struct pqsink *p = ctx;
-	int ret = pqsink__flush(p);
+	int ret;
+
+	if (p->finished)
+		return 0;
+	p->finished = true;
+	ret = pqsink__flush(p);
 
 	for (int k = 0; k < p->nparts; k++)
 		for (int i = 0; i < ROW_TABLES; i++) {
@@ -451,6 +456,11 @@ static int on_finish(void *ctx)
 				ret = r;
 		}
 	return ret;
+}
+
+static int on_finish(void *ctx)
+{
+	return pqsink__finish(ctx);
 }
 
 /* The columns of table ti: its own, then the context columns (without run,

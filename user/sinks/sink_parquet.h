@@ -54,6 +54,9 @@ int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out);
 struct sink pqsink__sink(struct pqsink *p);
 /* Flushes every table now (also done by tick and finish). */
 int pqsink__flush(struct pqsink *p);
+/* Flushes and finishes every file (the sink's finish; once: a later call
+ * returns 0).  0 or the first -errno; the files on disk stay valid. */
+int pqsink__finish(struct pqsink *p);
 /* Files written so far (finished or current), in creation order. */
 int pqsink__nfiles(const struct pqsink *p);
 const struct pqsink_file *pqsink__file(const struct pqsink *p, int i);

@@ -11,7 +11,6 @@
 #include "common/log.h"
 #include "prom.h"
 #include "sinks.h"
-#include "attach/tracer.h"
 
 enum { OPT_ALERT = 0x600, OPT_ALERT_FILE, OPT_ON_ALERT, OPT_ALERT_INTERVAL,
        OPT_PROMETHEUS };
@@ -153,7 +152,6 @@ struct livesinks {
 	struct alerts *al;
 	struct live *live;
 	struct prom *prom;
-	struct tracer *tr;
 };
 
 /* Joins the alerts to the live state: firings are counted there. */
@@ -212,50 +210,10 @@ int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 	return 0;
 }
 
-/* Every tick: the kernel's counters for the drops and stall rules (and the
- * live view).  One map read per tick, never per event. */
-static int counters_tick(void *ctx, uint64_t now)
-{
-	struct livesinks *ls = ctx;
-	static const enum mp_kind kinds[] = { MP_K_METRIC, MP_K_SPAN_BEGIN,
-					      MP_K_SPAN_END, MP_K_LOG };
-	static const enum row_table table_of[] = { ROW_METRICS, ROW_SPANS,
-						   ROW_SPANS, ROW_LOGS };
-	uint64_t events[ROW_TABLES] = { 0 }, lost[ROW_TABLES] = { 0 };
-	struct mp_counters c;
-	uint64_t dropped = 0;
-
-	if (!ls->tr || tracer__counters(ls->tr, &c, NULL, NULL))
-		return 0;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		uint64_t d = c.v[kinds[i]][MP_S_DROP_RING] +
-			     c.v[kinds[i]][MP_S_DROP_NAME];
-
-		dropped += d;
-		lost[table_of[i]] += d;
-		/* A span is counted once, at its end. */
-		if (kinds[i] != MP_K_SPAN_BEGIN)
-			events[table_of[i]] += c.v[kinds[i]][MP_S_HITS];
-	}
-	if (ls->live)
-		live__counters(ls->live, events, lost, c.v[MP_K_STEP][MP_S_HITS]);
-	if (ls->al)
-		alerts__counters(ls->al, dropped, c.v[MP_K_STEP][MP_S_HITS], now);
-	return 0;
-}
-
-int livesinks__sinks(struct livesinks *ls, struct tracer *tr, struct sink *sinks,
-		     int max)
+int livesinks__sinks(struct livesinks *ls, struct sink *sinks, int max)
 {
 	int n = 0;
 
-	ls->tr = tr;
-	if (!ls->al && !ls->live)
-		return 0;
-	/* The counters first: a tick's rules see this tick's counts. */
-	if (n < max)
-		sinks[n++] = (struct sink){ .name = "counters", .ctx = ls,
-					    .tick = counters_tick };
 	if (ls->live && n < max)
 		sinks[n++] = live__sink(ls->live);
 	if (ls->al && n < max)

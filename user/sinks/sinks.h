@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sinks.h - the live sinks that `record` and `top` share: alerts, the live
- * state (live.h) behind the terminal view and the Prometheus endpoint, and
- * a counters tick that feeds them the kernel's event and drop counts.
+ * state (live.h) behind the terminal view and the Prometheus endpoint.
  *
  * The options come as an argp child (livecfg_argp), so both commands take
  * the same --alert, --alert-file, --on-alert and --prometheus.  Every rule
@@ -19,7 +18,6 @@
 #include "consume/rows.h"
 #include "rules.h"
 
-struct tracer;
 struct live;
 
 struct livecfg {
@@ -55,10 +53,9 @@ struct livesinks;
  * here, with every signal blocked).  On failure prints one line and
  * returns -errno. */
 int livesinks__new(const struct livesinks_opts *o, struct livesinks **out);
-/* Appends the sinks to sinks[] (at most max); returns how many.  tr feeds
- * the counters on every tick. */
-int livesinks__sinks(struct livesinks *ls, struct tracer *tr,
-		     struct sink *sinks, int max);
+/* Appends the sinks to sinks[] (at most max); returns how many.  They
+ * take the kernel's counters from the engine's tick (rows.h). */
+int livesinks__sinks(struct livesinks *ls, struct sink *sinks, int max);
 /* The live state, or NULL when nothing needs one. */
 struct live *livesinks__live(struct livesinks *ls);
 /* The alerts sink, or NULL without rules (for run.json). */
