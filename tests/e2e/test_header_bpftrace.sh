@@ -11,6 +11,8 @@
 # it); without them the checks fail rather than skip.
 #
 # Prints "ok - ..." or "not ok - ..." per check; exits 1 if any failed.
+#
+# no-sanitizer: runs no mlprobe binary (readelf, objdump and bpftrace check the header)
 
 set -u
 cd "$(dirname "$0")/../.."

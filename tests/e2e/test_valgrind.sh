@@ -4,6 +4,8 @@
 # last footer, and inside a row group), then `recover`, `show` and `upload`
 # run under valgrind.  (`record` itself cannot: valgrind 3.19 knows neither
 # pidfd_open nor every bpf command; the sanitizer pass covers it.)
+# no-sanitizer: valgrind and ASan do not run together; the plain pass runs
+# recover, show and upload under memcheck (record runs under ASan elsewhere)
 . "$(dirname "$0")/lib.sh"
 
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)

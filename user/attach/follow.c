@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "consume/decoder.h"
 #include "elfsym.h"
 #include "follow.h"
 #include "common/log.h"
@@ -278,16 +277,9 @@ bool follow__done(void *ctx)
 	return f->o.until_empty && f->nlive == 0;
 }
 
-static const struct row_proc *proc_of(void *ctx, uint32_t pid)
+const struct row_proc *follow__proc_of(void *ctx, uint32_t pid)
 {
 	return procctx__get(((struct follow *)ctx)->o.pc, (pid_t)pid);
-}
-
-void follow__decoder_hooks(struct follow *f, struct decoder_opts *d)
-{
-	d->proc = proc_of;
-	d->on_proc = follow__on_proc;
-	d->ctx = f;
 }
 
 struct sink follow__sink(struct follow *f)

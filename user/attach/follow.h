@@ -62,10 +62,10 @@ bool follow__done(void *ctx);
 /* A sink with only a tick: the liveness check (exit records can be lost
  * to a full ring). */
 struct sink follow__sink(struct follow *f);
-/* Points the decoder's hooks at f: each row's process context (from the
- * procctx f was made with) and process records (follow__on_proc). */
-struct decoder_opts;
-void follow__decoder_hooks(struct follow *f, struct decoder_opts *d);
+/* Who a row's process is (ctx: the follow): its context (ppid, rank...)
+ * for the decoder's proc hook; the decoder's on_proc hook is
+ * follow__on_proc. */
+const struct row_proc *follow__proc_of(void *ctx, uint32_t pid);
 
 /* Every process traced so far, in order (for run.json). */
 int follow__npids(const struct follow *f);

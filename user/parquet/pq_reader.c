@@ -506,19 +506,244 @@ static int alloc_out(struct rd_out *o, const struct rd_col *c, size_t n)
 	return 0;
 }
 
-int pq_reader__read(struct pq_reader *r, int rowgroup, int col,
-		    struct pq_values *out, char *err, size_t errlen)
-{
-	struct dict dict = { 0 };
-	struct pq_page_hdr h;
+/* One column chunk being read: what the page steps below share. */
+struct chunk_rd {
+	struct pq_reader *r;
 	const struct rd_chunk *ch;
 	const struct rd_col *c;
 	struct rd_out *o;
-	const uint8_t *chunk, *pg, *vals;
+	struct dict dict;
+	uint32_t *lv;		/* definition levels of a page */
+	size_t n, got;		/* values in the chunk, read so far */
+	bool anynull;
+	char *err;
+	size_t errlen;
+};
+
+/* A page's values, uncompressed (into pagebuf when they were not). */
+static int page_bytes(struct chunk_rd *k, const struct pq_page_hdr *h,
+		      const uint8_t *pg, const uint8_t **vals, size_t *vlen)
+{
+	struct pq_reader *r = k->r;
+	const struct rd_col *c = k->c;
+	char *err = k->err;
+	size_t errlen = k->errlen, unc = (size_t)h->unc;
+	bool gz = k->ch->codec == CODEC_GZIP;
+	int ret;
+
+	if (h->unc > (int64_t)PQ_MAX_PAGE_BYTES ||
+	    (gz && (uint64_t)unc > (uint64_t)h->comp * 1032 + 1024)) {
+		ERR("page in column %s claims %d bytes uncompressed", c->name,
+		    h->unc);
+		return -EFBIG;
+	}
+	*vals = pg;
+	*vlen = (size_t)h->comp;
+	if (h->type == PAGE_DATA_V2) {
+		if (h->def_len < 0 || h->rep_len < 0 ||
+		    (uint64_t)h->def_len + (uint64_t)h->rep_len > (uint64_t)h->comp ||
+		    (uint64_t)h->def_len + (uint64_t)h->rep_len > unc) {
+			ERR("corrupt v2 page in column %s", c->name);
+			return -EINVAL;
+		}
+		*vals = pg + h->rep_len + h->def_len;
+		*vlen = (size_t)h->comp - (size_t)(h->rep_len + h->def_len);
+		unc -= (size_t)(h->rep_len + h->def_len);
+		gz &= h->v2_compressed;
+		if (!gz)
+			return 0;
+	} else if (!gz) {
+		if (unc != (size_t)h->comp) {
+			ERR("corrupt page sizes in column %s", c->name);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if ((ret = grow(&r->pagebuf, &r->pagebuf_cap, unc ? unc : 1)) ||
+	    (ret = inflate_page(*vals, *vlen, r->pagebuf, unc))) {
+		ERR("column %s: bad gzip data (%s)", c->name, strerror(-ret));
+		return ret;
+	}
+	*vals = r->pagebuf;
+	*vlen = unc;
+	return 0;
+}
+
+/* A dictionary page: its values, kept for the data pages after it. */
+static int dict_page(struct chunk_rd *k, const struct pq_page_hdr *h,
+		     const uint8_t *vals, size_t vlen, size_t nv)
+{
+	struct pq_reader *r = k->r;
+	struct dict *d = &k->dict;
+	char *err = k->err;
+	size_t errlen = k->errlen, m = nv ? nv : 1;
+
+	if (d->n || nv == SIZE_MAX ||
+	    nv > (k->c->ptype == PT_BOOLEAN ? vlen * 8 : vlen / 4) ||
+	    (h->encoding != ENC_PLAIN && h->encoding != ENC_PLAIN_DICTIONARY)) {
+		ERR("corrupt dictionary page in column %s", k->c->name);
+		return -EINVAL;
+	}
+	/* keep the dictionary bytes: pagebuf gets reused */
+	if (grow(&r->dictbuf, &r->dictbuf_cap, vlen ? vlen : 1) ||
+	    !(d->i64 = calloc(m, sizeof(*d->i64))) ||
+	    !(d->f64 = calloc(m, sizeof(*d->f64))) ||
+	    !(d->sp = calloc(m, sizeof(*d->sp))) ||
+	    !(d->sl = calloc(m, sizeof(*d->sl)))) {
+		ERR("column %s: out of memory", k->c->name);
+		return -ENOMEM;
+	}
+	memcpy(r->dictbuf, vals, vlen);
+	if (decode_values(r, k->c, k->o, ENC_PLAIN, r->dictbuf, vlen, 0, nv, d,
+			  NULL)) {
+		ERR("corrupt dictionary page in column %s", k->c->name);
+		return -EINVAL;
+	}
+	d->n = (uint32_t)nv;
+	return 0;
+}
+
+/* A data page: its definition levels (nullable columns), then its
+ * values, decoded into the chunk's output from k->got on. */
+static int data_page(struct chunk_rd *k, const struct pq_page_hdr *h,
+		     const uint8_t *pg, const uint8_t *vals, size_t vlen,
+		     size_t nv)
+{
+	const struct rd_col *c = k->c;
+	char *err = k->err;
+	size_t errlen = k->errlen, nn = nv;
+	int ret;
+
+	if (nv > k->n - k->got) {
+		ERR("column %s: pages hold more than %zu values", c->name, k->n);
+		return -EINVAL;
+	}
+	if (c->pub.nullable) {
+		const uint8_t *lp = vals;
+		size_t ll;
+
+		if (h->type == PAGE_DATA_V2) {
+			lp = pg + h->rep_len;
+			ll = (size_t)h->def_len;
+		} else {
+			if (h->def_encoding != ENC_RLE || vlen < 4 ||
+			    le32(vals) > vlen - 4) {
+				ERR("unsupported or corrupt definition levels "
+				    "in column %s", c->name);
+				return -EINVAL;
+			}
+			ll = le32(vals);
+			lp = vals + 4;
+			vals += 4 + ll;
+			vlen -= 4 + ll;
+		}
+		if (pq_dec__rle_hybrid(lp, ll, 1, k->lv, nv, NULL)) {
+			ERR("corrupt definition levels in column %s", c->name);
+			return -EINVAL;
+		}
+		nn = 0;
+		for (size_t i = 0; i < nv; i++) {
+			k->o->isnull[k->got + i] = !k->lv[i];
+			nn += k->lv[i];
+			k->anynull |= !k->lv[i];
+		}
+	}
+	ret = decode_values(k->r, c, k->o, h->encoding, vals, vlen, k->got, nn,
+			    NULL, &k->dict);
+	if (ret == -ENOTSUP)
+		ERR("unsupported encoding %s in column %s",
+		    pq_rd__encoding_name(h->encoding), c->name);
+	else if (ret == -EFBIG)
+		ERR("column %s: more than %llu string bytes", c->name,
+		    (unsigned long long)k->r->max_out_bytes);
+	else if (ret)
+		ERR("corrupt %s data in column %s",
+		    pq_rd__encoding_name(h->encoding), c->name);
+	if (ret)
+		return ret;
+	if (nn != nv)
+		scatter(c, k->o, k->got, nv, nn);
+	k->got += nv;
+	return 0;
+}
+
+/* The pages of a chunk, one by one, until it holds its n values. */
+static int read_pages(struct chunk_rd *k, const uint8_t *chunk, uint64_t start,
+		      size_t len)
+{
+	const struct rd_col *c = k->c;
+	char *err = k->err;
+	size_t errlen = k->errlen, pos = 0, nv, vlen;
+	const uint8_t *pg, *vals;
+	struct pq_page_hdr h;
+	int ret;
+
+	while (k->got < k->n) {
+		if (pos >= len) {
+			ERR("column %s: chunk ends after %zu of %zu values",
+			    c->name, k->got, k->n);
+			return -EINVAL;
+		}
+		if (pq_meta__page_header(chunk + pos, len - pos, &h) ||
+		    h.unc < 0 || h.comp < 0 ||
+		    (uint64_t)h.comp > len - pos - h.hdr_len) {
+			ERR("corrupt page header at byte %llu",
+			    (unsigned long long)(start + pos));
+			return -EINVAL;
+		}
+		pg = chunk + pos + h.hdr_len;
+		pos += h.hdr_len + (size_t)h.comp;
+		if (h.type == PAGE_INDEX)
+			continue;
+		if (h.type != PAGE_DATA && h.type != PAGE_DICTIONARY &&
+		    h.type != PAGE_DATA_V2) {
+			ERR("corrupt page type %d in column %s", h.type, c->name);
+			return -EINVAL;
+		}
+		nv = h.num_values < 0 ? SIZE_MAX : (size_t)h.num_values;
+		if ((ret = page_bytes(k, &h, pg, &vals, &vlen)) ||
+		    (ret = h.type == PAGE_DICTIONARY ?
+			   dict_page(k, &h, vals, vlen, nv) :
+			   data_page(k, &h, pg, vals, vlen, nv)))
+			return ret;
+	}
+	return 0;
+}
+
+/* Strings point into the arena; timestamps in ns. */
+static int finish_values(struct chunk_rd *k, struct pq_values *out)
+{
+	struct rd_out *o = k->o;
+	char *err = k->err;
+	size_t errlen = k->errlen;
+
+	for (size_t i = 0; k->c->pub.type == PQ_STRING && i < k->n; i++) {
+		o->str[i] = o->str_off[i] == SIZE_MAX ? (char *)"" :
+			    o->arena + o->str_off[i];
+		if (o->str_off[i] == SIZE_MAX)
+			o->str_len[i] = 0;
+	}
+	for (size_t i = 0; k->c->ts_mul > 1 && i < k->n; i++) {
+		if (__builtin_mul_overflow(o->i64[i], k->c->ts_mul, &o->i64[i])) {
+			ERR("column %s: timestamp out of range", k->c->name);
+			return -ERANGE;
+		}
+	}
+	out->n = k->n;
+	out->isnull = k->anynull ? o->isnull : NULL;
+	out->i64 = o->i64;
+	out->f64 = o->f64;
+	out->str = (const char *const *)o->str;
+	out->str_len = o->str_len;
+	return 0;
+}
+
+int pq_reader__read(struct pq_reader *r, int rowgroup, int col,
+		    struct pq_values *out, char *err, size_t errlen)
+{
+	struct chunk_rd k = { .r = r, .err = err, .errlen = errlen };
+	const uint8_t *chunk;
 	uint64_t start, len;
-	size_t pos = 0, got = 0, n, nv, nn, vlen, unc;
-	uint32_t *lv = NULL;
-	bool anynull = false;
 	int ret = -EINVAL;
 
 	if (!r || !out || rowgroup < 0 || rowgroup >= r->nrg || col < 0 ||
@@ -527,230 +752,45 @@ int pq_reader__read(struct pq_reader *r, int rowgroup, int col,
 		return -EINVAL;
 	}
 	memset(out, 0, sizeof(*out));
-	ch = &r->rgs[rowgroup].chunks[col];
-	c = &r->cols[col];
-	o = &r->outs[col];
-	n = (size_t)r->rgs[rowgroup].nrows;
-	if (ch->codec != CODEC_UNCOMPRESSED && ch->codec != CODEC_GZIP) {
-		ret = -ENOTSUP;
+	k.ch = &r->rgs[rowgroup].chunks[col];
+	k.c = &r->cols[col];
+	k.o = &r->outs[col];
+	k.n = (size_t)r->rgs[rowgroup].nrows;
+	if (k.ch->codec != CODEC_UNCOMPRESSED && k.ch->codec != CODEC_GZIP) {
 		ERR("unsupported codec %s in column %s",
-		    pq_rd__codec_name(ch->codec), c->name);
-		goto cleanup;
+		    pq_rd__codec_name(k.ch->codec), k.c->name);
+		return -ENOTSUP;
 	}
-	start = ch->dict_off > 0 && ch->dict_off < ch->data_off ?
-		(uint64_t)ch->dict_off : (uint64_t)ch->data_off;
-	len = (uint64_t)ch->total_comp;
+	start = k.ch->dict_off > 0 && k.ch->dict_off < k.ch->data_off ?
+		(uint64_t)k.ch->dict_off : (uint64_t)k.ch->data_off;
+	len = (uint64_t)k.ch->total_comp;
 	if (start < 4 || start > r->data_end || len > r->data_end - start ||
-	    (uint64_t)ch->num_values != n) {
-		ERR("corrupt metadata: column %s chunk out of bounds",
-		    c->name);
-		goto cleanup;
+	    (uint64_t)k.ch->num_values != k.n) {
+		ERR("corrupt metadata: column %s chunk out of bounds", k.c->name);
+		return -EINVAL;
 	}
-	if (n > r->max_values) {
-		ret = -EFBIG;
-		ERR("row group %d too large to read (%zu rows)", rowgroup, n);
-		goto cleanup;
+	if (k.n > r->max_values) {
+		ERR("row group %d too large to read (%zu rows)", rowgroup, k.n);
+		return -EFBIG;
 	}
 	ret = get_bytes(r, start, (size_t)len, &chunk);
 	if (!ret)
-		ret = alloc_out(o, c, n);
-	if (!ret && !(lv = malloc((n ? n : 1) * sizeof(*lv))))
+		ret = alloc_out(k.o, k.c, k.n);
+	if (!ret && !(k.lv = malloc((k.n ? k.n : 1) * sizeof(*k.lv))))
 		ret = -ENOMEM;
 	if (ret) {
-		ERR("column %s: %s", c->name, strerror(-ret));
+		ERR("column %s: %s", k.c->name, strerror(-ret));
 		goto cleanup;
 	}
-	memset(o->isnull, 0, n * sizeof(*o->isnull));
-	while (got < n) {
-		ret = -EINVAL;
-		if (pos >= len) {
-			ERR("column %s: chunk ends after %zu of %zu values",
-			    c->name, got, n);
-			goto cleanup;
-		}
-		if (pq_meta__page_header(chunk + pos, (size_t)len - pos, &h) ||
-		    h.unc < 0 || h.comp < 0 ||
-		    (uint64_t)h.comp > len - pos - h.hdr_len) {
-			ERR("corrupt page header at byte %llu",
-			    (unsigned long long)(start + pos));
-			goto cleanup;
-		}
-		pg = chunk + pos + h.hdr_len;
-		pos += h.hdr_len + (size_t)h.comp;
-		if (h.type == PAGE_INDEX)
-			continue;
-		if (h.type != PAGE_DATA && h.type != PAGE_DICTIONARY &&
-		    h.type != PAGE_DATA_V2) {
-			ERR("corrupt page type %d in column %s", h.type,
-			    c->name);
-			goto cleanup;
-		}
-		nv = h.num_values < 0 ? SIZE_MAX : (size_t)h.num_values;
-		unc = (size_t)h.unc;
-		if (h.unc > (int64_t)PQ_MAX_PAGE_BYTES ||
-		    (ch->codec == CODEC_GZIP &&
-		     (uint64_t)unc > (uint64_t)h.comp * 1032 + 1024)) {
-			ret = -EFBIG;
-			ERR("page in column %s claims %d bytes uncompressed",
-			    c->name, h.unc);
-			goto cleanup;
-		}
-		if (h.type == PAGE_DATA_V2) {
-			if (h.def_len < 0 || h.rep_len < 0 ||
-			    (uint64_t)h.def_len + (uint64_t)h.rep_len >
-			    (uint64_t)h.comp ||
-			    (uint64_t)h.def_len + (uint64_t)h.rep_len > unc) {
-				ERR("corrupt v2 page in column %s", c->name);
-				goto cleanup;
-			}
-			vals = pg + h.rep_len + h.def_len;
-			vlen = (size_t)h.comp - (size_t)(h.rep_len + h.def_len);
-			unc -= (size_t)(h.rep_len + h.def_len);
-			if (ch->codec == CODEC_GZIP && h.v2_compressed) {
-				if ((ret = grow(&r->pagebuf, &r->pagebuf_cap,
-						unc ? unc : 1)) ||
-				    (ret = inflate_page(vals, vlen, r->pagebuf,
-							unc))) {
-					ERR("column %s: bad gzip data", c->name);
-					goto cleanup;
-				}
-				vals = r->pagebuf;
-				vlen = unc;
-			}
-		} else if (ch->codec == CODEC_GZIP) {
-			if ((ret = grow(&r->pagebuf, &r->pagebuf_cap,
-					unc ? unc : 1)) ||
-			    (ret = inflate_page(pg, (size_t)h.comp, r->pagebuf,
-						unc))) {
-				ERR("column %s: bad gzip data (%s)", c->name,
-				    strerror(-ret));
-				goto cleanup;
-			}
-			vals = r->pagebuf;
-			vlen = unc;
-		} else {
-			if (unc != (size_t)h.comp) {
-				ERR("corrupt page sizes in column %s", c->name);
-				goto cleanup;
-			}
-			vals = pg;
-			vlen = unc;
-		}
-		if (h.type == PAGE_DICTIONARY) {
-			if (dict.n || nv == SIZE_MAX ||
-			    nv > (c->ptype == PT_BOOLEAN ? vlen * 8 : vlen / 4) ||
-			    (h.encoding != ENC_PLAIN &&
-			     h.encoding != ENC_PLAIN_DICTIONARY)) {
-				ERR("corrupt dictionary page in column %s",
-				    c->name);
-				goto cleanup;
-			}
-			/* keep the dictionary bytes: pagebuf gets reused */
-			if (grow(&r->dictbuf, &r->dictbuf_cap, vlen ? vlen : 1))
-				goto nomem;
-			memcpy(r->dictbuf, vals, vlen);
-			dict.i64 = calloc(nv ? nv : 1, sizeof(*dict.i64));
-			dict.f64 = calloc(nv ? nv : 1, sizeof(*dict.f64));
-			dict.sp = calloc(nv ? nv : 1, sizeof(*dict.sp));
-			dict.sl = calloc(nv ? nv : 1, sizeof(*dict.sl));
-			if (!dict.i64 || !dict.f64 || !dict.sp || !dict.sl)
-				goto nomem;
-			ret = decode_values(r, c, o, ENC_PLAIN, r->dictbuf,
-					    vlen, 0, nv, &dict, NULL);
-			if (ret) {
-				ERR("corrupt dictionary page in column %s",
-				    c->name);
-				goto cleanup;
-			}
-			dict.n = (uint32_t)nv;
-			continue;
-		}
-		if (nv > n - got) {
-			ERR("column %s: pages hold more than %zu values",
-			    c->name, n);
-			goto cleanup;
-		}
-		nn = nv;
-		if (c->pub.nullable) {
-			const uint8_t *lp = vals;
-			size_t ll;
-
-			if (h.type == PAGE_DATA_V2) {
-				lp = pg + h.rep_len;
-				ll = (size_t)h.def_len;
-			} else {
-				if (h.def_encoding != ENC_RLE || vlen < 4 ||
-				    le32(vals) > vlen - 4) {
-					ERR("unsupported or corrupt definition "
-					    "levels in column %s", c->name);
-					goto cleanup;
-				}
-				ll = le32(vals);
-				lp = vals + 4;
-				vals += 4 + ll;
-				vlen -= 4 + ll;
-			}
-			if (pq_dec__rle_hybrid(lp, ll, 1, lv, nv, NULL)) {
-				ERR("corrupt definition levels in column %s",
-				    c->name);
-				goto cleanup;
-			}
-			nn = 0;
-			for (size_t i = 0; i < nv; i++) {
-				o->isnull[got + i] = !lv[i];
-				nn += lv[i];
-				anynull |= !lv[i];
-			}
-		}
-		ret = decode_values(r, c, o, h.encoding, vals, vlen, got, nn,
-				    NULL, &dict);
-		if (ret) {
-			if (ret == -ENOTSUP)
-				ERR("unsupported encoding %s in column %s",
-				    pq_rd__encoding_name(h.encoding), c->name);
-			else if (ret == -EFBIG)
-				ERR("column %s: more than %llu string bytes",
-				    c->name,
-				    (unsigned long long)r->max_out_bytes);
-			else
-				ERR("corrupt %s data in column %s",
-				    pq_rd__encoding_name(h.encoding), c->name);
-			goto cleanup;
-		}
-		if (nn != nv)
-			scatter(c, o, got, nv, nn);
-		got += nv;
-	}
-	for (size_t i = 0; c->pub.type == PQ_STRING && i < n; i++) {
-		o->str[i] = o->str_off[i] == SIZE_MAX ? (char *)"" :
-			    o->arena + o->str_off[i];
-		if (o->str_off[i] == SIZE_MAX)
-			o->str_len[i] = 0;
-	}
-	for (size_t i = 0; c->ts_mul > 1 && i < n; i++) {
-		if (__builtin_mul_overflow(o->i64[i], c->ts_mul, &o->i64[i])) {
-			ret = -ERANGE;
-			ERR("column %s: timestamp out of range", c->name);
-			goto cleanup;
-		}
-	}
-	out->n = n;
-	out->isnull = anynull ? o->isnull : NULL;
-	out->i64 = o->i64;
-	out->f64 = o->f64;
-	out->str = (const char *const *)o->str;
-	out->str_len = o->str_len;
-	ret = 0;
-	goto cleanup;
-nomem:
-	ret = -ENOMEM;
-	ERR("column %s: out of memory", c->name);
+	memset(k.o->isnull, 0, k.n * sizeof(*k.o->isnull));
+	if (!(ret = read_pages(&k, chunk, start, (size_t)len)))
+		ret = finish_values(&k, out);
 cleanup:
-	free(lv);
-	free(dict.i64);
-	free(dict.f64);
-	free(dict.sp);
-	free(dict.sl);
+	free(k.lv);
+	free(k.dict.i64);
+	free(k.dict.f64);
+	free(k.dict.sp);
+	free(k.dict.sl);
 	return ret;
 }
 

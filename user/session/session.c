@@ -292,7 +292,11 @@ int session__start(struct session *s, unsigned tick_ms)
 	int ret;
 
 	dopt.boot_to_utc_ns = decoder_boot_to_utc_ns();
-	follow__decoder_hooks(s->fl, &dopt);
+	/* The decoder tells the follow of forks, execs and libraries, and
+	 * asks it who each row's process is. */
+	dopt.proc = follow__proc_of;
+	dopt.on_proc = follow__on_proc;
+	dopt.ctx = s->fl;
 	s->dec = decoder__new(&dopt, s->sinks, s->nsinks);
 	if (!s->dec) {
 		pr_err("out of memory");
