@@ -2,7 +2,7 @@
 /*
  * Parquet writer for flat tables: rows are buffered column-wise, and each
  * flush appends one row group plus a complete footer (see pq_writer.h and
- * docs/parquet.md for why).
+ * README.md for why).
  */
 #include <assert.h>
 #include <errno.h>

@@ -9,7 +9,7 @@
  * footer that lists every row group so far.  Bytes of an earlier valid state
  * are never overwritten, so after each flush returns the file is a complete
  * Parquet file, and a file cut anywhere still holds every earlier state as a
- * prefix.  See docs/parquet.md.
+ * prefix.  See README.md.
  *
  * Not thread-safe: one writer, one thread.
  */
