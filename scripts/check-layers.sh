@@ -8,9 +8,10 @@
 #   parquet/   nothing outside its folder (it could be lifted out as it is)
 #   attach/    common/ and the contracts
 #   consume/   common/ and the contracts
-#   sinks/     common/, parquet/ and the contracts
+#   sinks/     common/, parquet/, the contracts, and store/ (where rows land)
 #   store/     common/ and parquet/
-#   analysis/  common/ and parquet/: it reads what store wrote, not rows
+#   analysis/  common/, parquet/ and store/tables.h: it reads what store
+#              wrote, not rows
 #   session/   every stage (it wires them), never cmd/ or analysis/
 #   cmd/       anything; a subcommand never includes another's file
 # The contracts: bpf/wire.h (BPF and user space) and consume/rows.h (rows
@@ -47,9 +48,9 @@ allow common '^$'
 allow parquet '^$'
 allow attach "common/.*|$CONTRACT"
 allow consume "common/.*"
-allow sinks "common/.*|parquet/.*|$CONTRACT"
+allow sinks "common/.*|parquet/.*|store/.*|$CONTRACT"
 allow store "common/.*|parquet/.*"
-allow analysis "common/.*|parquet/.*"
+allow analysis "common/.*|parquet/.*|store/tables\.h"
 allow session "(common|parquet|attach|consume|sinks|store)/.*"
 
 # Bare includes must be files of the same folder (or the contracts and

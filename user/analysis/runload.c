@@ -13,14 +13,14 @@
 #include "parquet/pq_reader.h"
 #include "runload.h"
 #include "stats.h"
+#include "store/tables.h"
 
-static const char *const table_names[RL_NTABLES] = {
-	[RL_METRICS] = "metrics", [RL_SPANS] = "spans", [RL_LOGS] = "logs",
-};
+_Static_assert(RL_METRICS == (int)TABLE_METRICS && RL_SPANS == (int)TABLE_SPANS &&
+	       RL_LOGS == (int)TABLE_LOGS, "runload.h and tables.h agree");
 
 const char *runload__table_name(enum runload_table t)
 {
-	return t < RL_NTABLES ? table_names[t] : "?";
+	return t < RL_NTABLES ? tables_def((enum table_id)t)->name : "?";
 }
 
 size_t runload__glob(const char *dir, enum runload_table t, glob_t *g)
@@ -28,7 +28,7 @@ size_t runload__glob(const char *dir, enum runload_table t, glob_t *g)
 	char pat[PATH_MAX];
 
 	if (snprintf(pat, sizeof(pat), "%s/%s-*.parquet", dir,
-		     table_names[t]) >= (int)sizeof(pat))
+		     runload__table_name(t)) >= (int)sizeof(pat))
 		return 0;
 	if (glob(pat, 0, NULL, g))
 		return 0;
@@ -119,15 +119,27 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The columns each table needs, in the order C_TS .. C_VAL; step and depth
- * are optional. */
-static const char *const need[RL_NTABLES][6] = {
-	[RL_METRICS] = { "ts", "pid", "tid", "name", "value", NULL },
-	[RL_SPANS] = { "ts", "pid", "tid", "name", "duration_ns", NULL },
-	[RL_LOGS] = { "ts", "pid", "tid", "level", "message", NULL },
+enum { C_TS, C_PID, C_TID, C_NAME, C_VAL, C_STEP, C_DEPTH, NCOLS };
+
+/* The columns each table has, as columns of its schema (tables.h), in the
+ * order C_TS .. C_DEPTH; step and depth are optional (-1: none). */
+static const int need[RL_NTABLES][NCOLS] = {
+	[RL_METRICS] = { MC_TS, MC_PID, MC_TID, MC_NAME, MC_VALUE, MC_STEP, -1 },
+	[RL_SPANS] = { SC_TS, SC_PID, SC_TID, SC_NAME, SC_DUR, SC_STEP, SC_DEPTH },
+	[RL_LOGS] = { LC_TS, LC_PID, LC_TID, LC_LEVEL, LC_MSG, LC_STEP, -1 },
 };
 
-enum { C_TS, C_PID, C_TID, C_NAME, C_VAL, C_STEP, C_DEPTH, NCOLS };
+/* The column of file pr that holds column k of table t, or -1. */
+static int col_of(const struct pq_reader *pr, int t, int k)
+{
+	return need[t][k] < 0 ? -1 : pq_reader__col_index(pr,
+		tables_def((enum table_id)t)->cols[need[t][k]].name);
+}
+
+static const char *col_name(int t, int k)
+{
+	return tables_def((enum table_id)t)->cols[need[t][k]].name;
+}
 
 static int grow(void **arr, size_t *cap, size_t want, size_t elem)
 {
@@ -237,12 +249,12 @@ static int add_rows(struct runload *r, enum runload_table t,
 /* The table a file holds, told by its columns; -1 when none fits. */
 static int table_of(const struct pq_reader *pr)
 {
-	if (pq_reader__col_index(pr, "duration_ns") >= 0)
-		return RL_SPANS;
-	if (pq_reader__col_index(pr, "value") >= 0)
-		return RL_METRICS;
-	if (pq_reader__col_index(pr, "message") >= 0)
-		return RL_LOGS;
+	static const int order[] = { RL_SPANS, RL_METRICS, RL_LOGS };
+
+	/* duration_ns, value, message: each is in one table only */
+	for (int i = 0; i < 3; i++)
+		if (col_of(pr, order[i], C_VAL) >= 0)
+			return order[i];
 	return -1;
 }
 
@@ -283,17 +295,17 @@ static int load_file(struct runload *r, const char *path,
 		goto out;
 	}
 	for (int k = 0; k < C_STEP; k++) {
-		col[k] = pq_reader__col_index(pr, need[t][k]);
+		col[k] = col_of(pr, t, k);
 		if (col[k] < 0 || !type_ok(pr, col[k], k)) {
 			seterr(err, errlen, "%s: %s column '%s' (is it an mlprobe "
 			       "%s file?)", path, col[k] < 0 ? "no" : "wrong type of",
-			       need[t][k], table_names[t]);
+			       col_name(t, k), runload__table_name(t));
 			ret = -EINVAL;
 			goto out;
 		}
 	}
-	col[C_STEP] = pq_reader__col_index(pr, "step");
-	col[C_DEPTH] = t == RL_SPANS ? pq_reader__col_index(pr, "depth") : -1;
+	col[C_STEP] = col_of(pr, t, C_STEP);
+	col[C_DEPTH] = col_of(pr, t, C_DEPTH);
 	for (int k = C_STEP; k < NCOLS; k++)
 		if (col[k] >= 0 && !type_ok(pr, col[k], k))
 			col[k] = -1;

@@ -17,15 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "sinks/alert.h"
 #include "cmds.h"
 #include "common/log.h"
 #include "parquet/pq_recover.h"
 #include "store/rundir.h"
-#include "sinks/sink_parquet.h"
 #include "store/spool.h"
 #include "common/fsutil.h"
 #include "common/version.h"
+#include "store/tables.h"
 
 static const char doc[] =
 	"Repair the Parquet files of a recording after a crash.\n"
@@ -90,13 +89,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	return 0;
 }
 
-/* The schema of a file of ours, from its name: a table of the recording or
- * an alerts file.  0, or -ENOENT. */
+/* The schema of a file of ours, from its name (tables.h).  0, or
+ * -ENOENT. */
 static int schema_of(const char *name, const struct pq_column **cols, int *ncols)
 {
-	if (!pqsink__schema(name, cols, ncols))
-		return 0;
-	return alerts_schema(name, cols, ncols);
+	return tables_of_file(name, cols, ncols) < 0 ? -ENOENT : 0;
 }
 
 struct tally {

@@ -17,6 +17,7 @@
 #include "alert.h"
 #include "common/log.h"
 #include "parquet/pq_writer.h"
+#include "store/tables.h"
 #include "common/spawn.h"
 #include "common/fsutil.h"
 
@@ -49,22 +50,6 @@ struct rule_state {
 	bool stall_fired;
 	/* drops */
 	uint64_t drops_seen, drops_last_fire;
-};
-
-enum { A_TS, A_RULE, A_KIND, A_NAME, A_STEP, A_VALUE, A_PID, A_RANK, A_HOST,
-       A_RUN, A_MESSAGE, A_NCOLS };
-static const struct pq_column alert_cols[A_NCOLS] = {
-	[A_TS] = { "ts", PQ_TIMESTAMP_NS, false, PQ_ENC_DEFAULT },
-	[A_RULE] = { "rule", PQ_STRING, false, PQ_ENC_DEFAULT },
-	[A_KIND] = { "kind", PQ_STRING, false, PQ_ENC_DEFAULT },
-	[A_NAME] = { "name", PQ_STRING, true, PQ_ENC_DEFAULT },
-	[A_STEP] = { "step", PQ_INT64, true, PQ_ENC_DEFAULT },
-	[A_VALUE] = { "value", PQ_DOUBLE, true, PQ_ENC_DEFAULT },
-	[A_PID] = { "pid", PQ_INT32, true, PQ_ENC_DEFAULT },
-	[A_RANK] = { "rank", PQ_INT32, true, PQ_ENC_DEFAULT },
-	[A_HOST] = { "host", PQ_STRING, false, PQ_ENC_DEFAULT },
-	[A_RUN] = { "run", PQ_STRING, false, PQ_ENC_DEFAULT },
-	[A_MESSAGE] = { "message", PQ_STRING, false, PQ_ENC_DEFAULT },
 };
 
 struct alerts {
@@ -139,7 +124,8 @@ static void write_row(struct alerts *a, const struct alert_fire *f)
 		char path[4200];
 
 		snprintf(path, sizeof(path), "%s/alerts-%04d.parquet", a->dir, a->seq);
-		a->w = pq_writer__new(path, alert_cols, A_NCOLS, &wo);
+		a->w = pq_writer__new(path, tables_def(TABLE_ALERTS)->cols,
+				      AC_N, &wo);
 		a->file_noted = false;
 		a->row_groups = 0;
 		if (!a->w) {
@@ -148,22 +134,22 @@ static void write_row(struct alerts *a, const struct alert_fire *f)
 		}
 	}
 	w = a->w;
-	pq_writer__set_i64(w, A_TS, f->ts);
-	pq_writer__set_str(w, A_RULE, f->rule->text, strlen(f->rule->text));
-	pq_writer__set_str(w, A_KIND, rule_kind_name(f->rule->kind),
+	pq_writer__set_i64(w, AC_TS, f->ts);
+	pq_writer__set_str(w, AC_RULE, f->rule->text, strlen(f->rule->text));
+	pq_writer__set_str(w, AC_KIND, rule_kind_name(f->rule->kind),
 			   strlen(rule_kind_name(f->rule->kind)));
 	if (f->name)
-		pq_writer__set_str(w, A_NAME, f->name, f->name_len);
+		pq_writer__set_str(w, AC_NAME, f->name, f->name_len);
 	if (f->has_step)
-		pq_writer__set_i64(w, A_STEP, f->step);
-	pq_writer__set_double(w, A_VALUE, f->value);
+		pq_writer__set_i64(w, AC_STEP, f->step);
+	pq_writer__set_double(w, AC_VALUE, f->value);
 	if (f->pid >= 0)
-		pq_writer__set_i32(w, A_PID, f->pid);
+		pq_writer__set_i32(w, AC_PID, f->pid);
 	if (f->rank >= 0)
-		pq_writer__set_i32(w, A_RANK, f->rank);
-	pq_writer__set_str(w, A_HOST, a->host, strlen(a->host));
-	pq_writer__set_str(w, A_RUN, a->run, strlen(a->run));
-	pq_writer__set_str(w, A_MESSAGE, f->msg, strlen(f->msg));
+		pq_writer__set_i32(w, AC_RANK, f->rank);
+	pq_writer__set_str(w, AC_HOST, a->host, strlen(a->host));
+	pq_writer__set_str(w, AC_RUN, a->run, strlen(a->run));
+	pq_writer__set_str(w, AC_MESSAGE, f->msg, strlen(f->msg));
 	if (pq_writer__end_row(w))
 		a->st.lost++;
 }
@@ -640,23 +626,6 @@ int alerts__nfiles(const struct alerts *a)
 const struct alerts_file *alerts__file(const struct alerts *a, int i)
 {
 	return i >= 0 && i < a->nfiles ? &a->files[i] : NULL;
-}
-
-int alerts_schema(const char *name, const struct pq_column **cols, int *ncols)
-{
-	const char *base = strrchr(name, '/'), *d;
-
-	base = base ? base + 1 : name;
-	if (strncmp(base, "alerts-", 7))
-		return -ENOENT;
-	d = base + 7;
-	/* alerts-NNNN.parquet, at least four digits */
-	if (strspn(d, "0123456789") < 4 ||
-	    strcmp(d + strspn(d, "0123456789"), ".parquet"))
-		return -ENOENT;
-	*cols = alert_cols;
-	*ncols = A_NCOLS;
-	return 0;
 }
 
 void alerts__free(struct alerts *a)

@@ -84,10 +84,6 @@ int alerts__nfiles(const struct alerts *a);
 const struct alerts_file *alerts__file(const struct alerts *a, int i);
 void alerts__free(struct alerts *a);
 
-/* The schema of an alerts file, from its name (alerts-0003.parquet): 0, or
- * -ENOENT for another name.  For repairing files (mlprobe recover). */
-struct pq_column;
-int alerts_schema(const char *name, const struct pq_column **cols, int *ncols);
 
 /* Splits an --on-alert command line like --upload-cmd (quotes, no shell)
  * and finds its program on PATH.  *argv is one malloc'd block; *path is

@@ -12,71 +12,16 @@
 #include "common/log.h"
 #include "parquet/pq_writer.h"
 #include "sink_parquet.h"
+#include "store/tables.h"
 
-enum { C_TS, C_PID, C_TID };	/* leading columns shared by every table */
+/* The row tables are the first tables of a recording, in the same order. */
+_Static_assert(ROW_METRICS == (int)TABLE_METRICS && ROW_SPANS == (int)TABLE_SPANS &&
+	       ROW_LOGS == (int)TABLE_LOGS, "rows.h and tables.h agree");
 
-/* Encodings, measured on the example trainer (bytes per metric row on disk)
- * and 2M bench events (consumer CPU per million): PLAIN everywhere gave
- * 10.1 B and 0.68 s; DELTA for integers and timestamps plus
- * BYTE_STREAM_SPLIT for values gives 7.8 B and 0.21 s, because gzip then
- * has far less to chew.  Strings are dictionary-encoded. */
-
-static const struct pq_column metric_cols[] = {
-	{ "ts", PQ_TIMESTAMP_NS, false, PQ_ENC_DELTA },
-	{ "pid", PQ_INT32, false, PQ_ENC_DELTA },
-	{ "tid", PQ_INT32, false, PQ_ENC_DELTA },
-	{ "step", PQ_INT64, false, PQ_ENC_DELTA },
-	{ "name", PQ_STRING, false, PQ_ENC_DEFAULT },
-	{ "value", PQ_DOUBLE, false, PQ_ENC_BYTE_STREAM_SPLIT },
-};
-enum { M_STEP = 3, M_NAME, M_VALUE };
-
-static const struct pq_column span_cols[] = {
-	{ "ts", PQ_TIMESTAMP_NS, false, PQ_ENC_DELTA },
-	{ "pid", PQ_INT32, false, PQ_ENC_DELTA },
-	{ "tid", PQ_INT32, false, PQ_ENC_DELTA },
-	{ "duration_ns", PQ_INT64, false, PQ_ENC_DELTA },
-	{ "name", PQ_STRING, false, PQ_ENC_DEFAULT },
-	{ "step", PQ_INT64, true, PQ_ENC_DELTA },
-	{ "depth", PQ_INT32, false, PQ_ENC_DELTA },
-};
-enum { S_DUR = 3, S_NAME, S_STEP, S_DEPTH };
-
-static const struct pq_column log_cols[] = {
-	{ "ts", PQ_TIMESTAMP_NS, false, PQ_ENC_DELTA },
-	{ "pid", PQ_INT32, false, PQ_ENC_DELTA },
-	{ "tid", PQ_INT32, false, PQ_ENC_DELTA },
-	{ "level", PQ_STRING, false, PQ_ENC_DEFAULT },
-	{ "message", PQ_STRING, false, PQ_ENC_DEFAULT },
-	{ "step", PQ_INT64, true, PQ_ENC_DELTA },
-};
-enum { L_LEVEL = 3, L_MSG, L_STEP };
-
-static const struct {
-	const char *name;
-	const struct pq_column *cols;
-	int ncols;
-} tables[ROW_TABLES] = {
-	[ROW_METRICS] = { "metrics", metric_cols, 6 },
-	[ROW_SPANS] = { "spans", span_cols, 7 },
-	[ROW_LOGS] = { "logs", log_cols, 6 },
-};
-
-/* Context columns, after each table's own: who emitted the row.  In a
- * partitioned layout run, host and rank are in the path instead (Hive
- * style: engines add them from the path, and Spark rejects a column that is
- * in both).  Constant or nearly so within a file, so they cost next to
- * nothing on disk (DELTA, dictionary). */
-enum ctx_col { X_PPID, X_RANK, X_LOCAL_RANK, X_WORLD_SIZE, X_HOST, X_RUN, X_MAX };
-static const struct pq_column ctx_cols[X_MAX] = {
-	[X_PPID] = { "ppid", PQ_INT32, true, PQ_ENC_DELTA },
-	[X_RANK] = { "rank", PQ_INT32, true, PQ_ENC_DELTA },
-	[X_LOCAL_RANK] = { "local_rank", PQ_INT32, true, PQ_ENC_DELTA },
-	[X_WORLD_SIZE] = { "world_size", PQ_INT32, true, PQ_ENC_DELTA },
-	[X_HOST] = { "host", PQ_STRING, false, PQ_ENC_DEFAULT },
-	[X_RUN] = { "run", PQ_STRING, false, PQ_ENC_DEFAULT },
-};
-#define MAX_COLS 16
+static const char *table_name(enum row_table ti)
+{
+	return tables_def((enum table_id)ti)->name;
+}
 
 struct table {
 	struct pq_writer *w;
@@ -104,7 +49,7 @@ struct pqsink {
 	struct pqsink_opts o;
 	char dir[4096], host[256], run[256];
 	size_t host_len, run_len;
-	struct pq_column cols[ROW_TABLES][MAX_COLS];
+	struct pq_column cols[ROW_TABLES][TABLE_MAX_COLS];
 	int ncols[ROW_TABLES];
 	int ctx_idx[ROW_TABLES][X_MAX];	/* column of each context field; -1:
 					 * none */
@@ -129,7 +74,7 @@ static int open_table(struct pqsink *p, struct part *pt, enum row_table ti)
 	char path[4096];
 
 	if (snprintf(path, sizeof(path), "%.4000s/%s-%04d.parquet", pt->dir,
-		     tables[ti].name, t->seq) >= (int)sizeof(path))
+		     table_name(ti), t->seq) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	t->w = pq_writer__new(path, p->cols[ti], p->ncols[ti], &wo);
 	if (!t->w)
@@ -157,7 +102,7 @@ static int note_file(struct pqsink *p, struct part *pt, struct table *t,
 		t->file_idx = p->nfiles++;
 		f = &p->files[t->file_idx];
 		snprintf(f->path, sizeof(f->path), "%.4000s/%s-%04d.parquet", pt->dir,
-			 tables[ti].name, t->seq);
+			 table_name(ti), t->seq);
 		/* The file was just created: make its name durable. */
 		fsync_dir(pt->dir);
 	}
@@ -217,7 +162,7 @@ static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
 		if (ret != t->reported)
 			pr_err("cannot write %s/%s-%04d.parquet: %s; keeping up to "
 			       "%llu %s of rows in memory and retrying (free space "
-			       "or fix the error)", pt->dir, tables[ti].name, t->seq,
+			       "or fix the error)", pt->dir, table_name(ti), t->seq,
 			       strerror(-ret), mib ? mib : kib, mib ? "MiB" : "KiB");
 		t->err = t->reported = ret;
 		t->backoff_ns = t->backoff_ns ? t->backoff_ns * 2 : BACKOFF_MIN_NS;
@@ -227,7 +172,7 @@ static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
 		return ret;
 	}
 	if (t->err && !t->resumed) {
-		pr_err("writing %s again after the error", tables[ti].name);
+		pr_err("writing %s again after the error", table_name(ti));
 		t->resumed = true;
 	}
 	t->err = 0;
@@ -351,9 +296,10 @@ static int row_done(struct pqsink *p, struct part *pt, enum row_table ti,
 static void set_common(struct pq_writer *w, int64_t ts, uint32_t pid,
 		       uint32_t tid)
 {
-	pq_writer__set_i64(w, C_TS, ts);
-	pq_writer__set_i32(w, C_PID, (int32_t)pid);
-	pq_writer__set_i32(w, C_TID, (int32_t)tid);
+	/* ts, pid, tid lead every row table */
+	pq_writer__set_i64(w, MC_TS, ts);
+	pq_writer__set_i32(w, MC_PID, (int32_t)pid);
+	pq_writer__set_i32(w, MC_TID, (int32_t)tid);
 }
 
 static int on_metric(void *ctx, const struct row_metric *r)
@@ -365,9 +311,9 @@ static int on_metric(void *ctx, const struct row_metric *r)
 	if (!w)
 		return -errno;
 	set_common(w, r->ts, r->pid, r->tid);
-	pq_writer__set_i64(w, M_STEP, r->step);
-	pq_writer__set_str(w, M_NAME, r->name, r->name_len);
-	pq_writer__set_double(w, M_VALUE, r->value);
+	pq_writer__set_i64(w, MC_STEP, r->step);
+	pq_writer__set_str(w, MC_NAME, r->name, r->name_len);
+	pq_writer__set_double(w, MC_VALUE, r->value);
 	return row_done(p, pt, ROW_METRICS, w, r->proc);
 }
 
@@ -380,11 +326,11 @@ static int on_span(void *ctx, const struct row_span *r)
 	if (!w)
 		return -errno;
 	set_common(w, r->ts, r->pid, r->tid);
-	pq_writer__set_i64(w, S_DUR, r->dur_ns);
-	pq_writer__set_str(w, S_NAME, r->name, r->name_len);
+	pq_writer__set_i64(w, SC_DUR, r->dur_ns);
+	pq_writer__set_str(w, SC_NAME, r->name, r->name_len);
 	if (r->has_step)
-		pq_writer__set_i64(w, S_STEP, r->step);
-	pq_writer__set_i32(w, S_DEPTH, (int32_t)r->depth);
+		pq_writer__set_i64(w, SC_STEP, r->step);
+	pq_writer__set_i32(w, SC_DEPTH, (int32_t)r->depth);
 	return row_done(p, pt, ROW_SPANS, w, r->proc);
 }
 
@@ -398,10 +344,10 @@ static int on_log(void *ctx, const struct row_log *r)
 	if (!w)
 		return -errno;
 	set_common(w, r->ts, r->pid, r->tid);
-	pq_writer__set_str(w, L_LEVEL, lv, strlen(lv));
-	pq_writer__set_str(w, L_MSG, r->msg, r->msg_len);
+	pq_writer__set_str(w, LC_LEVEL, lv, strlen(lv));
+	pq_writer__set_str(w, LC_MSG, r->msg, r->msg_len);
 	if (r->has_step)
-		pq_writer__set_i64(w, L_STEP, r->step);
+		pq_writer__set_i64(w, LC_STEP, r->step);
 	return row_done(p, pt, ROW_LOGS, w, r->proc);
 }
 
@@ -463,24 +409,6 @@ static int on_finish(void *ctx)
 	return pqsink__finish(ctx);
 }
 
-/* The columns of table ti: its own, then the context columns (without run,
- * host and rank when partitioned).  Fills cols (MAX_COLS) and the index of
- * each context column (-1: not in the file); returns the count. */
-static int build_schema(enum row_table ti, bool partition, struct pq_column *cols,
-			int *ctx_idx)
-{
-	int n = tables[ti].ncols;
-
-	memcpy(cols, tables[ti].cols, n * sizeof(struct pq_column));
-	for (int x = 0; x < X_MAX; x++) {
-		ctx_idx[x] = -1;
-		if (partition && (x == X_RANK || x == X_HOST || x == X_RUN))
-			continue;
-		ctx_idx[x] = n;
-		cols[n++] = ctx_cols[x];
-	}
-	return n;
-}
 
 int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
 {
@@ -510,8 +438,8 @@ int pqsink__new(const struct pqsink_opts *opts, struct pqsink **out)
 	p->host_len = strlen(p->host);
 	p->run_len = strlen(p->run);
 	for (int i = 0; i < ROW_TABLES; i++)
-		p->ncols[i] = build_schema(i, p->o.partition, p->cols[i],
-					   p->ctx_idx[i]);
+		p->ncols[i] = tables_schema((enum table_id)i, p->o.partition,
+					    p->cols[i], p->ctx_idx[i]);
 	/* The flat layout has its one directory from the start. */
 	if (!p->o.partition && !add_part(p, 0)) {
 		pqsink__free(p);
@@ -560,32 +488,6 @@ uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t)
 	for (int k = 0; k < p->nparts; k++)
 		n += p->parts[k]->t[t].dropped;
 	return n;
-}
-
-int pqsink__schema(const char *name, const struct pq_column **cols, int *ncols)
-{
-	static struct pq_column schemas[2][ROW_TABLES][MAX_COLS];
-	int idx[X_MAX];
-	const char *base = strrchr(name, '/');
-	/* A file in a rank=N directory is of a partitioned recording. */
-	bool part = base && base - name >= 6 &&
-		    memmem(name, base - name, "rank=", 5) != NULL;
-
-	base = base ? base + 1 : name;
-	for (int i = 0; i < ROW_TABLES; i++) {
-		size_t n = strlen(tables[i].name);
-		const char *d = base + n + 1;
-
-		/* <table>-NNNN.parquet, at least four digits */
-		if (strncmp(base, tables[i].name, n) || base[n] != '-' ||
-		    strspn(d, "0123456789") < 4 ||
-		    strcmp(d + strspn(d, "0123456789"), ".parquet"))
-			continue;
-		*ncols = build_schema(i, part, schemas[part][i], idx);
-		*cols = schemas[part][i];
-		return 0;
-	}
-	return -ENOENT;
 }
 
 void pqsink__free(struct pqsink *p)

@@ -66,11 +66,5 @@ const struct pqsink_file *pqsink__file(const struct pqsink *p, int i);
 uint64_t pqsink__rows(const struct pqsink *p, enum row_table t);
 uint64_t pqsink__dropped(const struct pqsink *p, enum row_table t);
 void pqsink__free(struct pqsink *p);
-/* The schema of the table a file of ours belongs to, from its name
- * (metrics-0003.parquet; with the context columns, and without run, host and
- * rank when the path has a rank=N directory): 0, or -ENOENT
- * for a name that is not ours.  For repairing files (mlprobe recover). */
-struct pq_column;
-int pqsink__schema(const char *name, const struct pq_column **cols, int *ncols);
 
 #endif
