@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* alert.c - rules evaluated on rows and ticks; firings to stderr, Parquet
- * and an --on-alert command. */
+/* alert.c - rules evaluated on rows and ticks; a firing goes to stderr
+ * (at most 5 lines per rule per 10 s), the alerts file (alert_file.c) and
+ * the --on-alert command (alert_cmd.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,20 +16,14 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "alert.h"
+#include "alert_cmd.h"
+#include "alert_file.h"
 #include "common/log.h"
-#include "parquet/pq_writer.h"
-#include "store/tables.h"
-#include "common/spawn.h"
-#include "common/fsutil.h"
-
-extern char **environ;
 
 #define SERIES_CAP 4096		/* (rule, process, metric) states kept */
 #define PRINT_BURST 5		/* stderr lines per rule per window ... */
 #define PRINT_WINDOW_NS 10000000000ull	/* ... of 10 s */
 #define DROPS_HOLD_NS 10000000000ull	/* drops fire at most every 10 s */
-#define CMD_MAX_RUNNING 4
-#define MAX_ROW_GROUPS 256	/* then the next alerts-NNNN file */
 
 /* Edge state of a threshold or nan rule for one process (and one metric,
  * for nan(*)). */
@@ -44,8 +39,6 @@ struct series {
 struct rule_state {
 	uint64_t fired;
 	uint64_t window_start, printed, suppressed;
-	uint64_t cmd_last;		/* monotonic ns of the last start */
-	bool cmd_ever;
 	/* stall */
 	bool stall_fired;
 	/* drops */
@@ -63,13 +56,8 @@ struct alerts {
 	int64_t max_step;
 	bool progress;
 	uint64_t steps_seen, last_progress, now;
-	/* the alerts file */
-	struct pq_writer *w;
-	int seq, row_groups;
-	struct alerts_file *files;
-	int nfiles;
-	bool file_noted, write_err;
-	pid_t running[CMD_MAX_RUNNING];
+	struct alert_file *file;	/* NULL: no directory */
+	struct alert_cmd *cmd;		/* NULL: no --on-alert */
 	struct alerts_stats st;
 };
 
@@ -87,253 +75,6 @@ static int64_t utc_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int alerts_resolve_cmd(const char *line, char ***argv, char **path, char *err,
-		       size_t errlen)
-{
-	char buf[PATH_MAX];
-	int ret;
-
-	*path = NULL;
-	if ((ret = spawn_split(line, "the --on-alert command", argv, err, errlen)))
-		return ret;
-	ret = spawn_resolve((*argv)[0], buf, sizeof(buf));
-	if (!ret && !(*path = strdup(buf)))
-		ret = -ENOMEM;
-	if (ret) {
-		snprintf(err, errlen, "--on-alert: %s: %s", (*argv)[0],
-			 ret == -ENOENT ? "command not found" : strerror(-ret));
-		free(*argv);
-		*argv = NULL;
-	}
-	return ret;
-}
-
-/* ---- the alerts file ---- */
-
-static void write_row(struct alerts *a, const struct alert_fire *f)
-{
-	struct pq_writer_opts wo = { .sz = sizeof(wo), .created_by = a->o.created_by,
-				     .gzip_level = 1 };
-	struct pq_writer *w;
-
-	if (!a->o.dir[0])
-		return;
-	if (!a->w) {
-		char path[4200];
-
-		snprintf(path, sizeof(path), "%s/alerts-%04d.parquet", a->dir, a->seq);
-		a->w = pq_writer__new(path, tables_def(TABLE_ALERTS)->cols,
-				      AC_N, &wo);
-		a->file_noted = false;
-		a->row_groups = 0;
-		if (!a->w) {
-			a->st.lost++;
-			return;
-		}
-	}
-	w = a->w;
-	pq_writer__set_i64(w, AC_TS, f->ts);
-	pq_writer__set_str(w, AC_RULE, f->rule->text, strlen(f->rule->text));
-	pq_writer__set_str(w, AC_KIND, rule_kind_name(f->rule->kind),
-			   strlen(rule_kind_name(f->rule->kind)));
-	if (f->name)
-		pq_writer__set_str(w, AC_NAME, f->name, f->name_len);
-	if (f->has_step)
-		pq_writer__set_i64(w, AC_STEP, f->step);
-	pq_writer__set_double(w, AC_VALUE, f->value);
-	if (f->pid >= 0)
-		pq_writer__set_i32(w, AC_PID, f->pid);
-	if (f->rank >= 0)
-		pq_writer__set_i32(w, AC_RANK, f->rank);
-	pq_writer__set_str(w, AC_HOST, a->host, strlen(a->host));
-	pq_writer__set_str(w, AC_RUN, a->run, strlen(a->run));
-	pq_writer__set_str(w, AC_MESSAGE, f->msg, strlen(f->msg));
-	if (pq_writer__end_row(w))
-		a->st.lost++;
-}
-
-static int close_file(struct alerts *a)
-{
-	int ret;
-
-	if (!a->w)
-		return 0;
-	a->st.lost += pq_writer__pending_rows(a->w);
-	pq_writer__discard(a->w);
-	ret = pq_writer__close(a->w);
-	a->w = NULL;
-	if (a->file_noted) {
-		fsync_dir(a->dir);
-		a->seq++;
-	}
-	return ret;
-}
-
-static int flush_file(struct alerts *a)
-{
-	size_t n;
-	int ret;
-
-	if (!a->w || !(n = pq_writer__pending_rows(a->w)))
-		return 0;
-	ret = pq_writer__flush(a->w);
-	if (ret) {
-		if (!a->write_err)
-			pr_err("cannot write %s/alerts-%04d.parquet: %s (alerts "
-			       "still go to stderr)", a->dir, a->seq, strerror(-ret));
-		a->write_err = true;
-		/* Alerts are few: past a bound they are dropped, counted. */
-		if (pq_writer__pending_rows(a->w) > 10000) {
-			a->st.lost += pq_writer__pending_rows(a->w);
-			pq_writer__discard(a->w);
-		}
-		return ret;
-	}
-	a->write_err = false;
-	a->st.written += n;
-	if (!a->file_noted) {
-		struct alerts_file *f = realloc(a->files, (a->nfiles + 1) *
-							   sizeof(*f));
-
-		if (f) {
-			a->files = f;
-			f[a->nfiles].rows = 0;
-			if (asprintf(&f[a->nfiles].path, "%s/alerts-%04d.parquet",
-				     a->dir, a->seq) >= 0)
-				a->nfiles++;
-		}
-		a->file_noted = true;
-		fsync_dir(a->dir);
-	}
-	if (a->nfiles)
-		a->files[a->nfiles - 1].rows += n;
-	if (++a->row_groups >= MAX_ROW_GROUPS)
-		return close_file(a);
-	return 0;
-}
-
-/* ---- the --on-alert command ---- */
-
-static void reap(struct alerts *a)
-{
-	for (int i = 0; i < CMD_MAX_RUNNING; i++) {
-		int status;
-
-		if (a->running[i] <= 0 ||
-		    waitpid(a->running[i], &status, WNOHANG) != a->running[i])
-			continue;
-		a->running[i] = 0;
-		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-			if (!a->st.cmd_failed++)
-				pr_err("--on-alert %s: %s %d (reported once)",
-				       a->o.cmd_argv[0],
-				       WIFEXITED(status) ? "exit status" : "killed by signal",
-				       WIFEXITED(status) ? WEXITSTATUS(status)
-							 : WTERMSIG(status));
-		}
-	}
-}
-
-/* Appends one NAME=value string to vars (a NUL-separated block of size
- * VARS_BYTES) and points env[*k] at it; too long: cut. */
-#define VARS_BYTES 8192
-static void add_var(char *vars, size_t *off, char **env, size_t *k,
-		    const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off >= VARS_BYTES - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(vars + *off, VARS_BYTES - *off, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	env[(*k)++] = vars + *off;
-	*off += (size_t)n + 1 < VARS_BYTES - *off ? (size_t)n + 1 : VARS_BYTES - *off;
-}
-
-static void run_cmd(struct alerts *a, const struct alert_fire *f)
-{
-	struct rule_state *rs = &a->rs[f->rule_idx];
-	char vars[VARS_BYTES], *mine[16];
-	char **envp;
-	size_t n = 0, k = 0, off = 0;
-	int slot = -1;
-	pid_t pid;
-
-	reap(a);
-	for (int i = 0; i < CMD_MAX_RUNNING; i++)
-		if (a->running[i] <= 0)
-			slot = i;
-	if (slot < 0 || (rs->cmd_ever && a->now - rs->cmd_last < a->o.cmd_interval_ns)) {
-		a->st.cmd_skipped++;
-		return;
-	}
-	/* Everything the child needs is built here: between fork and exec
-	 * it only calls async-signal-safe functions. */
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_RULE=%s", f->rule->text);
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_KIND=%s",
-		rule_kind_name(f->rule->kind));
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_NAME=%.*s", (int)f->name_len,
-		f->name ? f->name : "");
-	if (f->has_step)
-		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_STEP=%lld",
-			(long long)f->step);
-	else
-		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_STEP=");
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_VALUE=%.17g", f->value);
-	if (f->pid >= 0)
-		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_PID=%d", (int)f->pid);
-	else
-		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_PID=");
-	/* A process without a rank is rank -1, as in Prometheus's labels and
-	 * --partition's rank=-1; a rule about no process (stall, drops) has
-	 * neither pid nor rank. */
-	if (f->pid >= 0)
-		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_RANK=%d",
-			f->rank >= 0 ? (int)f->rank : -1);
-	else
-		add_var(vars, &off, mine, &k, "MLPROBE_ALERT_RANK=");
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_HOST=%s", a->host);
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_RUN=%s", a->run);
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_TIME_NS=%lld", (long long)f->ts);
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_MESSAGE=%s", f->msg);
-	add_var(vars, &off, mine, &k, "MLPROBE_ALERT_DIR=%s", a->dir);
-	while (environ && environ[n])
-		n++;
-	envp = calloc(n + k + 1, sizeof(*envp));
-	if (!envp) {
-		a->st.cmd_skipped++;
-		return;
-	}
-	n = 0;
-	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, "MLPROBE_ALERT_", 14))
-			envp[n++] = *e;
-	for (size_t i = 0; i < k; i++)
-		envp[n++] = mine[i];
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		/* Its own process group: the terminal's Ctrl-C is for the
-		 * trainer and for us, not for a hook halfway through. */
-		spawn_child_reset();
-		execve(a->o.cmd_path, a->o.cmd_argv, envp);
-		_exit(127);
-	}
-	free(envp);
-	if (pid < 0) {
-		a->st.cmd_skipped++;
-		return;
-	}
-	a->running[slot] = pid;
-	a->st.cmd_started++;
-	rs->cmd_last = a->now;
-	rs->cmd_ever = true;
 }
 
 /* ---- firing ---- */
@@ -362,11 +103,12 @@ static void fire(struct alerts *a, struct alert_fire *f)
 			a->st.suppressed++;
 		}
 	}
-	write_row(a, f);
+	if (a->file)
+		alert_file__append(a->file, f);
 	if (a->o.on_fire)
 		a->o.on_fire(a->o.on_fire_ctx, f);
-	if (a->o.cmd_argv)
-		run_cmd(a, f);
+	if (a->cmd)
+		alert_cmd__run(a->cmd, f, a->now);
 }
 
 static void who(char *buf, size_t n, uint32_t pid, int32_t rank)
@@ -539,25 +281,23 @@ static int on_tick(void *ctx, uint64_t now)
 				 "(no step seen yet)", f.value);
 		fire(a, &f);
 	}
-	if (a->o.cmd_argv)
-		reap(a);
-	return flush_file(a);
+	if (a->cmd)
+		alert_cmd__reap(a->cmd);
+	return a->file ? alert_file__flush(a->file) : 0;
 }
 
 static int on_finish(void *ctx)
 {
 	struct alerts *a = ctx;
-	int ret = flush_file(a), r2;
 
-	if (a->o.cmd_argv)
-		reap(a);
+	if (a->cmd)
+		alert_cmd__reap(a->cmd);
 	for (int i = 0; i < a->o.nrules; i++)
 		if (a->rs[i].suppressed && !a->o.quiet)
 			fprintf(stderr, "mlprobe: ALERT [%s] %llu more firings not "
 				"shown\n", a->rules[i].text,
 				(unsigned long long)a->rs[i].suppressed);
-	r2 = close_file(a);
-	return ret ? ret : r2;
+	return a->file ? alert_file__close(a->file) : 0;
 }
 
 int alerts__new(const struct alerts_opts *opts, struct alerts **out)
@@ -592,6 +332,24 @@ int alerts__new(const struct alerts_opts *opts, struct alerts **out)
 		a->o.created_by = "mlprobe";
 	a->max_step = INT64_MIN;
 	a->now = mono_ns();
+	if (a->dir[0] && !(a->file = alert_file__new(a->dir, a->o.created_by,
+						     a->host, a->run, &a->st))) {
+		alerts__free(a);
+		return -ENOMEM;
+	}
+	if (a->o.cmd_argv) {
+		struct alert_cmd_opts co = {
+			.sz = sizeof(co), .argv = a->o.cmd_argv,
+			.path = a->o.cmd_path, .interval_ns = a->o.cmd_interval_ns,
+			.nrules = a->o.nrules, .host = a->host, .run = a->run,
+			.dir = a->dir,
+		};
+
+		if (!(a->cmd = alert_cmd__new(&co, &a->st))) {
+			alerts__free(a);
+			return -ENOMEM;
+		}
+	}
 	*out = a;
 	return 0;
 }
@@ -620,22 +378,20 @@ const struct alerts_stats *alerts__stats(const struct alerts *a)
 
 int alerts__nfiles(const struct alerts *a)
 {
-	return a ? a->nfiles : 0;
+	return a ? alert_file__nfiles(a->file) : 0;
 }
 
 const struct alerts_file *alerts__file(const struct alerts *a, int i)
 {
-	return i >= 0 && i < a->nfiles ? &a->files[i] : NULL;
+	return alert_file__file(a->file, i);
 }
 
 void alerts__free(struct alerts *a)
 {
 	if (!a)
 		return;
-	pq_writer__close(a->w);
-	for (int i = 0; i < a->nfiles; i++)
-		free(a->files[i].path);
-	free(a->files);
+	alert_file__free(a->file);
+	alert_cmd__free(a->cmd);
 	free(a->series);
 	free(a->rules);
 	free(a->rs);

@@ -84,11 +84,4 @@ int alerts__nfiles(const struct alerts *a);
 const struct alerts_file *alerts__file(const struct alerts *a, int i);
 void alerts__free(struct alerts *a);
 
-
-/* Splits an --on-alert command line like --upload-cmd (quotes, no shell)
- * and finds its program on PATH.  *argv is one malloc'd block; *path is
- * malloc'd.  0, or -errno with a one-line reason in err. */
-int alerts_resolve_cmd(const char *line, char ***argv, char **path, char *err,
-		       size_t errlen);
-
 #endif

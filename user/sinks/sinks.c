@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alert.h"
+#include "alert_cmd.h"
 #include "live.h"
 #include "common/log.h"
 #include "prom.h"
@@ -124,7 +125,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "--on-alert needs a rule (--alert "
 				     "or --alert-file)");
 		if (c->on_alert &&
-		    alerts_resolve_cmd(c->on_alert, &c->cmd_argv, &c->cmd_path,
+		    alert_cmd_resolve(c->on_alert, &c->cmd_argv, &c->cmd_path,
 				       err, sizeof(err)))
 			argp_failure(st, 2, 0, "%s", err);
 		break;
