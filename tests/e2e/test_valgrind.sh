@@ -64,7 +64,7 @@ truncate -s $(( $(stat -c %s "$s") / 2 )) "$s"
 "${VG[@]}" "$MLPROBE" recover "$TMP/r" >"$TMP/rec.out" 2>"$TMP/rec.err"
 expect_eq "recover under valgrind: no error, no leak (exit 0)" "$?" 0
 check "recover repaired the cut footer" grep -q "$(basename "$m") *\(rebuilt\|truncated\)" "$TMP/rec.out"
-check "recover repaired the cut row group" grep -q "$(basename "$s") *\(rebuilt\|truncated\)" "$TMP/rec.out"
+check "recover repaired the cut row group (emptied when it was the only one)" grep -q "$(basename "$s") *\(rebuilt\|truncated\|emptied\)" "$TMP/rec.out"
 grep -i "==[0-9]*==" "$TMP/rec.err" | head -5 | sed 's/^/# /'
 expect_eq "recovered files open in DuckDB" \
 	"$(duck1 "SELECT count(*) > 0 FROM read_parquet('$TMP/r/*.parquet', union_by_name = true)")" true

@@ -17,10 +17,9 @@
 #include "common/fsutil.h"
 #include "common/spawn.h"
 #include "spool.h"
+#include "spool_int.h"
 
-#define SPOOL_DIR	".spool"
 #define UPLOAD_LOG_MAX	(1u << 20)	/* upload.log starts over above */
-#define SPOOL_DEPTH	4		/* folders below DIR: rank=R/ is one */
 
 struct entry {
 	char *name;
@@ -42,99 +41,6 @@ struct spool {
 	char last_err[160];
 	bool failing;
 };
-
-static bool is_meta(const char *name)
-{
-	return name[0] == '.' || !strcmp(name, "command") ||
-	       !strcmp(name, "command.tmp") || !strcmp(name, "log") ||
-	       !strcmp(name, "upload.log");
-}
-
-/* Not inlined: callers that know their paths fit ignore the result. */
-__attribute__((noinline))
-static int spool_path(char *buf, size_t n, const char *dir, const char *name)
-{
-	if (snprintf(buf, n, "%s/" SPOOL_DIR "%s%s", dir, name ? "/" : "",
-		     name ? name : "") >= (int)n)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* A file's name in the spool: its path below DIR (rank=0/metrics-0000.parquet
- * with --partition, where every rank= folder has a metrics-0000.parquet).
- * NULL for a path outside DIR, a folder that starts with '.', or a file of
- * the spool's own. */
-static const char *rel_name(const char *dir, const char *path)
-{
-	size_t len = strlen(dir);
-	const char *rel, *c;
-
-	if (strncmp(path, dir, len) || path[len] != '/')
-		return NULL;
-	for (rel = path + len; *rel == '/'; rel++)
-		;
-	for (c = rel; c; c = strchr(c, '/')) {
-		c += *c == '/';
-		if (*c == '.' || *c == '/' || !*c)
-			return NULL;
-	}
-	if (!strchr(rel, '/') && is_meta(rel))
-		return NULL;
-	return rel;
-}
-
-/* Creates the folders of NAME below the spool (rank=0/ of
- * rank=0/metrics-0000.parquet).  0 or -errno. */
-static int make_parents(const char *sdir, const char *name)
-{
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/%s", sdir, name);
-
-	if (n >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	for (char *p = path + strlen(sdir) + 1; (p = strchr(p, '/')); p++) {
-		*p = 0;
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-/* Makes NAME's link durable: its folder and each one up to the spool. */
-static int fsync_parents(const char *sdir, const char *name)
-{
-	char path[PATH_MAX];
-	size_t base = strlen(sdir);
-	char *p;
-	int ret;
-
-	if (snprintf(path, sizeof(path), "%s/%s", sdir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	while ((p = strrchr(path, '/')) && (size_t)(p - path) >= base) {
-		*p = 0;
-		if ((ret = fsync_dir(path)))
-			return ret;
-	}
-	return 0;
-}
-
-/* Removes NAME's link, then its folders once empty. */
-static void unlink_name(const char *sdir, const char *name)
-{
-	char path[PATH_MAX];
-	size_t base = strlen(sdir);
-	char *p;
-
-	if (snprintf(path, sizeof(path), "%s/%s", sdir, name) >= (int)sizeof(path))
-		return;
-	unlink(path);
-	while ((p = strrchr(path, '/')) && (size_t)(p - path) > base) {
-		*p = 0;
-		if (rmdir(path))
-			break;
-	}
-}
 
 /* One block holding a copy of argv (the spawn_split layout). */
 static char **copy_argv(char *const *argv, size_t extra)
@@ -270,7 +176,7 @@ static int load_folder(struct spool *s, const char *sub, int depth)
 	if (!(d = opendir(path)))
 		return -errno;
 	while (!ret && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || (!depth && is_meta(de->d_name)) ||
+		if (de->d_name[0] == '.' || (!depth && spool_is_meta(de->d_name)) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
 		if (snprintf(name, sizeof(name), "%s%s%s", sub, *sub ? "/" : "",
@@ -370,7 +276,7 @@ static void enforce_max(struct spool *s)
 		pr_err("upload spool over %llu bytes: %s is left out, not "
 		       "uploaded (the file stays in %s)",
 		       (unsigned long long)s->o.max_bytes, s->e[i].name, s->dir);
-		unlink_name(s->sdir, s->e[i].name);
+		spool_unlink_name(s->sdir, s->e[i].name);
 		log_line(s, "gave-up", s->e[i].name);
 		s->st.given_up++;
 		drop(s, i);
@@ -379,7 +285,7 @@ static void enforce_max(struct spool *s)
 
 int spool__add(struct spool *s, const char *path)
 {
-	const char *name = rel_name(s->dir, path);
+	const char *name = spool_rel_name(s->dir, path);
 	char link_path[PATH_MAX];
 	struct stat st;
 	int ret;
@@ -390,13 +296,13 @@ int spool__add(struct spool *s, const char *path)
 		if (!strcmp(s->e[i].name, name))
 			return 0;
 	if ((ret = spool_path(link_path, sizeof(link_path), s->dir, name)) ||
-	    (ret = make_parents(s->sdir, name)))
+	    (ret = spool_make_parents(s->sdir, name)))
 		return ret;
 	if (link(path, link_path) && errno != EEXIST)
 		return -errno;
 	if (stat(link_path, &st))
 		return -errno;
-	ret = fsync_parents(s->sdir, name);
+	ret = spool_fsync_parents(s->sdir, name);
 	if (!ret)
 		ret = push(s, name, &st);
 	if (!ret)
@@ -522,7 +428,7 @@ static void finished(struct spool *s, int status, bool timed_out, uint64_t now)
 			else
 				pr_verbose("uploaded %s", s->e[i].name);
 			log_line(s, "uploaded", s->e[i].name);
-			unlink_name(s->sdir, s->e[i].name);
+			spool_unlink_name(s->sdir, s->e[i].name);
 			drop(s, i);
 		}
 		return;
@@ -631,177 +537,3 @@ void spool__free(struct spool *s)
 }
 
 /* Names logged as sent or given up, as one buffer of lines. */
-static char *read_log(const char *dir)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	char *buf;
-	int fd;
-
-	spool_path(path, sizeof(path), dir, "log");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return strdup("");
-	if (fstat(fd, &st) || !(buf = malloc((size_t)st.st_size + 2))) {
-		close(fd);
-		return NULL;
-	}
-	buf[0] = '\n';
-	if (read(fd, buf + 1, (size_t)st.st_size) != st.st_size) {
-		close(fd);
-		free(buf);
-		return NULL;
-	}
-	buf[st.st_size + 1] = 0;
-	close(fd);
-	return buf;
-}
-
-static bool logged(const char *log, const char *name)
-{
-	char pat[PATH_MAX + 2];
-
-	snprintf(pat, sizeof(pat), " %s\n", name);
-	return strstr(log, pat) != NULL;
-}
-
-/* Queues the files of one folder (sub below dir, "" for dir itself) and of
- * its rank= folders.  The number queued, or -errno. */
-static int adopt_folder(const char *dir, const char *sdir, const char *sub,
-			const char *log, bool (*want)(const char *name), int depth)
-{
-	char from[PATH_MAX], name[PATH_MAX], to[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	int n = 0, ret = 0, r;
-	DIR *d;
-
-	if (snprintf(from, sizeof(from), "%s%s%s", dir, *sub ? "/" : "", sub) >=
-	    (int)sizeof(from))
-		return -ENAMETOOLONG;
-	if (!(d = opendir(from)))
-		return -errno;
-	while (!ret && (de = readdir(d))) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    snprintf(name, sizeof(name), "%s%s%s", sub, *sub ? "/" : "",
-			     de->d_name) >= (int)sizeof(name))
-			continue;
-		/* The only folders a recording has: --partition's ranks. */
-		if (S_ISDIR(st.st_mode) && depth < SPOOL_DEPTH &&
-		    !strncmp(de->d_name, "rank=", 5)) {
-			r = adopt_folder(dir, sdir, name, log, want, depth + 1);
-			if (r < 0)
-				ret = r;
-			else
-				n += r;
-			continue;
-		}
-		if (!S_ISREG(st.st_mode) || !want(de->d_name) || logged(log, name))
-			continue;
-		if (snprintf(from, sizeof(from), "%s/%s", dir, name) >=
-		    (int)sizeof(from) ||
-		    snprintf(to, sizeof(to), "%s/%s", sdir, name) >= (int)sizeof(to))
-			continue;
-		if ((r = make_parents(sdir, name))) {
-			ret = r;
-		} else if (!link(from, to)) {
-			n++;
-			ret = fsync_parents(sdir, name);
-		} else if (errno != EEXIST) {
-			ret = -errno;
-		}
-	}
-	closedir(d);
-	return ret ? ret : n;
-}
-
-int spool__adopt(const char *dir, bool (*want)(const char *name))
-{
-	char sdir[PATH_MAX], *log;
-	struct stat st;
-	int ret;
-
-	if ((ret = spool_path(sdir, sizeof(sdir), dir, NULL)))
-		return ret;
-	if (stat(sdir, &st))
-		return errno == ENOENT ? 0 : -errno;
-	log = read_log(dir);
-	if (!log)
-		return -ENOMEM;
-	ret = adopt_folder(dir, sdir, "", log, want, 0);
-	free(log);
-	return ret;
-}
-
-/* Files pending below path (the spool, or one of its folders); with
- * remove, the folders emptied are removed too. */
-static int count_folder(const char *path, int depth, bool remove)
-{
-	char sub[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	int n = 0, r;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return errno == ENOENT && !depth ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || (!depth && is_meta(de->d_name)) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-			continue;
-		if (!S_ISDIR(st.st_mode)) {
-			n++;
-			continue;
-		}
-		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >=
-		    (int)sizeof(sub) || depth >= SPOOL_DEPTH) {
-			n++;	/* not ours to look into: not empty */
-			continue;
-		}
-		if ((r = count_folder(sub, depth + 1, remove)) < 0) {
-			n = r;
-			break;
-		}
-		n += r;
-		if (!r && remove && rmdir(sub) && errno != ENOENT) {
-			n = -errno;
-			break;
-		}
-	}
-	closedir(d);
-	return n;
-}
-
-int spool__pending(const char *dir)
-{
-	char sdir[PATH_MAX];
-
-	if (spool_path(sdir, sizeof(sdir), dir, NULL))
-		return -ENAMETOOLONG;
-	return count_folder(sdir, 0, false);
-}
-
-int spool__remove(const char *dir)
-{
-	static const char *const meta[] = { "command", "command.tmp", "log",
-					    "upload.log" };
-	char path[PATH_MAX];
-	int n = spool__pending(dir);
-
-	if (n < 0)
-		return n;
-	if (n > 0)
-		return -EBUSY;
-	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
-		spool_path(path, sizeof(path), dir, meta[i]);
-		unlink(path);
-	}
-	spool_path(path, sizeof(path), dir, NULL);
-	/* Empty rank= folders left by a crash before their last upload. */
-	if ((n = count_folder(path, 0, true)) < 0)
-		return n;
-	if (rmdir(path) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
