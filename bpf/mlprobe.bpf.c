@@ -10,6 +10,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "wire.h"
@@ -103,11 +104,19 @@ struct {
 	__type(value, struct ival);
 } intern SEC(".maps");
 
+/* The thread's time off CPU so far, per state, and its page faults: a
+ * span's share is the difference between its end and its begin. */
+struct tsnap {
+	__u64 off[3];		/* ns runnable, in I/O wait, blocked otherwise */
+	__u32 minflt, majflt;	/* low 32 bits: differences wrap right */
+};
+
 struct frame {
 	__u64 start;
 	__s64 step;
 	__u32 name_id;
 	__u32 flags;
+	struct tsnap t;		/* at start */
 };
 
 struct stack {
@@ -177,6 +186,14 @@ struct call {
 	__u32 pend[NPEND];	/* hits not yet in the counters, per kind */
 	__u32 _pad3;
 	__u64 blast;		/* ts of the last record appended */
+	/* Where the thread's time goes (see "Where the time went"): its
+	 * state since alast (0: not yet known), and the time it spent off CPU
+	 * so far; snap is both at this probe's ts. */
+	__u32 astate;		/* enum acct_state */
+	__u32 _pad4;
+	__u64 alast;
+	__u64 aoff[3];
+	struct tsnap snap;
 	struct mp_batch_rec b;	/* the batch, sent as it is */
 };
 
@@ -211,6 +228,48 @@ __u32 next_name_id = 1;
  * nothing, so the final drain and the counters agree exactly. */
 volatile __u32 stopped;
 __u32 next_epoch = 1;
+
+/*
+ * Where the time went.  Every thread with task storage (it hit a probe) has
+ * a state: on CPU, runnable (preempted, or woken and waiting for a CPU), in
+ * I/O wait (blocked with in_iowait set: io_schedule), or blocked otherwise
+ * (a futex, a pipe, sleep).  mp_switch moves it off CPU and back, mp_wakeup
+ * from blocked to runnable, each adding the time in the state it leaves to
+ * the thread's total for that state.  A span snapshots the totals (and the
+ * thread's page faults) at its begin and at its end, with the timestamp, so
+ * runq + io + wait of a span is exactly its time off CPU and the rest of
+ * its duration was on CPU.  Only the thread itself writes its state while
+ * it runs (once, when its storage is new); the scheduler's own ordering
+ * keeps the switch and wakeup hooks from overlapping for one thread.
+ */
+enum acct_state { A_CPU, A_RUNQ, A_IO, A_WAIT };
+
+/* Into state s at now, adding the time in the state left. */
+static __always_inline void acct_move(struct call *c, enum acct_state s, __u64 now)
+{
+	__u32 old = c->astate;
+
+	if (old >= A_RUNQ && old <= A_WAIT && now > c->alast)
+		c->aoff[old - A_RUNQ] += now - c->alast;
+	c->astate = s;
+	c->alast = now;
+}
+
+/* The totals at c->ts, the thread running (called at a probe's entry,
+ * before anything that may sleep). */
+static __always_inline void acct_snap(struct call *c, struct task_struct *task)
+{
+	if (!c->alast) {
+		/* New storage: the thread is running now. */
+		c->astate = A_CPU;
+		c->alast = c->ts;
+	}
+	c->snap.off[0] = c->aoff[0];
+	c->snap.off[1] = c->aoff[1];
+	c->snap.off[2] = c->aoff[2];
+	c->snap.minflt = (__u32)task->min_flt;
+	c->snap.majflt = (__u32)task->maj_flt;
+}
 
 static __always_inline void count_n(enum mp_kind k, enum mp_stat s, __u64 n)
 {
@@ -638,7 +697,7 @@ static __always_inline long site_arg(struct pt_regs *ctx,
 /* Starts a probe program's work: its per-thread state, with the time and
  * the ids in it, and the name cache emptied if the thread has exec'd since
  * it was filled.  NULL: no memory for the state (the caller counts a drop). */
-static __always_inline struct call *call_begin(__u64 id)
+static __always_inline struct call *call_begin(__u64 id, bool snap)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct call *c = bpf_task_storage_get(&calls, task, 0,
@@ -649,6 +708,9 @@ static __always_inline struct call *call_begin(__u64 id)
 	c->id = id;
 	c->ts = bpf_ktime_get_boot_ns();
 	c->flags = 0;
+	/* A span's begin or end: the thread's time so far, with ts. */
+	if (snap)
+		acct_snap(c, task);
 	if (c->exec_id != task->self_exec_id) {
 		for (int i = 0; i < NCACHE; i++)
 			c->nc[i].uptr = 0;
@@ -670,7 +732,7 @@ static __always_inline struct call *probe_enter(enum mp_kind k)
 
 	if (not_ours(id))
 		return NULL;
-	c = call_begin(id);
+	c = call_begin(id, k != MP_K_METRIC);
 	if (!c) {
 		count(k, MP_S_HITS);
 		count(k, MP_S_DROP_NAME);
@@ -797,6 +859,17 @@ int mp_step(struct pt_regs *ctx)
 	return 0;
 }
 
+/* A span's share of its thread's time: end - begin. */
+static __always_inline void span_time(struct mp_span_time *t,
+				      const struct tsnap *b, const struct tsnap *e)
+{
+	t->runq_ns = e->off[0] - b->off[0];
+	t->io_ns = e->off[1] - b->off[1];
+	t->wait_ns = e->off[2] - b->off[2];
+	t->minflt = e->minflt - b->minflt;
+	t->majflt = e->majflt - b->majflt;
+}
+
 /* Opens a span (a span_begin probe, or the entry of a --func function). */
 static __always_inline void span_push(struct call *c, __u32 nid)
 {
@@ -815,6 +888,7 @@ static __always_inline void span_push(struct call *c, __u32 nid)
 	st->f[d].step = step;
 	st->f[d].name_id = nid;
 	st->f[d].flags = c->flags | (has_step ? 0 : MP_F_NO_STEP);
+	st->f[d].t = c->snap;
 }
 
 /* Closes the innermost open span named nid of the thread and submits its
@@ -862,6 +936,7 @@ static __noinline void span_pop(struct call *c, __u32 nid)
 	r->step = st->f[match].step;
 	r->name_id = nid;
 	r->depth = match;
+	span_time(&r->t, &st->f[match].t, &c->snap);
 	count_flags(MP_K_SPAN_END, r->h.flags);
 	batch_commit(c);
 }
@@ -1091,21 +1166,48 @@ int BPF_PROG(mp_exit, struct task_struct *task)
 }
 
 /* A thread leaving its CPU sends its batch: it may not run (or write a
- * record) again for long.  Costs every context switch on the machine one
- * task storage lookup while recording. */
+ * record) again for long.  Both threads' time is accounted (see "Where the
+ * time went"): prev leaves the CPU, runnable when preempted (or when it
+ * yields), blocked otherwise; next comes back to it.  Costs every context
+ * switch on the machine two loads while recording, and a tracked thread's
+ * switch two task storage lookups and a clock read. */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(mp_switch, bool preempt, struct task_struct *prev)
+int BPF_PROG(mp_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
 {
 	struct call *c;
+	__u64 now = 0;
 
 	/* Most tasks on the machine have no task storage at all: one load
 	 * instead of a helper call (the lookup's recursion guard and cache
 	 * walk) on every switch. */
-	if (!prev->bpf_storage)
-		return 0;
-	c = bpf_task_storage_get(&calls, prev, 0, 0);
-	if (c)
+	if (prev->bpf_storage &&
+	    (c = bpf_task_storage_get(&calls, prev, 0, 0))) {
 		batch_take(c);
+		if (c->alast) {
+			now = bpf_ktime_get_boot_ns();
+			acct_move(c, preempt || !prev_state ? A_RUNQ :
+				     BPF_CORE_READ_BITFIELD(prev, in_iowait) ?
+				     A_IO : A_WAIT, now);
+		}
+	}
+	if (next->bpf_storage &&
+	    (c = bpf_task_storage_get(&calls, next, 0, 0)) && c->alast)
+		acct_move(c, A_CPU, now ? now : bpf_ktime_get_boot_ns());
+	return 0;
+}
+
+/* A blocked tracked thread is woken: from here it waits for a CPU.  (A
+ * thread woken before it ever left its CPU is on CPU still.) */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(mp_wakeup, struct task_struct *p)
+{
+	struct call *c;
+
+	if (!p->bpf_storage || !(c = bpf_task_storage_get(&calls, p, 0, 0)) ||
+	    (c->astate != A_IO && c->astate != A_WAIT) || !c->alast)
+		return 0;
+	acct_move(c, A_RUNQ, bpf_ktime_get_boot_ns());
 	return 0;
 }
 

@@ -65,12 +65,24 @@ struct mp_metric_rec {
 	__u64 value;		/* IEEE-754 bits of a double */
 };
 
+/* Where a span's thread spent its time between begin and end, from the
+ * scheduler (docs/bpf.md, "Where the time went").  On CPU is the rest:
+ * dur_ns - runq_ns - io_ns - wait_ns. */
+struct mp_span_time {
+	__u64 runq_ns;		/* runnable, waiting for a CPU */
+	__u64 io_ns;		/* blocked in I/O wait */
+	__u64 wait_ns;		/* blocked otherwise: a lock, a queue, sleep */
+	__u32 minflt;		/* page faults */
+	__u32 majflt;
+};
+
 struct mp_span_rec {
 	struct mp_hdr h;
 	__u64 dur_ns;
 	__s64 step;		/* the process's step when the span began */
 	__u32 name_id;
 	__u32 depth;		/* 0 = outermost open span of the thread */
+	struct mp_span_time t;
 };
 
 /* Process lifecycle, for the processes being traced (see "tracked" in
@@ -102,7 +114,7 @@ struct mp_log_rec {
  * in the order the thread wrote them.  h carries the thread (h.ts is the
  * first record's).  See docs/bpf.md, "Batching". */
 #define MP_BATCH_MAX	16
-#define MP_BATCH_REC	48
+#define MP_BATCH_REC	80
 
 struct mp_batch_rec {
 	struct mp_hdr h;
@@ -111,7 +123,9 @@ struct mp_batch_rec {
 	__u8 recs[MP_BATCH_MAX * MP_BATCH_REC];
 };
 
-_Static_assert(sizeof(struct mp_metric_rec) == MP_BATCH_REC, "batch slot");
+/* A slot holds the larger of the two; a metric leaves the rest of its slot
+ * as it was (the decoder reads only the record). */
+_Static_assert(sizeof(struct mp_metric_rec) <= MP_BATCH_REC, "batch slot");
 _Static_assert(sizeof(struct mp_span_rec) == MP_BATCH_REC, "batch slot");
 
 /* What the probes count, per CPU, per kind.  A "kind" is a probe. */

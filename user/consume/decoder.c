@@ -194,6 +194,24 @@ static const char *lookup(struct decoder *d, uint32_t id, size_t *len)
 	return d->unknown;
 }
 
+/* Where the span's time went.  Off CPU is never more than the span
+ * (the kernel takes both from one clock); a corrupt record is clamped,
+ * so cpu_ns is never negative and the four always add up. */
+static void span_time(struct row_span *s, const struct mp_span_rec *r)
+{
+	uint64_t left = r->dur_ns;
+
+	s->runq_ns = (int64_t)(r->t.runq_ns < left ? r->t.runq_ns : left);
+	left -= (uint64_t)s->runq_ns;
+	s->io_ns = (int64_t)(r->t.io_ns < left ? r->t.io_ns : left);
+	left -= (uint64_t)s->io_ns;
+	s->wait_ns = (int64_t)(r->t.wait_ns < left ? r->t.wait_ns : left);
+	left -= (uint64_t)s->wait_ns;
+	s->cpu_ns = (int64_t)left;
+	s->minflt = r->t.minflt;
+	s->majflt = r->t.majflt;
+}
+
 /* A thread's batch: n whole metric or span records (wire.h).  A batch with
  * a bad count or a record of another type is malformed as a whole; the
  * records before a bad one are kept. */
@@ -277,6 +295,7 @@ int decoder__feed(struct decoder *d, const void *data, size_t size)
 		s.step = r->step;
 		s.name = lookup(d, r->name_id, &s.name_len);
 		s.proc = proc_of(d, h->pid);
+		span_time(&s, r);
 		for (int i = 0; i < d->nsinks; i++)
 			if (d->sinks[i].span)
 				note_sink_err(d, d->sinks[i].span(d->sinks[i].ctx, &s));

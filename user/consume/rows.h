@@ -34,6 +34,13 @@ struct row_metric {
 struct row_span {
 	int64_t ts;		/* UTC ns of the start */
 	int64_t dur_ns;
+	/* Where the thread's time went between begin and end: the four add up
+	 * to dur_ns (docs/bpf.md, "Where the time went"). */
+	int64_t cpu_ns;		/* on CPU */
+	int64_t runq_ns;	/* runnable, waiting for a CPU */
+	int64_t io_ns;		/* blocked in I/O wait */
+	int64_t wait_ns;	/* blocked otherwise */
+	uint32_t minflt, majflt;	/* page faults */
 	uint32_t pid, tid, cpu;
 	uint32_t depth;
 	bool has_step;

@@ -331,6 +331,12 @@ static int on_span(void *ctx, const struct row_span *r)
 	if (r->has_step)
 		pq_writer__set_i64(w, SC_STEP, r->step);
 	pq_writer__set_i32(w, SC_DEPTH, (int32_t)r->depth);
+	pq_writer__set_i64(w, SC_CPU, r->cpu_ns);
+	pq_writer__set_i64(w, SC_RUNQ, r->runq_ns);
+	pq_writer__set_i64(w, SC_IO, r->io_ns);
+	pq_writer__set_i64(w, SC_WAIT, r->wait_ns);
+	pq_writer__set_i64(w, SC_MINFLT, r->minflt);
+	pq_writer__set_i64(w, SC_MAJFLT, r->majflt);
 	return row_done(p, pt, ROW_SPANS, w, r->proc);
 }
 

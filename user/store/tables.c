@@ -28,6 +28,13 @@ static const struct pq_column span_cols[SC_N] = {
 	[SC_NAME] = { "name", PQ_STRING, false, PQ_ENC_DEFAULT },
 	[SC_STEP] = { "step", PQ_INT64, true, PQ_ENC_DELTA },
 	[SC_DEPTH] = { "depth", PQ_INT32, false, PQ_ENC_DELTA },
+	/* Where the time went: cpu + runq + io + wait = duration_ns. */
+	[SC_CPU] = { "cpu_ns", PQ_INT64, false, PQ_ENC_DELTA },
+	[SC_RUNQ] = { "runq_ns", PQ_INT64, false, PQ_ENC_DELTA },
+	[SC_IO] = { "io_ns", PQ_INT64, false, PQ_ENC_DELTA },
+	[SC_WAIT] = { "wait_ns", PQ_INT64, false, PQ_ENC_DELTA },
+	[SC_MINFLT] = { "minflt", PQ_INT64, false, PQ_ENC_DELTA },
+	[SC_MAJFLT] = { "majflt", PQ_INT64, false, PQ_ENC_DELTA },
 };
 
 static const struct pq_column log_cols[LC_N] = {

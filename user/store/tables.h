@@ -21,7 +21,7 @@ enum table_id { TABLE_METRICS, TABLE_SPANS, TABLE_LOGS, TABLE_ALERTS,
 /* Each table's own columns, in file order. */
 enum metric_col { MC_TS, MC_PID, MC_TID, MC_STEP, MC_NAME, MC_VALUE, MC_N };
 enum span_col { SC_TS, SC_PID, SC_TID, SC_DUR, SC_NAME, SC_STEP, SC_DEPTH,
-		SC_N };
+		SC_CPU, SC_RUNQ, SC_IO, SC_WAIT, SC_MINFLT, SC_MAJFLT, SC_N };
 enum log_col { LC_TS, LC_PID, LC_TID, LC_LEVEL, LC_MSG, LC_STEP, LC_N };
 enum alert_col { AC_TS, AC_RULE, AC_KIND, AC_NAME, AC_STEP, AC_VALUE, AC_PID,
 		 AC_RANK, AC_HOST, AC_RUN, AC_MESSAGE, AC_N };
