@@ -44,6 +44,9 @@ const volatile __u32 follow_forks = 0;
  * tracked from its first instruction. */
 const volatile __u64 exec_ino = 0;
 const volatile __u32 exec_dev = 0;
+/* The name id of our own span k (wire.h: mp_own_span) is own_id_base + k;
+ * 0: we make none. */
+const volatile __u32 own_id_base = 0;
 
 /* The processes being traced (tgid -> 1).  User space adds the targets it
  * starts with; the fork and exec hooks add the rest, before the new process
@@ -194,6 +197,9 @@ struct call {
 	__u64 alast;
 	__u64 aoff[3];
 	struct tsnap snap;
+	struct frame sf;	/* the thread's step, since its last MLPROBE_STEP */
+	__u32 sf_open;
+	__u32 _pad5;
 	struct mp_batch_rec b;	/* the batch, sent as it is */
 };
 
@@ -835,6 +841,53 @@ static __always_inline bool proc_step(struct call *c, __u32 tgid, __s64 *step)
 	return true;
 }
 
+/* A span's share of its thread's time: end - begin. */
+static __always_inline void span_time(struct mp_span_time *t,
+				      const struct tsnap *b, const struct tsnap *e)
+{
+	t->runq_ns = e->off[0] - b->off[0];
+	t->io_ns = e->off[1] - b->off[1];
+	t->wait_ns = e->off[2] - b->off[2];
+	t->minflt = e->minflt - b->minflt;
+	t->majflt = e->majflt - b->majflt;
+}
+
+/* A thread's step is a span too (named "mlprobe.step"): from one
+ * MLPROBE_STEP of the thread to its next, so the step's row says where its
+ * time went.  It is the thread's own, beside its span stack. */
+static __always_inline void step_span(__u64 id, __s64 step)
+{
+	struct call *c = call_begin(id, true);
+	struct mp_span_rec *r;
+
+	if (!c)
+		return;
+	hold(c);
+	if (*(volatile __u32 *)&stopped) {
+		release(c);
+		return;
+	}
+	if (c->sf_open) {
+		r = batch_slot(c);
+		fill_hdr(&r->h, MP_REC_SPAN, c->id, c->sf.start);
+		r->h.flags = c->sf.flags;
+		r->dur_ns = c->ts - c->sf.start;
+		r->step = c->sf.step;
+		r->name_id = own_id_base + MP_OWN_STEP;
+		r->depth = 0;
+		span_time(&r->t, &c->sf.t, &c->snap);
+		/* Counted as a span: the books see one more. */
+		c->pend[MP_K_SPAN_END]++;
+		batch_commit(c);
+	}
+	c->sf.start = c->ts;
+	c->sf.step = step;
+	c->sf.flags = 0;
+	c->sf.t = c->snap;
+	c->sf_open = 1;
+	release(c);
+}
+
 SEC("usdt")
 int mp_step(struct pt_regs *ctx)
 {
@@ -856,18 +909,9 @@ int mp_step(struct pt_regs *ctx)
 		p->step = step;
 		p->has_step = 1;
 	}
+	if (own_id_base)
+		step_span(id, step);
 	return 0;
-}
-
-/* A span's share of its thread's time: end - begin. */
-static __always_inline void span_time(struct mp_span_time *t,
-				      const struct tsnap *b, const struct tsnap *e)
-{
-	t->runq_ns = e->off[0] - b->off[0];
-	t->io_ns = e->off[1] - b->off[1];
-	t->wait_ns = e->off[2] - b->off[2];
-	t->minflt = e->minflt - b->minflt;
-	t->majflt = e->majflt - b->majflt;
 }
 
 /* Opens a span (a span_begin probe, or the entry of a --func function). */
@@ -1242,6 +1286,7 @@ int BPF_PROG(mp_exec, struct task_struct *task, pid_t old_pid,
 
 	if (lc) {
 		lc->has_pstep = 0;
+		lc->sf_open = 0;	/* a step of the old image ends unseen */
 		batch_take(lc);
 	}
 	bpf_map_delete_elem(&procs, &tgid);

@@ -25,6 +25,19 @@
 /* Name id 0 stands for a name pointer that could not be read. */
 #define MP_NAME_ID_UNREADABLE 0
 
+/* Spans the kernel side makes itself, and their names.  User space gives
+ * them the name ids own_id_base + k (after its --func functions; see
+ * tracer.h) and tells the decoder their names. */
+enum mp_own_span {
+	MP_OWN_STEP,		/* a thread's step: from one MLPROBE_STEP to its next */
+	MP_OWN_GC0,		/* CPython's garbage collector, generation 0.. */
+	MP_OWN_GC1,
+	MP_OWN_GC2,
+	MP_OWN_MAX,
+};
+#define MP_OWN_NAMES { "mlprobe.step", "python.gc.gen0", "python.gc.gen1", \
+		       "python.gc.gen2" }
+
 enum mp_rec_type {
 	MP_REC_NAME = 1,
 	MP_REC_METRIC = 2,

@@ -119,7 +119,9 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 		/* The kernel's dev_t is major << 20 | minor. */
 		t->skel->rodata->exec_dev = (uint32_t)(major(opts->exec_dev) << 20 |
 						       minor(opts->exec_dev));
-		t->skel->data->next_name_id = opts->nfunc_ids + 1;
+		/* --func ids, then the spans the BPF side makes. */
+		t->skel->rodata->own_id_base = opts->nfunc_ids + 1;
+		t->skel->data->next_name_id = opts->nfunc_ids + 1 + MP_OWN_MAX;
 	}
 
 	/* Programs that read strings may fault pages in (see the BPF side). */
@@ -396,4 +398,9 @@ void tracer__free(struct tracer *t)
 		free(t->desc[i]);
 	mlprobe__destroy(t->skel);
 	free(t);
+}
+
+uint32_t tracer_own_id(uint32_t nfunc_ids, enum mp_own_span k)
+{
+	return nfunc_ids + 1 + (uint32_t)k;
 }

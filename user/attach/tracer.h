@@ -28,7 +28,9 @@ struct tracer_opts {
 	bool follow_forks;	/* a tracked process's children are tracked */
 	uint64_t exec_ino;	/* --all: a process exec'ing this file ... */
 	uint64_t exec_dev;	/* ... (st_dev) is tracked; 0: none */
-	uint32_t nfunc_ids;	/* name ids 1..nfunc_ids are user space's */
+	uint32_t nfunc_ids;	/* name ids 1..nfunc_ids are user space's, then
+				 * MP_OWN_MAX for the spans the BPF side
+				 * makes (wire.h: tracer_own_id) */
 };
 
 struct tracer;
@@ -95,6 +97,8 @@ void tracer__free(struct tracer *t);
 
 /* Records written for a kind, derived from the kernel's counters. */
 uint64_t tracer_emitted(const struct mp_counters *c, enum mp_kind k);
+/* The name id of the BPF side's own span k, given nfunc_ids. */
+uint32_t tracer_own_id(uint32_t nfunc_ids, enum mp_own_span k);
 const char *tracer_kind_name(enum mp_kind k);
 const char *tracer_stat_name(enum mp_stat s);
 

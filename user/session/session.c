@@ -308,6 +308,13 @@ int session__start(struct session *s, unsigned tick_ms)
 			pr_err("--func %s: %s", s->funcs[i].spec, strerror(-ret));
 			return ret;
 		}
+	/* The spans the BPF side makes (steps, the interpreter's GC). */
+	for (int k = 0; k < MP_OWN_MAX; k++) {
+		static const char *const own[MP_OWN_MAX] = MP_OWN_NAMES;
+
+		decoder__add_name(s->dec, tracer_own_id(s->nfuncs, k), own[k],
+				  strlen(own[k]));
+	}
 	eo.ring_map_fd = tracer__ring_map_fd(s->tr);
 	eo.dec = s->dec;
 	eo.sinks = s->sinks;
