@@ -1092,6 +1092,56 @@ int mp_func_exit(struct pt_regs *ctx)
 	return 0;
 }
 
+/* CPython's garbage collector, from the interpreter's own USDT probes
+ * (python:gc__start with the generation, python:gc__done): a span
+ * "python.gc.genN" of the thread that collects, nested in whatever span it
+ * interrupted, so a slow step shows the pause.  Not sleepable: nothing is
+ * read from the trainer's memory but the argument. */
+SEC("usdt")
+int mp_gc_start(struct pt_regs *ctx)
+{
+	struct call *c;
+	long gen;
+
+	KERNEL_STACK(ctx);
+	c = probe_enter(MP_K_SPAN_BEGIN);
+	if (!c)
+		return 0;
+	gen = site_arg(ctx, site_spec(ctx), 0);
+	if (gen < 0 || gen > 2)
+		gen = 2;
+	span_push(c, own_id_base + MP_OWN_GC0 + (__u32)gen);
+	release(c);
+	return 0;
+}
+
+/* The collection ends: the innermost open span, if it is a collection. */
+SEC("usdt")
+int mp_gc_done(struct pt_regs *ctx)
+{
+	struct call *c;
+	__u32 d, nid;
+
+	KERNEL_STACK(ctx);
+	c = probe_enter(MP_K_SPAN_END);
+	if (!c)
+		return 0;
+	d = c->st.depth;
+	if (d == 0 || d > MP_SPAN_DEPTH) {
+		/* Began before we attached, or too deep to track. */
+		end_stack(c);
+		release(c);
+		return 0;
+	}
+	nid = c->st.f[(d - 1) & (MP_SPAN_DEPTH - 1)].name_id;
+	if (nid >= own_id_base + MP_OWN_GC0 && nid <= own_id_base + MP_OWN_GC2)
+		span_pop(c, nid);
+	else
+		count(MP_K_SPAN_END, MP_S_UNMATCHED);
+	release(c);
+	return 0;
+}
+
 SEC("usdt")
 int mp_log(struct pt_regs *ctx)
 {

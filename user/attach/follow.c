@@ -19,7 +19,8 @@ struct file_key {
 	dev_t dev;
 	ino_t ino;
 	pid_t pid;		/* 0 in global mode */
-	int loader;		/* the _dl_debug_state hook, not probes */
+	int loader;		/* 0: our probes; 1 or 2: the _dl_debug_state
+				 * hook (2: it failed); 3: python's GC */
 };
 
 struct follow {
@@ -139,12 +140,35 @@ static int remember(struct follow *f, const struct file_key *k)
 	return 0;
 }
 
+/* CPython's GC probes in the file, once per file (and process, without
+ * --children/--all).  A file without them is remembered too. */
+static void attach_gc(struct follow *f, pid_t pid, const char *path,
+		      const char *display)
+{
+	struct file_key k;
+	char err[512];
+	int ret;
+
+	if (!f->o.gc || known(f, pid, path, 3, &k))
+		return;
+	ret = tracer__attach_gc(f->o.tr, f->o.global ? -1 : pid, path, err,
+				sizeof(err));
+	if (ret < 0)
+		pr_warn("%s: its garbage collections will not be spans: %s",
+			display, err);
+	else if (ret)
+		pr_verbose("attached %d GC probe sites in %s", ret, display);
+	remember(f, &k);
+}
+
 int follow__attach_file(struct follow *f, pid_t pid, const char *path,
 			const char *display, char *err, size_t errlen)
 {
 	struct file_key k;
-	int ret = known(f, pid, path, 0, &k);
+	int ret;
 
+	attach_gc(f, pid, path, display);
+	ret = known(f, pid, path, 0, &k);
 	if (ret) {
 		if (ret < 0)
 			snprintf(err, errlen, "%s: %s", display, strerror(-ret));
@@ -190,6 +214,14 @@ int follow__scan(struct follow *f, pid_t pid, char *err, size_t errlen)
 	 * is then either in the scan or reported by the watch (a Python
 	 * script imports the mlprobe module a few ms after exec). */
 	watch_loader(f, pid);
+	if (f->o.gc && (n = usdt_proc__scan(pid, "python", &files, err, errlen)) > 0) {
+		for (int i = 0; i < n; i++) {
+			attach_gc(f, pid, files[i].path, files[i].display);
+			usdt_file__free(&files[i]);
+		}
+		free(files);
+		files = NULL;
+	}
 	n = usdt_proc__scan(pid, "mlprobe", &files, err, errlen);
 	if (n < 0)
 		return n;

@@ -32,6 +32,8 @@ struct follow_opts {
 	bool global;		/* links for every process (pid -1), filtered
 				 * by the tracked set; else per-process links */
 	bool until_empty;	/* done() when no traced process is left */
+	bool gc;		/* CPython's collections as spans, where the
+				 * interpreter has its GC probes */
 };
 
 struct follow;

@@ -182,18 +182,36 @@ int targets_count_sites(const char *path, const char *display)
 	return n;
 }
 
-/* Probe sites in pid's executable and libraries, or -errno (err). */
-int targets_proc_sites(pid_t pid, char *err, size_t errlen)
+/* Sites of provider in pid's executable and libraries (of the probes
+ * named in only, when given), or -errno (err). */
+static int proc_sites(pid_t pid, const char *provider, const char *const *only,
+		      char *err, size_t errlen)
 {
 	struct usdt_file *files = NULL;
-	int n = usdt_proc__scan(pid, "mlprobe", &files, err, errlen), sites = 0;
+	int n = usdt_proc__scan(pid, provider, &files, err, errlen), sites = 0;
 
 	for (int i = 0; i < n; i++) {
-		sites += files[i].nsites;
+		for (int s = 0; s < files[i].nsites; s++)
+			for (int k = 0; !only || only[k]; k++)
+				if (!only || !strcmp(files[i].sites[s].name, only[k])) {
+					sites++;
+					break;
+				}
 		usdt_file__free(&files[i]);
 	}
 	free(files);
 	return n < 0 ? n : sites;
+}
+
+int targets_proc_sites(pid_t pid, bool gc, char *err, size_t errlen)
+{
+	static const char *const gc_probes[] = { "gc__start", "gc__done", NULL };
+	int n = proc_sites(pid, "mlprobe", NULL, err, errlen), g;
+
+	if (n < 0 || !gc)
+		return n;
+	g = proc_sites(pid, "python", gc_probes, err, errlen);
+	return g < 0 ? g : n + g;
 }
 
 bool targets_is_python(const char *path)

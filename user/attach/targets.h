@@ -43,8 +43,9 @@ pid_t targets_parse_pid(const char *s);
  * line (display names the file). */
 int targets_count_sites(const char *path, const char *display);
 
-/* Probe sites in pid's executable and libraries, or -errno (err). */
-int targets_proc_sites(pid_t pid, char *err, size_t errlen);
+/* Probe sites in pid's executable and libraries (with gc, CPython's GC
+ * probes too), or -errno (err). */
+int targets_proc_sites(pid_t pid, bool gc, char *err, size_t errlen);
 
 /* True when the ELF file at path is a Python interpreter (it defines
  * Py_BytesMain): its probes come later, from the mlprobe extension module

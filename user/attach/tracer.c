@@ -229,6 +229,47 @@ out:
 	return ret;
 }
 
+int tracer__attach_gc(struct tracer *t, pid_t pid, const char *path, char *err,
+		      size_t errlen)
+{
+	static const char *const probes[] = { "gc__start", "gc__done" };
+	struct bpf_program *progs[] = { t->skel->progs.mp_gc_start,
+					t->skel->progs.mp_gc_done };
+	struct usdt_file f = { 0 };
+	int counts[2] = { 0 }, ret;
+
+	ret = usdt_file__read(path, "python", &f, err, errlen);
+	if (ret)
+		return ret;
+	for (int i = 0; i < f.nsites; i++)
+		for (int p = 0; p < 2; p++)
+			counts[p] += !strcmp(f.sites[i].name, probes[p]);
+	usdt_file__free(&f);
+	/* Both or neither: a start without its done would leave spans open. */
+	if (!counts[0] || !counts[1])
+		return 0;
+	for (int p = 0; p < 2; p++) {
+		struct bpf_link *l;
+
+		if (t->nlinks >= MAX_LINKS) {
+			snprintf(err, errlen, "too many attachments");
+			return -E2BIG;
+		}
+		l = bpf_program__attach_usdt(progs[p], pid, path, "python",
+					     probes[p], NULL);
+		if (!l) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot attach to python:%s in %s: %s",
+				 probes[p], path, strerror(-ret));
+			return ret;
+		}
+		t->links[t->nlinks++] = l;
+		if ((ret = add_desc(t, path, probes[p], counts[p])))
+			return ret;
+	}
+	return counts[0] + counts[1];
+}
+
 int tracer__track(struct tracer *t, pid_t pid)
 {
 	__u32 k = pid, one = 1;

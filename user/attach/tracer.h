@@ -51,6 +51,12 @@ int tracer__attach(struct tracer *t, pid_t pid, const char *path, char *err,
  * forks (follow_forks), exec, executable mmaps and exit come back as
  * MP_REC_PROC records.  -errno on failure. */
 int tracer__track(struct tracer *t, pid_t pid);
+/* CPython's garbage-collector probes (python:gc__start, gc__done) in the
+ * ELF file at path, if it has both: each collection becomes a span
+ * python.gc.genN of the thread.  Returns the sites attached (0: the file
+ * has none), or -errno with a reason in err. */
+int tracer__attach_gc(struct tracer *t, pid_t pid, const char *path, char *err,
+		      size_t errlen);
 
 /* --func: a span per call of the function at file offset off of path, in
  * process pid (-1: every process, filtered).  name_id is the id the decoder

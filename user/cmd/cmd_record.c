@@ -79,7 +79,7 @@ static const char doc[] =
 	"  mlprobe record -o runs/x --live --prometheus 127.0.0.1:9464 -p 4242\n";
 
 enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_LIVE, OPT_UPLOAD_CMD = 0x500,
-       OPT_SPOOL_MAX, OPT_MAX_PENDING };
+       OPT_SPOOL_MAX, OPT_MAX_PENDING, OPT_NO_GC };
 
 static const struct argp_option opts[] = {
 	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
@@ -107,6 +107,8 @@ static const struct argp_option opts[] = {
 		"keep at most this much of a table's rows in memory; past it "
 		"new rows are dropped and counted (default 32M)", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no summary", 0 },
+	{ "no-gc", OPT_NO_GC, NULL, 0, "No python.gc.genN spans for CPython's "
+		"garbage collections (from the interpreter's own probes)", 0 },
 	{ "live", OPT_LIVE, NULL, 0, "Show the live view of `mlprobe top` while "
 		"recording (q stops; needs a terminal).  A launched command's "
 		"output goes to DIR/command.log meanwhile", 0 },
@@ -125,7 +127,7 @@ static const struct argp_option opts[] = {
 struct args {
 	const char *dir;
 	pid_t pid;
-	bool force, quiet, bare, children, partition, live_view;
+	bool force, quiet, bare, children, partition, live_view, no_gc;
 	const char *all, *funcs, *run_id;
 	double flush_s;
 	unsigned long long ring, file_bytes, spool_max, max_pending;
@@ -214,6 +216,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case 'q':
 		a->quiet = true;
+		break;
+	case OPT_NO_GC:
+		a->no_gc = true;
 		break;
 	case OPT_LIVE:
 		a->live_view = true;
@@ -639,6 +644,7 @@ int cmd_record(int argc, char **argv)
 	so.func_hint = true;
 	so.ring_bytes = a.ring;
 	so.bare = a.bare;
+	so.no_gc = a.no_gc;
 	/* Find what to attach to before touching anything. */
 	if ((rc = session__new(&so, &r.s)))
 		goto out;

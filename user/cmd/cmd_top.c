@@ -48,13 +48,14 @@ static const char doc[] =
 	"  mlprobe top -p 4242 --alert 'nan(loss)' --prometheus 127.0.0.1:9464\n"
 	"  mlprobe top -- ./train --lr 3e-4\n";
 
-enum { OPT_CMD_LOG = 0x100 };
+enum { OPT_CMD_LOG = 0x100, OPT_NO_GC };
 
 struct args {
 	pid_t pid;
 	char **cmd;
 	int ncmd;
 	const char *cmd_log;
+	bool no_gc;
 	struct livecfg live;
 };
 
@@ -62,6 +63,8 @@ static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "The process to watch", 0 },
 	{ "cmd-log", OPT_CMD_LOG, "FILE", 0, "With -- CMD: its stdout and stderr "
 		"go to FILE (default: a new $TMPDIR/mlprobe-top-*.log)", 0 },
+	{ "no-gc", OPT_NO_GC, NULL, 0, "No python.gc.genN spans for CPython's "
+		"garbage collections", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages at the end", 0 },
 	{},
 };
@@ -81,6 +84,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_CMD_LOG:
 		a->cmd_log = arg;
+		break;
+	case OPT_NO_GC:
+		a->no_gc = true;
 		break;
 	case 'v':
 		mp_verbosity++;
@@ -283,6 +289,7 @@ int cmd_top(int argc, char **argv)
 	so.pid = a.pid;
 	so.argv = a.cmd;
 	so.argc = a.ncmd;
+	so.no_gc = a.no_gc;
 	if ((rc = session__new(&so, &s)))
 		goto out;
 	rc = 1;

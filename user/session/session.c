@@ -69,7 +69,7 @@ static int check_sites(struct session *s, int *sites)
 		if (targets_check_pid(s->o.pid))
 			return 1;
 		snprintf(s->path, sizeof(s->path), "/proc/%d/exe", (int)s->o.pid);
-		ret = targets_proc_sites(s->o.pid, err, sizeof(err));
+		ret = targets_proc_sites(s->o.pid, !s->o.no_gc, err, sizeof(err));
 		if (ret < 0 && kill(s->o.pid, 0) && errno == ESRCH) {
 			pr_err("PID %d exited while mlprobe was attaching", s->o.pid);
 			return 1;
@@ -218,6 +218,7 @@ int session__attach(struct session *s, const char *cmd_output)
 	fo.pc = s->pc;
 	fo.global = s->global;
 	fo.until_empty = s->until_empty;
+	fo.gc = !s->o.no_gc;
 	s->fl = s->pc ? follow__new(&fo) : NULL;
 	if (!s->fl) {
 		pr_err("out of memory");
