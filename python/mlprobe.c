@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "mlprobe.h"
+#include "gc.h"
 #include "names.h"
 #include "span.h"
 
@@ -181,6 +182,7 @@ static PyObject *py_step(PyObject *self, PyObject *const *args, Py_ssize_t n)
 	if (want_args("step", n, 1) || get_int("step", "n", args[0], &step))
 		return NULL;
 	MLPROBE_STEP(step);
+	gc__sync(MLPROBE_ENABLED());
 	Py_RETURN_NONE;
 }
 
@@ -336,6 +338,7 @@ PyMODINIT_FUNC PyInit_mlprobe(void)
 	PyObject *m;
 
 	wait_for_record();
+	gc__init();
 	if (names__init(names_max()) < 0)
 		return NULL;
 	m = PyModule_Create(&moddef);

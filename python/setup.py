@@ -23,7 +23,7 @@ setup(
     python_requires=">=3.9",
     ext_modules=[Extension(
         "mlprobe",
-        sources=["mlprobe.c", "names.c", "span.c"],
+        sources=["mlprobe.c", "gc.c", "names.c", "span.c"],
         include_dirs=[include],
         # -O2: the probe sites are what users run.
         extra_compile_args=["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],

@@ -32,6 +32,16 @@ typedef struct {
 static PyTypeObject SpanType, SpanFuncType;
 static PyObject *update_wrapper;	/* functools.update_wrapper */
 
+/* The module's two span sites: every span of the module goes through
+ * them (the count of sites is MODULE_SITES in mlprobe.c). */
+void span__fire_utf8(const char *p, int end)
+{
+	if (end)
+		MLPROBE_SPAN_END(p);
+	else
+		MLPROBE_SPAN_BEGIN(p);
+}
+
 /* Fires span_begin (end == 0) or span_end for name while a tracer is
  * attached.  0, or -1 with MemoryError. */
 static int fire(PyObject *name, int end)
@@ -44,10 +54,7 @@ static int fire(PyObject *name, int end)
 	p = names__utf8(name, &hold);
 	if (!p)
 		return -1;
-	if (end)
-		MLPROBE_SPAN_END(p);
-	else
-		MLPROBE_SPAN_BEGIN(p);
+	span__fire_utf8(p, end);
 	Py_XDECREF(hold);
 	return 0;
 }
