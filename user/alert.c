@@ -81,7 +81,7 @@ struct alerts {
 	uint64_t steps_seen, last_progress, now;
 	/* the alerts file */
 	struct pq_writer *w;
-	int seq, row_groups;
+	int seq;
 	struct alerts_file *files;
 	int nfiles;
 	bool file_noted, write_err;
@@ -137,7 +137,7 @@ int alerts_resolve_cmd(const char *line, char ***argv, char **path, char *err,
 static void write_row(struct alerts *a, const struct alert_fire *f)
 {
 	struct pq_writer_opts wo = { .sz = sizeof(wo), .created_by = a->o.created_by,
-				     .gzip_level = 1 };
+				     .gzip_level = 1, .max_dead_pct = 50 };
 	struct pq_writer *w;
 
 	if (!a->o.dir[0])
@@ -148,7 +148,6 @@ static void write_row(struct alerts *a, const struct alert_fire *f)
 		snprintf(path, sizeof(path), "%s/alerts-%04d.parquet", a->dir, a->seq);
 		a->w = pq_writer__new(path, alert_cols, A_NCOLS, &wo);
 		a->file_noted = false;
-		a->row_groups = 0;
 		if (!a->w) {
 			a->st.lost++;
 			return;
@@ -230,7 +229,10 @@ static int flush_file(struct alerts *a)
 	}
 	if (a->nfiles)
 		a->files[a->nfiles - 1].rows += n;
-	if (++a->row_groups >= MAX_ROW_GROUPS)
+	/* The writer keeps dead footers under half the live bytes; past
+	 * all of them (it could not rewrite the file) the file is done. */
+	if (pq_writer__row_groups(a->w) >= MAX_ROW_GROUPS ||
+	    2 * pq_writer__dead_bytes(a->w) > pq_writer__file_bytes(a->w))
 		return close_file(a);
 	return 0;
 }

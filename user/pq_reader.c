@@ -391,7 +391,9 @@ static int decode_values(struct pq_reader *r, const struct rd_col *c,
 			goto cleanup;
 	} else if ((enc == ENC_RLE_DICTIONARY || enc == ENC_PLAIN_DICTIONARY)
 		   && !dc) {
-		if (!dict || !dict->n) {
+		/* An empty dictionary is fine for a page of nulls only (a
+		 * chunk of nulls has one). */
+		if (!dict || (!dict->n && nn)) {
 			ret = -EINVAL;
 			goto cleanup;
 		}
