@@ -175,7 +175,8 @@ FUZZ_DEPS_fuzz_pq_reader := user/thrift.c user/pq_reader.c user/pq_meta.c \
 			    user/pq_decode.c
 FUZZ_DEPS_fuzz_decoder := user/decoder.c user/utf8.c
 FUZZ_DEPS_fuzz_pq_recover := $(FUZZ_DEPS_fuzz_pq_reader) user/pq_recover.c \
-			     user/pq_writer.c user/pq_chunk.c user/pq_encode.c
+			     user/pq_writer.c user/pq_chunk.c user/pq_encode.c \
+			     user/pq_compact.c
 FUZZ_DEPS_fuzz_rules := user/rules.c
 build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
 	$(call msg,FUZZ,$@)

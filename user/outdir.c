@@ -17,14 +17,19 @@ static bool is_our_file(const char *n)
 {
 	static const char *const pre[] = { "metrics-", "spans-", "logs-",
 					   "alerts-" };
-	size_t len = strlen(n);
+	size_t len = strlen(n), end = len;
 
 	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp") ||
 	    !strcmp(n, ".spool") || !strcmp(n, "command.log"))
 		return true;
+	/* .NAME.tmp: a rewrite of NAME that a kill interrupted */
+	if (n[0] == '.' && len > 5 && !strcmp(n + len - 4, ".tmp")) {
+		n++;
+		end = len - 5;
+	}
 	for (int i = 0; i < 4; i++)
-		if (!strncmp(n, pre[i], strlen(pre[i])) && len > 8 &&
-		    !strcmp(n + len - 8, ".parquet"))
+		if (!strncmp(n, pre[i], strlen(pre[i])) && end > 8 &&
+		    !strncmp(n + end - 8, ".parquet", 8))
 			return true;
 	return false;
 }
