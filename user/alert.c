@@ -19,6 +19,7 @@
 #include "pq_writer.h"
 #include "rundir.h"
 #include "spool.h"
+#include "termtext.h"
 #include "usdt_notes.h"
 
 extern char **environ;
@@ -377,7 +378,12 @@ static void fire(struct alerts *a, struct alert_fire *f)
 			rs->printed = rs->suppressed = 0;
 		}
 		if (rs->printed < PRINT_BURST) {
-			fprintf(stderr, "mlprobe: ALERT [%s] %s\n", f->rule->text, f->msg);
+			/* the message quotes a name the trainer chose */
+			char esc[termtext__max(sizeof(f->msg), -1)];
+
+			termtext__fmt(esc, sizeof(esc), f->msg, strlen(f->msg), -1,
+				      false);
+			fprintf(stderr, "mlprobe: ALERT [%s] %s\n", f->rule->text, esc);
 			rs->printed++;
 			a->st.printed++;
 		} else {
