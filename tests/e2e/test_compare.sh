@@ -81,7 +81,7 @@ expect_fail "runs with no span names in common" \
 	"$MLPROBE" compare "$TMP/base" "$TMP/counter"
 expect_eq "  ... exit 2" "$LAST_RC" 2
 "$MLPROBE" record -q -o "$TMP/nospans" -- "$PROGS/first_event" >/dev/null 2>&1
-expect_fail "a run without spans" "$TMP/nospans: no spans (an empty recording?)" \
+expect_fail "a run without spans" "$TMP/nospans: the recording holds no spans" \
 	"$MLPROBE" compare "$TMP/base" "$TMP/nospans"
 mkdir "$TMP/empty"
 expect_fail "an empty directory" "$TMP/empty: no metrics, spans or logs Parquet files here" \
