@@ -43,6 +43,26 @@ done
 expect_eq "show --table alerts" \
 	"$("$MLPROBE" show "$TMP/p" --table alerts | sed -n 1p)" "== alerts =="
 
+# Another user (nobody) reads root's recordings, world-readable as record
+# leaves them: recover needs no write access for intact files, in either
+# layout, and says so in one line for a torn one it cannot repair.
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+chmod 755 "$TMP"
+for d in p f; do
+	as_nobody "$MLPROBE" recover "$TMP/$d" >"$TMP/out" 2>"$TMP/err"
+	expect_eq "recover as another user, $d: exit 0, every file intact" \
+		"$? $(grep -o '[0-9]* files: [0-9]* intact, 0 repaired' "$TMP/err")" \
+		"0 $(ls -R "$TMP/$d" | grep -c '\.parquet$') files: $(ls -R "$TMP/$d" | grep -c '\.parquet$') intact, 0 repaired"
+done
+cp -r "$TMP/f" "$TMP/torn"
+f=$TMP/torn/metrics-0000.parquet
+printf 'torn tail' >>"$f"
+chmod -R a+rX "$TMP/torn"
+expect_fail "recover as another user: a torn file it cannot write" \
+	"metrics-0000.parquet: torn, and cannot be opened to repair it: Permission denied (run recover as the owner of the files)" \
+	as_nobody "$MLPROBE" recover -q "$TMP/torn"
+expect_eq "  ... exit 1, the file untouched" "$LAST_RC $(tail -c 9 "$f")" "1 torn tail"
+
 # A recording with no row: run.json only.
 "$MLPROBE" record -q -o "$TMP/z" -- "$T" 0 1000 >/dev/null 2>&1
 expect_eq "the empty recording has only run.json" "$(ls "$TMP/z")" run.json
