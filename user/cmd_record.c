@@ -133,31 +133,48 @@ struct args {
 	int ncmd;
 };
 
-static int parse_size(const char *s, unsigned long long *out)
+/* A size in bytes with an optional K, M or G suffix (and B).  0, or a
+ * negative errno with why in *why: not a number, negative, or too large
+ * for 64 bits once the suffix is applied (strtoull alone would wrap "-1"
+ * to 2^64 - 1). */
+static int parse_size(const char *s, unsigned long long *out,
+		      const char **why)
 {
 	char *end;
 	unsigned long long v;
+	int shift = 0;
 
+	*why = "a number of bytes, with an optional K, M or G suffix";
+	s += strspn(s, " \t");
+	if (*s == '-') {
+		*why = "a size cannot be negative";
+		return -ERANGE;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end)
 		return -EINVAL;
-	*out = v;
+	if (errno == ERANGE || v > (ULLONG_MAX >> shift)) {
+		*why = "too large";
+		return -ERANGE;
+	}
+	*out = v << shift;
 	return 0;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
 	struct args *a = st->input;
+	const char *why;
 	char *end;
 
 	switch (key) {
@@ -201,14 +218,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 				   arg);
 		break;
 	case 'r':
-		if (parse_size(arg, &a->ring) || a->ring < 4096 ||
+		if (parse_size(arg, &a->ring, &why) || a->ring < 4096 ||
 		    (a->ring & (a->ring - 1)) || a->ring > (1ull << 30))
 			argp_failure(st, 2, 0, "invalid ring size '%s' (a power of two, "
 				       "4K to 1G)", arg);
 		break;
 	case 's':
-		if (parse_size(arg, &a->file_bytes) || a->file_bytes < 4096)
-			argp_failure(st, 2, 0, "invalid file size '%s'", arg);
+		if (parse_size(arg, &a->file_bytes, &why))
+			argp_failure(st, 2, 0, "invalid file size '%s' (%s)", arg,
+				     why);
+		else if (a->file_bytes < 4096)
+			argp_failure(st, 2, 0, "invalid file size '%s' (4K at "
+				     "least)", arg);
 		break;
 	case 'q':
 		a->quiet = true;
@@ -220,13 +241,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		a->upload_cmd = arg;
 		break;
 	case OPT_MAX_PENDING:
-		if (parse_size(arg, &a->max_pending) || a->max_pending < 4096)
+		if (parse_size(arg, &a->max_pending, &why))
+			argp_failure(st, 2, 0, "invalid --max-pending '%s' (%s)",
+				     arg, why);
+		else if (a->max_pending < 4096)
 			argp_failure(st, 2, 0, "invalid --max-pending '%s' (4K "
 				     "at least)", arg);
 		break;
 	case OPT_SPOOL_MAX:
-		if (parse_size(arg, &a->spool_max) || !a->spool_max)
-			argp_failure(st, 2, 0, "invalid spool size '%s'", arg);
+		if (parse_size(arg, &a->spool_max, &why))
+			argp_failure(st, 2, 0, "invalid spool size '%s' (%s)", arg,
+				     why);
+		else if (!a->spool_max)
+			argp_failure(st, 2, 0, "invalid spool size '%s' (more "
+				     "than 0)", arg);
 		break;
 	case 'B':
 		a->bare = true;

@@ -36,6 +36,24 @@ check "foreign file kept" test -f "$TMP/foreign/notes.txt"
 expect_fail "bad option value" "invalid ring size" \
 	"$MLPROBE" record -o "$TMP/e4" --ring-size 1000 -- "$PROGS/counter" 1
 expect_fail "no target" "either -p PID or" "$MLPROBE" record -o "$TMP/e5"
+# Sizes that would wrap: strtoull takes "-1" as 2^64 - 1, and a K/M/G
+# suffix can shift a number past 64 bits.
+for v in -1 -4096 ' -5'; do
+	expect_fail "-s '$v' is refused" "invalid file size '$v' (a size cannot be negative)" \
+		"$MLPROBE" record -o "$TMP/e6" -s "$v" -- "$PROGS/counter" 1
+done
+for v in 18446744073709551615G 17179869184G 99999999999999999999; do
+	expect_fail "-s $v is refused" "invalid file size '$v' (too large)" \
+		"$MLPROBE" record -o "$TMP/e6" -s "$v" -- "$PROGS/counter" 1
+done
+expect_fail "--max-pending -1 is refused (it turned the memory bound off)" \
+	"invalid --max-pending '-1' (a size cannot be negative)" \
+	"$MLPROBE" record -o "$TMP/e6" --max-pending -1 -- "$PROGS/counter" 1
+expect_fail "--spool-max -1 is refused" "invalid spool size '-1' (a size cannot be negative)" \
+	"$MLPROBE" record -o "$TMP/e6" --upload-cmd 'true {}' --spool-max -1 -- "$PROGS/counter" 1
+expect_fail "--ring-size -4096 is refused" "invalid ring size '-4096'" \
+	"$MLPROBE" record -o "$TMP/e6" --ring-size -4096 -- "$PROGS/counter" 1
+check "nothing was created for them" test ! -e "$TMP/e6"
 
 # show on bad files
 head -c 100 "$TMP/full/metrics-0000.parquet" >"$TMP/trunc.parquet"
