@@ -232,7 +232,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 				     "least)", arg);
 		break;
 	case 'q':
-		a->quiet = true;
+		a->quiet = mp_quiet = true;
 		break;
 	case OPT_LIVE:
 		a->live_view = true;
@@ -755,7 +755,7 @@ int cmd_record(int argc, char **argv)
 	if (rm.acct && !a.quiet) {
 		record_summary(rundir, &acct, &sum, ps, rm.alerts,
 			       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-			       rm.cpu_s, engine__records(eng), follow__npids(fl));
+			       rm.cpu_s, follow__npids(fl));
 		livesinks__summary(ls, rundir);
 		if (rm.command_log)
 			fprintf(stderr, "  command output: %s\n", cmd_log);

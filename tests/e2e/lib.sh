@@ -11,6 +11,8 @@ FAILS=0
 
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+# not_grep ARGS...: grep finds nothing
+not_grep() { ! grep -q "$@"; }
 # check DESC CMD...: ok if CMD succeeds
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 # expect_eq DESC GOT WANT

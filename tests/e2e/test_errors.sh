@@ -32,6 +32,12 @@ mkdir -p "$TMP/foreign" && echo hi >"$TMP/foreign/notes.txt"
 expect_fail "--force never deletes files mlprobe did not write" "did not write" \
 	"$MLPROBE" record --force -o "$TMP/foreign" -- "$PROGS/counter" 1
 check "foreign file kept" test -f "$TMP/foreign/notes.txt"
+# Without --force, the same directory must not be sent to --force, which
+# would refuse it.
+expect_fail "a directory with files mlprobe did not write, without --force" \
+	"holds files mlprobe did not write" \
+	"$MLPROBE" record -o "$TMP/foreign" -- "$PROGS/counter" 1
+check "  ... and --force is not suggested" not_grep -- --force "$TMP/err"
 
 expect_fail "bad option value" "invalid ring size" \
 	"$MLPROBE" record -o "$TMP/e4" --ring-size 1000 -- "$PROGS/counter" 1
