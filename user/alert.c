@@ -126,7 +126,7 @@ int alerts_resolve_cmd(const char *line, char ***argv, char **path, char *err,
 		ret = -ENOMEM;
 	if (ret) {
 		snprintf(err, errlen, "--on-alert: %s: %s", (*argv)[0],
-			 ret == -ENOENT ? "command not found" : strerror(-ret));
+			 usdt_resolve_why((*argv)[0], ret));
 		free(*argv);
 		*argv = NULL;
 	}

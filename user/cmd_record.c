@@ -175,7 +175,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
 	struct args *a = st->input;
 	const char *why;
-	char *end;
+	char *end, err[512];
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -275,6 +275,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
 		if (a->spool_max && !a->upload_cmd)
 			argp_failure(st, 2, 0, "--spool-max goes with --upload-cmd");
+		/* A command that cannot run is found now, not at the first
+		 * finished file (--on-alert is checked the same way). */
+		if (a->upload_cmd &&
+		    spool__check_cmd(a->upload_cmd, err, sizeof(err)))
+			argp_failure(st, 2, 0, "%s", err);
 		if (a->live_view && (!isatty(0) || !isatty(1)))
 			argp_failure(st, 2, 0, "--live needs a terminal; leave it "
 				     "out (or use --prometheus)");

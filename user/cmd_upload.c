@@ -133,7 +133,8 @@ int cmd_upload(int argc, char **argv)
 		close(lock);
 		return 0;
 	}
-	if (a.cmd && spool__split(a.cmd, &uav, err, sizeof(err))) {
+	if (a.cmd && (spool__check_cmd(a.cmd, err, sizeof(err)) ||
+		      spool__split(a.cmd, &uav, err, sizeof(err)))) {
 		pr_err("%s", err);
 		goto cleanup;
 	}

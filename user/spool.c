@@ -152,6 +152,23 @@ void spool_child_reset(void)
 	}
 }
 
+int spool__check_cmd(const char *line, char *err, size_t errlen)
+{
+	char **av, exe[PATH_MAX], why[256];
+	int ret = spool__split(line, &av, why, sizeof(why));
+
+	if (ret) {
+		snprintf(err, errlen, "--upload-cmd: %s", why);
+		return ret;
+	}
+	ret = usdt_resolve_cmd(av[0], exe, sizeof(exe));
+	if (ret)
+		snprintf(err, errlen, "--upload-cmd: %s: %s", av[0],
+			 usdt_resolve_why(av[0], ret));
+	free(av);
+	return ret;
+}
+
 int spool__split(const char *line, char ***argv, char *err, size_t errlen)
 {
 	size_t len = strlen(line), nw = 0;

@@ -80,6 +80,11 @@ void spool__free(struct spool *s);
  * quote, backslash escapes.  No shell, no expansion.  *argv (NULL-ended)
  * and its words are one malloc'd block.  0, or -EINVAL with a reason. */
 int spool__split(const char *line, char ***argv, char *err, size_t errlen);
+
+/* Checks that the upload command line can run: it splits, and its
+ * program is found (as execvp finds it).  0, or -errno with one line in
+ * err that starts "--upload-cmd: ". */
+int spool__check_cmd(const char *line, char *err, size_t errlen);
 /* In a forked child, before exec (async-signal-safe calls only): its own
  * process group, no blocked signals, SIGPIPE default, stdin /dev/null
  * (no other descriptor is left open for it).

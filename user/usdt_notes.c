@@ -420,6 +420,13 @@ static int check_exec(const char *path)
 	return 0;
 }
 
+const char *usdt_resolve_why(const char *cmd, int ret)
+{
+	if (ret == -ENOENT && cmd && !strchr(cmd, '/'))
+		return "command not found";
+	return strerror(-ret);
+}
+
 int usdt_resolve_cmd(const char *cmd, char *out, size_t outlen)
 {
 	const char *path, *p;

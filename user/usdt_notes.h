@@ -72,4 +72,9 @@ int usdt_proc__scan(pid_t pid, const char *provider, struct usdt_file **files,
  */
 int usdt_resolve_cmd(const char *cmd, char *out, size_t outlen);
 
+/* Why usdt_resolve_cmd(cmd) failed with ret, as a shell says it: "command
+ * not found" for a name searched in $PATH, the error itself for a path
+ * ("No such file or directory", "Permission denied"). */
+const char *usdt_resolve_why(const char *cmd, int ret);
+
 #endif

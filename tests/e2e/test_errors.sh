@@ -8,8 +8,24 @@ expect_fail "binary without probes" "has no mlprobe probes" \
 	"$MLPROBE" record -o "$TMP/e2" -- /bin/true
 expect_fail "process without probes" "has no mlprobe probes" \
 	"$MLPROBE" record -o "$TMP/e2b" -p $$
-expect_fail "command not found" "command not found" \
+# A name is searched in PATH ("command not found"); a path is not.
+expect_fail "a command name not in PATH" "nonexistent-train: command not found" \
+	"$MLPROBE" record -o "$TMP/e3" -- nonexistent-train
+expect_fail "a path that does not exist" "/nonexistent/train: No such file or directory" \
 	"$MLPROBE" record -o "$TMP/e3" -- /nonexistent/train
+expect_fail "a relative path that does not exist" "./nonexistent: No such file or directory" \
+	"$MLPROBE" record -o "$TMP/e3" -- ./nonexistent
+expect_eq "  ... exit 127, as from a shell" "$LAST_RC" 127
+# The upload command is checked before anything starts, as --on-alert's is.
+expect_fail "--upload-cmd that cannot run" \
+	"--upload-cmd: /nonexistent/cmd: No such file or directory" \
+	"$MLPROBE" record -o "$TMP/e3" --upload-cmd '/nonexistent/cmd {}' -- "$PROGS/counter" 1
+expect_fail "--upload-cmd not in PATH" "--upload-cmd: nonexistent-up: command not found" \
+	"$MLPROBE" record -o "$TMP/e3" --upload-cmd 'nonexistent-up {}' -- "$PROGS/counter" 1
+expect_fail "--on-alert with a path that does not exist" \
+	"--on-alert: /nonexistent/cmd: No such file or directory" \
+	"$MLPROBE" record -o "$TMP/e3" --alert drops --on-alert /nonexistent/cmd -- "$PROGS/counter" 1
+check "  ... nothing was created for them" test ! -e "$TMP/e3"
 expect_fail "not root" "needs root" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$MLPROBE" record -o /tmp/x -- "$PROGS/counter" 1
 mkdir -p "$TMP/ro"
