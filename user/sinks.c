@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "alert.h"
 #include "live.h"
 #include "log.h"
@@ -58,10 +59,17 @@ static int read_rule_file(struct livecfg *c, const char *path)
 	size_t cap = 0;
 	ssize_t n;
 	int lineno = 0, ret = 0;
+	struct stat st;
 
 	if (!f) {
 		pr_err("--alert-file %s: %s", path, strerror(errno));
 		return -errno;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		pr_err("--alert-file %s: %s (give a file of rules, one a line)",
+		       path, strerror(EISDIR));
+		fclose(f);
+		return -EISDIR;
 	}
 	while (!ret && (n = getline(&line, &cap, f)) >= 0) {
 		char *p = line;
@@ -74,6 +82,10 @@ static int read_rule_file(struct livecfg *c, const char *path)
 			continue;
 		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
 		ret = add_rule(c, line, origin);
+	}
+	if (!ret && ferror(f)) {
+		ret = -errno;
+		pr_err("--alert-file %s: %s", path, strerror(errno));
 	}
 	free(line);
 	fclose(f);

@@ -25,6 +25,9 @@ expect_fail "--upload-cmd not in PATH" "--upload-cmd: nonexistent-up: command no
 expect_fail "--on-alert with a path that does not exist" \
 	"--on-alert: /nonexistent/cmd: No such file or directory" \
 	"$MLPROBE" record -o "$TMP/e3" --alert drops --on-alert /nonexistent/cmd -- "$PROGS/counter" 1
+expect_fail "--alert-file given a directory" \
+	"--alert-file /tmp: Is a directory" \
+	"$MLPROBE" record -o "$TMP/e3" --alert-file /tmp -- "$PROGS/counter" 1
 check "  ... nothing was created for them" test ! -e "$TMP/e3"
 expect_fail "not root" "needs root" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$MLPROBE" record -o /tmp/x -- "$PROGS/counter" 1
