@@ -378,8 +378,9 @@ static void fmt_ci(char *buf, size_t len, const struct compare_row *row)
 			 row->lo, fabs(row->hi) < 0.05 ? 0 : row->hi);
 }
 
-/* Bytes of a row's name, with its NUL. */
-#define COMPARE_NAME_MAX sizeof(((struct compare_row *)0)->name)
+/* Bytes of a name shown whole; a longer one (not one of ours: they are
+ * at most 130) is cut with "…". */
+#define COMPARE_NAME_MAX 256
 
 /* A name as Markdown code: a backtick or a pipe cannot end the code span
  * or split a table row. */

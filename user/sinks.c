@@ -193,7 +193,8 @@ int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 		}
 	}
 	if (c->prom_addr) {
-		char err[512];
+		char err[512], url[300];
+		const char *pp;
 
 		ls->prom = prom__start(c->prom_addr, ls->live, err, sizeof(err));
 		if (!ls->prom) {
@@ -201,7 +202,14 @@ int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 			livesinks__free(ls);
 			return -EINVAL;
 		}
-		pr_verbose("serving http://%s/metrics", c->prom_addr);
+		prom__url(ls->prom, url, sizeof(url));
+		/* Port 0 asks for any free port: say which one it is. */
+		pp = strrchr(c->prom_addr, ':');
+		pp = pp ? pp + 1 : c->prom_addr;
+		if (*pp && !pp[strspn(pp, "0")])
+			pr_err("serving %s", url);
+		else
+			pr_verbose("serving %s", url);
 	}
 	if (c->nrules) {
 		struct alerts_opts ao = {
@@ -295,9 +303,13 @@ void livesinks__summary(const struct livesinks *ls, const char *dir)
 	const struct alerts_stats *s;
 	size_t dl = dir ? strlen(dir) : 0;
 
-	if (ls && ls->prom)
-		fprintf(stderr, "  prometheus: %lu scrapes of http://%s/metrics\n",
-			prom__scrapes(ls->prom), ls->o.cfg->prom_addr);
+	if (ls && ls->prom) {
+		char url[300];
+
+		prom__url(ls->prom, url, sizeof(url));
+		fprintf(stderr, "  prometheus: %lu scrapes of %s\n",
+			prom__scrapes(ls->prom), url);
+	}
 	if (!ls || !ls->al)
 		return;
 	s = alerts__stats(ls->al);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Names and messages with control bytes (ESC sequences, CR, LF, TAB, the
-# other C0 bytes, DEL, the C1 control U+009B) reach the terminal escaped,
+# other C0 bytes, DEL, the C1 control U+009B; and a name the probe cut) reach the terminal escaped,
 # never raw, in every view of text: show's table, compare's table and
 # Markdown, top; each row stays one line of at most 80 columns, and a cut
 # never falls inside an escape.  CSV and JSON lines keep the bytes as
@@ -22,9 +22,9 @@ expect_eq "record exits 0" "$?" 0
 "$MLPROBE" show "$d" --limit 0 >"$TMP/show" 2>&1
 expect_eq "show: no control byte reaches the terminal" "$(raw "$TMP/show")" ""
 expect_eq "show: no line wider than 80 columns" "$(wide "$TMP/show")" ""
-# 200 metric rows, 200 spans, 4 logs, and per table a title, a header and
+# 240 metric rows, 240 spans, 4 logs, and per table a title, a header and
 # a count, with a blank line between tables: any raw newline adds lines
-expect_eq "show: one line per row" "$(wc -l <"$TMP/show")" $((200 + 200 + 4 + 3 * 3 + 2))
+expect_eq "show: one line per row" "$(wc -l <"$TMP/show")" $((240 + 240 + 4 + 3 * 3 + 2))
 check "show: the escape sequence is shown escaped" grep -q 'esc\\x1b\[2J' "$TMP/show"
 check "show: CR, LF shown as \\r, \\n" grep -q 'cr\\rlf\\ntab' "$TMP/show"
 check "show: the C1 control shown as \\u009b" grep -q 'csi\\u009b' "$TMP/show"
@@ -35,14 +35,14 @@ check "show: a message with an escape, CR and LF, cut with …" \
 expect_eq "compare: no control byte reaches the terminal" "$(raw "$TMP/cmp")" ""
 expect_eq "compare: no line wider than 80 columns" "$(wide "$TMP/cmp")" ""
 expect_eq "compare: a row per span name" \
-	"$(grep -cE '^(plain|esc|cr|c0|csi)' "$TMP/cmp")" 5
+	"$(grep -cE '^(plain|esc|cr|c0|csi|long)' "$TMP/cmp")" 6
 check "compare: a cut name ends in … within its 11 columns" \
 	grep -qE '^esc\\x1b\[2J… +40 +40 ' "$TMP/cmp"
 
 "$MLPROBE" compare -f md --metric plain "$d" "$d" >"$TMP/md" 2>&1
 expect_eq "compare -f md: no control byte" "$(raw "$TMP/md")" ""
 expect_eq "compare -f md: every table row starts and ends with |" \
-	"$(grep -c '^|' "$TMP/md") $(grep '^|' "$TMP/md" | grep -vc '|$')" "8 0"
+	"$(grep -c '^|' "$TMP/md") $(grep '^|' "$TMP/md" | grep -vc '|$')" "9 0"
 check "compare -f md: the name whole, escaped" \
 	grep -qF '| `cr\rlf\ntab\tend` |' "$TMP/md"
 
@@ -60,7 +60,7 @@ sleep 0.5
 tmux -L "$S" capture-pane -p -t top >"$TMP/screen"
 check "top: the title line" grep -q '^ mlprobe top ' "$TMP/screen"
 expect_eq "top: a metric row per name" \
-	"$(grep -cE '^ (plain|esc\\x1b|cr\\rlf|c0\\x01|csi\\u009b)' "$TMP/screen")" 10
+	"$(grep -cE '^ (plain|esc\\x1b|cr\\rlf|c0\\x01|csi\\u009b|longxxx)' "$TMP/screen")" 12
 check "top: the log line, escaped" grep -q '^ log warn: \\x1b\[31mred' "$TMP/screen"
 check "top: no line wider than 80 columns" test "$(LC_ALL=C.UTF-8 wc -L <"$TMP/screen")" -le 80
 expect_eq "top: the pane title was not set" \
