@@ -19,14 +19,15 @@
 static const char doc[] =
 	"Write a recording in another format, on stdout.\n"
 	"\n"
-	"USAGE: mlprobe export [--format FMT] [--table T] RUN_DIR|FILE.parquet\n"
-	"\n"
 	"chrome-trace (the default) writes the Trace Event Format JSON that\n"
 	"ui.perfetto.dev and chrome://tracing open: spans as slices per thread,\n"
 	"metrics as counters, logs as instant events.  csv and jsonl write every\n"
 	"row of a table (csv: one table, so --table is needed for a directory;\n"
 	"jsonl: every table, alerts included, each row tagged with it, unless\n"
 	"--table says one).  A recording made with --partition is read whole.\n"
+	"\n"
+	"Exit status: 0; 1 when a file cannot be read or no recording is there;\n"
+	"2 for bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe export runs/exp1 > trace.json\n"
@@ -129,7 +130,7 @@ static int export_rows(const struct args *a)
 	if (fmt == TABOUT_CSV && a->table < 0) {
 		pr_err("csv holds one table: add --table metrics, spans, logs or "
 		       "alerts");
-		return -EINVAL;
+		return -E2BIG;	/* bad arguments: exit status 2 */
 	}
 	for (int t = 0; t < REC_NTABLES && !ret; t++) {
 		struct tabout o = { .fmt = fmt, .table = recfiles__table_name(t),
@@ -173,5 +174,5 @@ int cmd_export(int argc, char **argv)
 		pr_err("cannot write the output: %s", strerror(errno));
 		return 1;
 	}
-	return ret ? 1 : 0;
+	return ret == -E2BIG ? 2 : ret ? 1 : 0;
 }

@@ -48,10 +48,6 @@
 static const char doc[] =
 	"Record the mlprobe probes of a trainer to Parquet.\n"
 	"\n"
-	"USAGE: mlprobe record -o DIR [OPTIONS] -- CMD [ARGS...]\n"
-	"       mlprobe record -o DIR [OPTIONS] -p PID\n"
-	"       mlprobe record -o DIR [OPTIONS] --all PATH [-- CMD [ARGS...]]\n"
-	"\n"
 	"With a command, mlprobe starts it with the probes already attached, so no\n"
 	"event of main() is missed; Ctrl-C stops the command and the recording.\n"
 	"With -p, mlprobe attaches to a running process (all its threads and its\n"
@@ -65,13 +61,17 @@ static const char doc[] =
 	"and run.json; with --partition, DIR/run=ID/host=H/rank=R/ for each rank.\n"
 	"Every flush leaves valid Parquet files on disk.\n"
 	"\n"
+	"Exit status: the command's own (128+N if signal N killed it); 126 or\n"
+	"127 if it could not run; 1 for a recording error; 2 for bad arguments;\n"
+	"3 if the books do not balance; 130 if aborted while stopping.\n"
+	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe record -o runs/exp1 -- ./train --lr 3e-4\n"
 	"  mlprobe record -o runs/live -p 4242 --children --flush-interval 0.2\n"
 	"  mlprobe record -o runs/job --partition --all /usr/bin/python3.11\n"
 	"  mlprobe record -o runs/f -p 4242 --func forward,libfoo.so:load_batch\n"
-	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
-	"-- ./train\n"
+	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/e2/' \\\n"
+	"      -- ./train\n"
 	"  mlprobe record -o runs/a --alert 'nan(loss)' --alert 'stall 60s' "
 	"-p 4242\n"
 	"  mlprobe record -o runs/x --live --prometheus 127.0.0.1:9464 -p 4242\n";
@@ -316,7 +316,9 @@ static const struct argp_child children[] = {
 
 int cmd_record(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
+	struct argp argp = { opts, parse_opt, "-o DIR -- CMD [ARGS...]\n"
+			     "-o DIR -p PID\n-o DIR --all PATH [-- CMD [ARGS...]]",
+			     doc, children,
 			     0, 0 };
 	struct args a = { .flush_s = 1.0 };
 	struct tracer_opts to = { .sz = sizeof(to) };

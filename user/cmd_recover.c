@@ -28,8 +28,6 @@
 static const char doc[] =
 	"Repair the Parquet files of a recording after a crash.\n"
 	"\n"
-	"USAGE: mlprobe recover [OPTIONS] DIR|FILE.parquet...\n"
-	"\n"
 	"mlprobe appends a row group and a new footer at every flush, so a file\n"
 	"is valid after each flush.  If record was killed in the middle of a\n"
 	"flush, the file ends in a torn tail that readers reject.  recover cuts\n"
@@ -41,7 +39,8 @@ static const char doc[] =
 	"A recording made with --partition is repaired as a whole: recover\n"
 	"descends into its run=ID/host=H/rank=R folders.\n"
 	"\n"
-	"Exit status: 0 when every file is valid afterwards, 1 otherwise.\n"
+	"Exit status: 0 when every file is valid afterwards, 1 otherwise; 2 for\n"
+	"bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe recover runs/exp1\n"

@@ -19,12 +19,13 @@
 static const char doc[] =
 	"Print what a recording holds.\n"
 	"\n"
-	"USAGE: mlprobe show [OPTIONS] RUN_DIR|FILE.parquet...\n"
-	"\n"
 	"Prints the metrics, spans, logs and alerts tables of a recording (flat\n"
 	"or --partition), or the given Parquet files.  The table format shows the\n"
 	"first rows of each table and times of day in UTC; csv and jsonl print\n"
 	"every row with full UTC timestamps (ISO 8601, nanoseconds).\n"
+	"\n"
+	"Exit status: 0; 1 when a file cannot be read or no recording is there;\n"
+	"2 for bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe show runs/exp1\n"
@@ -124,7 +125,8 @@ static int show_table(const struct args *a, const char *dir, int t,
 
 int cmd_show(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, "RUN_DIR|FILE...", doc, 0, 0, 0 };
+	struct argp argp = { opts, parse_opt, "RUN_DIR|FILE.parquet...", doc, 0, 0,
+			     0 };
 	struct args a = { .table = -1 };
 	int ret = 0;
 

@@ -80,6 +80,31 @@ expect_fail "--ring-size -4096 is refused" "invalid ring size '-4096'" \
 	"$MLPROBE" record -o "$TMP/e6" --ring-size -4096 -- "$PROGS/counter" 1
 check "nothing was created for them" test ! -e "$TMP/e6"
 
+# Every command's --help: one usage (argp's "Usage:", no second
+# "USAGE:"), no bug address line, nothing over 79 columns, examples whole
+# (a long one continued with a backslash, never wrapped mid-command), and
+# the exit status of bad arguments, which is 2 in every command.
+for c in record list show recover upload compare export report top; do
+	"$MLPROBE" $c --help >"$TMP/help" 2>&1
+	bad=
+	[ "$(grep -c '^Usage: mlprobe '$c "$TMP/help")" = 1 ] || bad="$bad usage"
+	! grep -q 'USAGE:' "$TMP/help" || bad="$bad USAGE:"
+	! grep -q 'Report bugs' "$TMP/help" || bad="$bad report-bugs"
+	[ "$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$TMP/help")" -le 79 ] || bad="$bad width"
+	tr '\n' ' ' <"$TMP/help" | grep -q '2 for bad arguments' || bad="$bad exit-status"
+	awk '/^EXAMPLES:/ { ex = 1; next } ex && /^$/ { exit }
+	     ex && !/^  mlprobe / && !(cont && /^      /) { bad = 1 }
+	     ex { cont = /\\$/ } END { exit bad }' "$TMP/help" || bad="$bad example-wrapped"
+	expect_eq "$c --help:$bad" "$bad" ""
+	"$MLPROBE" $c --no-such-option >/dev/null 2>&1
+	expect_eq "$c: an unknown option exits 2" "$?" 2
+done
+expect_fail "an unknown command: one line" "unknown command 'nosuch'" "$MLPROBE" nosuch
+expect_eq "  ... exit 2" "$LAST_RC" 2
+expect_fail "export: csv of a directory needs --table" "csv holds one table" \
+	"$MLPROBE" export --format csv "$TMP/full"
+expect_eq "  ... exit 2, as bad arguments" "$LAST_RC" 2
+
 # show on bad files
 head -c 100 "$TMP/full/metrics-0000.parquet" >"$TMP/trunc.parquet"
 expect_fail "show: truncated file" "trunc.parquet" "$MLPROBE" show "$TMP/trunc.parquet"
