@@ -29,7 +29,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibpf -Iuser -I$(OUT) \
             -DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
             $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lm -lmicrohttpd -lncursesw -pthread
+LDLIBS   := -lbpf -lelf -lz -lsnappy -lm -lmicrohttpd -lncursesw -pthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -Ibpf -I$(OUT) -mcpu=v3 \
@@ -185,7 +185,7 @@ build/fuzz/%: tests/fuzz/%.c $(wildcard user/*.c) $(wildcard user/*.h)
 		-DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< \
 		$(or $(FUZZ_DEPS_$*),$(filter-out user/tracer.c user/engine.c,$(LIB_SRCS)) -lbpf -lelf) \
-		-lz -o $@
+		-lz -lsnappy -o $@
 
 # The Python extension module, for the interpreter that will run it:
 # build/python/mlprobe<EXT_SUFFIX>; use it with PYTHONPATH=build/python.

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <snappy-c.h>
 #include <zlib.h>
 
 #include "pq_decode.h"
@@ -280,6 +281,36 @@ cleanup:
 	return ret;
 }
 
+/* A SNAPPY page (raw snappy, no framing, as Parquet writes it) that must
+ * come out as exactly outlen bytes. */
+static int unsnappy_page(const uint8_t *in, size_t inlen, uint8_t *out,
+			 size_t outlen)
+{
+	size_t n;
+
+	if (snappy_uncompressed_length((const char *)in, inlen, &n) !=
+	    SNAPPY_OK || n != outlen)
+		return -EINVAL;
+	if (!outlen)
+		return 0;
+	if (snappy_uncompress((const char *)in, inlen, (char *)out, &n) !=
+	    SNAPPY_OK || n != outlen)
+		return -EINVAL;
+	return 0;
+}
+
+/* Decompresses a page of codec (GZIP or SNAPPY) into r->pagebuf. */
+static int decompress_page(struct pq_reader *r, int codec, const uint8_t *in,
+			   size_t inlen, size_t outlen)
+{
+	int ret = grow(&r->pagebuf, &r->pagebuf_cap, outlen ? outlen : 1);
+
+	if (ret)
+		return ret;
+	return codec == CODEC_GZIP ? inflate_page(in, inlen, r->pagebuf, outlen)
+				   : unsnappy_page(in, inlen, r->pagebuf, outlen);
+}
+
 /* String copy into the arena; bounded by r->max_out_bytes. */
 static int put_str(struct pq_reader *r, struct rd_out *o, size_t i,
 		   const uint8_t *s, uint32_t n)
@@ -533,7 +564,8 @@ int pq_reader__read(struct pq_reader *r, int rowgroup, int col,
 	c = &r->cols[col];
 	o = &r->outs[col];
 	n = (size_t)r->rgs[rowgroup].nrows;
-	if (ch->codec != CODEC_UNCOMPRESSED && ch->codec != CODEC_GZIP) {
+	if (ch->codec != CODEC_UNCOMPRESSED && ch->codec != CODEC_GZIP &&
+	    ch->codec != CODEC_SNAPPY) {
 		ret = -ENOTSUP;
 		ERR("unsupported codec %s in column %s",
 		    pq_rd__codec_name(ch->codec), c->name);
@@ -589,9 +621,13 @@ int pq_reader__read(struct pq_reader *r, int rowgroup, int col,
 		}
 		nv = h.num_values < 0 ? SIZE_MAX : (size_t)h.num_values;
 		unc = (size_t)h.unc;
+		/* deflate expands at most 1032 times, snappy 64 (a 2-byte
+		 * copy of up to 64 bytes, a generous bound) */
 		if (h.unc > (int64_t)PQ_MAX_PAGE_BYTES ||
 		    (ch->codec == CODEC_GZIP &&
-		     (uint64_t)unc > (uint64_t)h.comp * 1032 + 1024)) {
+		     (uint64_t)unc > (uint64_t)h.comp * 1032 + 1024) ||
+		    (ch->codec == CODEC_SNAPPY &&
+		     (uint64_t)unc > (uint64_t)h.comp * 64 + 1024)) {
 			ret = -EFBIG;
 			ERR("page in column %s claims %d bytes uncompressed",
 			    c->name, h.unc);
@@ -608,24 +644,21 @@ int pq_reader__read(struct pq_reader *r, int rowgroup, int col,
 			vals = pg + h.rep_len + h.def_len;
 			vlen = (size_t)h.comp - (size_t)(h.rep_len + h.def_len);
 			unc -= (size_t)(h.rep_len + h.def_len);
-			if (ch->codec == CODEC_GZIP && h.v2_compressed) {
-				if ((ret = grow(&r->pagebuf, &r->pagebuf_cap,
-						unc ? unc : 1)) ||
-				    (ret = inflate_page(vals, vlen, r->pagebuf,
-							unc))) {
-					ERR("column %s: bad gzip data", c->name);
+			if (ch->codec != CODEC_UNCOMPRESSED && h.v2_compressed) {
+				if ((ret = decompress_page(r, ch->codec, vals, vlen,
+							   unc))) {
+					ERR("column %s: bad %s data", c->name,
+					    pq_rd__codec_name(ch->codec));
 					goto cleanup;
 				}
 				vals = r->pagebuf;
 				vlen = unc;
 			}
-		} else if (ch->codec == CODEC_GZIP) {
-			if ((ret = grow(&r->pagebuf, &r->pagebuf_cap,
-					unc ? unc : 1)) ||
-			    (ret = inflate_page(pg, (size_t)h.comp, r->pagebuf,
-						unc))) {
-				ERR("column %s: bad gzip data (%s)", c->name,
-				    strerror(-ret));
+		} else if (ch->codec != CODEC_UNCOMPRESSED) {
+			if ((ret = decompress_page(r, ch->codec, pg, (size_t)h.comp,
+						   unc))) {
+				ERR("column %s: bad %s data (%s)", c->name,
+				    pq_rd__codec_name(ch->codec), strerror(-ret));
 				goto cleanup;
 			}
 			vals = r->pagebuf;
