@@ -226,7 +226,7 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 		list_names(bn, sizeof(bn), base, &gb);
 		list_names(nn, sizeof(nn), new, &gn);
 		if (!base->nspans || !new->nspans)
-			snprintf(err, errlen, "%s: the recording holds no spans",
+			snprintf(err, errlen, "%s: holds no spans",
 				 !base->nspans ? base->path : new->path);
 		else
 			snprintf(err, errlen, "no span names in common%s: %s has "

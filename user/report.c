@@ -532,7 +532,7 @@ int report__write(FILE *f, const struct runload *run,
 	int ret = -1;
 
 	if (!run->nspans && !run->nmetrics && !run->nlogs) {
-		snprintf(err, errlen, "%s: the recording holds no rows",
+		snprintf(err, errlen, "%s: holds no rows",
 			 run->path);
 		return -1;
 	}

@@ -72,9 +72,9 @@ expect_eq "show of an empty recording: exit 0, says so" \
 "$MLPROBE" export --format jsonl "$TMP/z" >"$TMP/out" 2>"$TMP/err"
 expect_eq "export of an empty recording: exit 0, no rows" \
 	"$? $(cat "$TMP/out" "$TMP/err")" "0 "
-expect_fail "compare with an empty recording" "$TMP/z: the recording holds no spans" \
+expect_fail "compare with an empty recording" "$TMP/z: holds no spans" \
 	"$MLPROBE" compare "$TMP/z" "$TMP/f"
-expect_fail "report of an empty recording" "$TMP/z: the recording holds no rows" \
+expect_fail "report of an empty recording" "$TMP/z: holds no rows" \
 	"$MLPROBE" report "$TMP/z" -o "$TMP/z.html"
 # ... while a directory that is no recording stays one
 mkdir "$TMP/none"
