@@ -82,7 +82,7 @@ struct alerts {
 	uint64_t steps_seen, last_progress, now;
 	/* the alerts file */
 	struct pq_writer *w;
-	int seq;
+	int seq, flushes;
 	struct alerts_file *files;
 	int nfiles;
 	bool file_noted, write_err;
@@ -149,6 +149,7 @@ static void write_row(struct alerts *a, const struct alert_fire *f)
 		snprintf(path, sizeof(path), "%s/alerts-%04d.parquet", a->dir, a->seq);
 		a->w = pq_writer__new(path, alert_cols, A_NCOLS, &wo);
 		a->file_noted = false;
+		a->flushes = 0;
 		if (!a->w) {
 			a->st.lost++;
 			return;
@@ -232,7 +233,7 @@ static int flush_file(struct alerts *a)
 		a->files[a->nfiles - 1].rows += n;
 	/* The writer keeps dead footers under half the live bytes; past
 	 * all of them (it could not rewrite the file) the file is done. */
-	if (pq_writer__row_groups(a->w) >= MAX_ROW_GROUPS ||
+	if (++a->flushes >= MAX_ROW_GROUPS ||
 	    2 * pq_writer__dead_bytes(a->w) > pq_writer__file_bytes(a->w))
 		return close_file(a);
 	return 0;

@@ -83,6 +83,7 @@ struct table {
 	struct pq_writer *w;
 	int seq;		/* number of the current file */
 	int file_idx;		/* index in files[], -1 until created */
+	int flushes;		/* into the current file */
 	uint64_t rows_flushed;
 	uint64_t dropped;	/* rows lost to I/O errors */
 	int err;		/* last flush error, 0 when healthy */
@@ -142,6 +143,7 @@ static int open_table(struct pqsink *p, struct part *pt, enum row_table ti)
 	if (!t->w)
 		return -errno;
 	t->file_idx = -1;
+	t->flushes = 0;
 	return 0;
 }
 
@@ -240,13 +242,17 @@ static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
 	t->err = 0;
 	t->backoff_ns = 0;
 	t->rows_flushed += pending;
+	t->flushes++;
 	ret = note_file(p, pt, t, ti);
 	if (ret)
 		return ret;
 	bytes = pq_writer__file_bytes(t->w);
 	dead = pq_writer__dead_bytes(t->w);
+	/* A file is finished after max_row_groups flushes even when they
+	 * were merged into fewer row groups: a slow table's files still
+	 * finish (and go to the upload spool) every few minutes. */
 	if (bytes >= p->o.file_bytes || dead > bytes - dead ||
-	    pq_writer__row_groups(t->w) >= p->o.max_row_groups)
+	    t->flushes >= p->o.max_row_groups)
 		ret = finish_table(p, pt, t);
 	return ret;
 }
