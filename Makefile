@@ -31,7 +31,7 @@ BASE_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $(SANFLAGS) -MMD -MP
 override CFLAGS := $(BASE_CFLAGS) -Iinclude -Ibpf -Iuser -I$(OUT)
 PQ_CFLAGS := $(BASE_CFLAGS) -Iuser/parquet
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lbpf -lelf -lz -lm -lmicrohttpd -lncursesw -pthread
+LDLIBS   := -lbpf -lelf -lz -lsnappy -lm -lmicrohttpd -lncursesw -pthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -Ibpf -I$(OUT) -mcpu=v3 \
@@ -202,7 +202,7 @@ $(OUT)/tests/%: tests/unit/%.c $(OUT)/libmlprobe.a
 $(PQ_UNITS): $(OUT)/tests/%: tests/unit/%.c $(OUT)/libmpparquet.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(PQ_CFLAGS) -MF $@.d $(LDFLAGS) $< $(OUT)/libmpparquet.a -lz -lcmocka -lm -o $@
+	$(Q)$(CC) $(PQ_CFLAGS) -MF $@.d $(LDFLAGS) $< $(OUT)/libmpparquet.a -lz -lsnappy -lcmocka -lm -o $@
 
 # libFuzzer targets: clang only, always with ASan + UBSan.  Each target
 # compiles only the pure modules it needs (FUZZ_DEPS_<name>); a target
@@ -212,7 +212,8 @@ FUZZ_DEPS_fuzz_pq_reader := $(PQ_DIR)/thrift.c $(PQ_DIR)/pq_reader.c \
 			    $(PQ_DIR)/pq_meta.c $(PQ_DIR)/pq_decode.c
 FUZZ_DEPS_fuzz_decoder := user/consume/decoder.c user/common/utf8.c
 FUZZ_DEPS_fuzz_pq_recover := $(FUZZ_DEPS_fuzz_pq_reader) $(PQ_DIR)/pq_recover.c \
-			     $(PQ_DIR)/pq_writer.c $(PQ_DIR)/pq_chunk.c $(PQ_DIR)/pq_encode.c
+			     $(PQ_DIR)/pq_writer.c $(PQ_DIR)/pq_chunk.c $(PQ_DIR)/pq_encode.c \
+			     $(PQ_DIR)/pq_compact.c
 FUZZ_DEPS_fuzz_rules := user/sinks/rules.c
 build/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(wildcard user/*/*.h)
 	$(call msg,FUZZ,$@)
@@ -220,7 +221,7 @@ build/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(wildcard user/*/*.h)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -Iinclude -Ibpf -Iuser -I$(PQ_DIR) -Ibuild \
 		-DMLPROBE_VERSION='"$(VERSION)"' -DMLPROBE_BUILD='"$(BUILD_ID)"' \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< \
-		$(FUZZ_DEPS_$*) -lz -o $@
+		$(FUZZ_DEPS_$*) -lz -lsnappy -o $@
 
 # The Python extension module, for the interpreter that will run it:
 # build/python/mlprobe<EXT_SUFFIX>; use it with PYTHONPATH=build/python.

@@ -140,6 +140,27 @@ lat_max=$(sort -k2 -g "$tmp/lat.txt" | tail -1 | cut -d' ' -f2)
 lat_med=$(sort -k2 -g "$tmp/lat.txt" | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
 flush_ms=$(awk -v f="$FLUSH" 'BEGIN { print f * 1000 }')
 
+# 9. Disk of a slow trainer over an hour at -F 1, at a 50x faster clock:
+# the example trainer at --sleep-us 2000 (about 440 steps a second here,
+# each 4 metrics and 5 spans) recorded with -F 0.02 for SLOW_SECS (72 s)
+# makes the 3600 flushes of an hour, each with the rows that a trainer 50
+# times slower (about 9 steps a second) logs in a second at -F 1.  Every
+# flush leaves its footer behind; the figure is the bytes on disk per
+# event against the live bytes (what the files' footers use, read by
+# hyparquet).
+SLOW_SECS=${BENCH_SLOW_SECS:-72}
+build/examples/train --quiet --sleep-us 2000 --steps 1000000000 >/dev/null &
+tpid=$!
+timeout -s INT "$SLOW_SECS" "$M" record -q --force -F 0.02 -o "$tmp/slow" -p "$tpid" >/dev/null || true
+kill "$tpid"; wait "$tpid" 2>/dev/null || true
+read -r slow_disk slow_live slow_rows _ <<<"$(node tests/duckdb/live_bytes.mjs "$tmp"/slow/*.parquet)"
+slow_secs=$(json "$tmp/slow/run.json" "((j.end_ns - j.start_ns) / 1e9).toFixed(1)")
+slow_flushes=$(awk -v s="$slow_secs" 'BEGIN { printf "%d", s / 0.02 }')
+slow_bpe=$(awk -v a="$slow_disk" -v n="$slow_rows" 'BEGIN { printf "%.2f", a / n }')
+slow_lbpe=$(awk -v a="$slow_live" -v n="$slow_rows" 'BEGIN { printf "%.2f", a / n }')
+slow_ratio=$(awk -v a="$slow_disk" -v b="$slow_live" 'BEGIN { printf "%.2f", a / b }')
+slow_files=$(ls "$tmp"/slow/*.parquet | wc -l)
+
 rss_lim=$((64 + ring_mib))
 rss_ratio=$(awk -v a="$rss_b" -v b="$rss_s" 'BEGIN { printf "%.2f", a / b }')
 core_pct=$(awk -v a="$mm" 'BEGIN { printf "%.2f", a * 10000 / 1e9 * 100 }')
@@ -157,6 +178,7 @@ cat <<EOF2
 | bytes on disk per metric event (10 names, increasing steps, smooth float32 values; $N events) | $bpe | same in float64: $bpe64; examples/train: $bpe_train | <= 6 |
 | consumer max RSS, MiB, after $SMALL / $BIG events | $rss_s / $rss_b | | <= $rss_lim each (64 + ${ring_mib} MiB ring), the same for both: ratio $rss_ratio |
 | probe -> row visible in a flushed file, ms (max of $LAT_K; median $lat_med) | $lat_max | flush interval $flush_ms ms | <= $((flush_ms + 100)) |
+| bytes on disk per event, a slow trainer for an hour at -F 1 ($slow_flushes flushes of examples/train --sleep-us 2000 at -F 0.02; $slow_rows events, $slow_files files) | $slow_bpe | live bytes (the footers' own): $slow_lbpe per event | ratio $slow_ratio (<= 2) |
 
 At 10 k metric events per second, mlprobe costs a trainer $core_pct% of one core ($mm ns/event).
 EOF2
@@ -172,5 +194,6 @@ cat >build/bench.json <<EOF2
  "drops_2threads": {"seconds": $SECS, "emitted": $em2, "hits": $hit2, "delivered": $del2, "dropped": $dr2, "exact": $exact2},
  "rss_mib": {"events_small": $SMALL, "small": $rss_s, "events_big": $BIG, "big": $rss_b, "limit": $rss_lim, "big_over_small": $rss_ratio},
  "latency_ms": {"flush_interval_ms": $flush_ms, "samples": $LAT_K, "max": $lat_max, "median": $lat_med, "target": $((flush_ms + 100))},
+ "slow_trainer_hour": {"seconds": $slow_secs, "flushes": $slow_flushes, "events": $slow_rows, "files": $slow_files, "bytes_on_disk": $slow_disk, "live_bytes": $slow_live, "bytes_per_event": $slow_bpe, "live_bytes_per_event": $slow_lbpe, "disk_over_live": $slow_ratio, "target": 2},
  "trainer_core_pct_at_10k_events_per_s": $core_pct}
 EOF2

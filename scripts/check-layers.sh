@@ -10,7 +10,7 @@
 #   consume/   common/ and the contracts
 #   sinks/     common/, parquet/, the contracts, and store/ (where rows land)
 #   store/     common/ and parquet/
-#   analysis/  common/, parquet/ and store/tables.h: it reads what store
+#   analysis/  common/, parquet/, store/tables.h and recfiles.h: it reads what store
 #              wrote, not rows
 #   session/   every stage (it wires them), never cmd/ or analysis/
 #   cmd/       anything; a subcommand never includes another's file
@@ -50,7 +50,7 @@ allow attach "common/.*|$CONTRACT"
 allow consume "common/.*"
 allow sinks "common/.*|parquet/.*|store/.*|$CONTRACT"
 allow store "common/.*|parquet/.*"
-allow analysis "common/.*|parquet/.*|store/tables\.h"
+allow analysis "common/.*|parquet/.*|store/(tables|recfiles)\.h"
 allow session "(common|parquet|attach|consume|sinks|store)/.*"
 
 # Bare includes must be files of the same folder (or the contracts and

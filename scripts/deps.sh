@@ -4,6 +4,7 @@
 set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+      libsnappy-dev			# the reader's SNAPPY codec (DuckDB's default)
       libcmocka-dev pkg-config bpftrace libclang-rt-14-dev binutils strace
       valgrind time chromium chromium-driver	# time: RSS in make bench; Chromium: the report test renders the page
       python3 python3-dev python3-setuptools python3-pip python3-numpy	# the Python module

@@ -1,9 +1,13 @@
 #!/bin/sh
-# Installs the DuckDB read-back tool (tests/duckdb) once; quiet and
-# idempotent.  Needs Node.js/npm and the npm registry on first run.
+# Installs the read-back tools of tests/duckdb once: DuckDB
+# (@duckdb/node-api) and hyparquet (with hyparquet-compressors for gzip),
+# two Parquet readers independent of mlprobe's and of each other.  Quiet
+# and idempotent.  Needs Node.js/npm and the npm registry on first run.
 set -eu
 dir=$(cd "$(dirname "$0")/../tests/duckdb" && pwd)
-[ -d "$dir/node_modules/@duckdb/node-api" ] && exit 0
+[ -d "$dir/node_modules/@duckdb/node-api" ] &&
+	[ -d "$dir/node_modules/hyparquet" ] &&
+	[ -d "$dir/node_modules/hyparquet-compressors" ] && exit 0
 cd "$dir"
 if ! npm install --no-audit --no-fund --loglevel=error >/dev/null 2>npm-err.log; then
 	cat npm-err.log >&2

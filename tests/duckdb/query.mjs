@@ -15,41 +15,8 @@
 //   VARCHAR, BOOLEAN      -> string, boolean
 //   anything else         -> DuckDB's text form (String(value))
 // On failure: the DuckDB error message on stderr, exit status 1.
-import { DuckDBInstance, DuckDBTimestampNanosecondsValue,
-	 DuckDBTimestampValue, DuckDBTimestampTZValue,
-	 DuckDBTimestampMillisecondsValue, DuckDBTimestampSecondsValue }
-	from '@duckdb/node-api';
-
-function big(v) {
-	const n = Number(v);
-	return Number.isSafeInteger(n) && BigInt(n) === v ? n : v.toString();
-}
-
-function conv(v) {
-	if (v === null || v === undefined)
-		return null;
-	switch (typeof v) {
-	case 'bigint':
-		return big(v);
-	case 'number':
-		if (Number.isNaN(v)) return 'NaN';
-		if (v === Infinity) return 'Infinity';
-		if (v === -Infinity) return '-Infinity';
-		if (Object.is(v, -0)) return '-0';
-		return v;
-	case 'string':
-	case 'boolean':
-		return v;
-	}
-	if (v instanceof DuckDBTimestampNanosecondsValue) return big(v.nanos);
-	if (v instanceof DuckDBTimestampValue ||
-	    v instanceof DuckDBTimestampTZValue) return big(v.micros * 1000n);
-	if (v instanceof DuckDBTimestampMillisecondsValue)
-		return big(v.millis * 1000000n);
-	if (v instanceof DuckDBTimestampSecondsValue)
-		return big(v.seconds * 1000000000n);
-	return String(v);
-}
+import { DuckDBInstance } from '@duckdb/node-api';
+import { conv } from './values.mjs';
 
 async function main() {
 	const sql = process.argv[2];

@@ -11,6 +11,8 @@ FAILS=0
 
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+# not_grep ARGS...: grep finds nothing
+not_grep() { ! grep -q "$@"; }
 # check DESC CMD...: ok if CMD succeeds
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 # expect_eq DESC GOT WANT
@@ -37,6 +39,34 @@ expect_fail() {
 duck() { node "$ROOT/tests/duckdb/query.mjs" "$1"; }
 # duck1 SQL: the single value of a one-row, one-column result
 duck1() { duck "$1" | node -e 'for (const l of require("fs").readFileSync(0, "utf8").split("\n")) if (l) console.log(JSON.stringify(Object.values(JSON.parse(l))[0]))'; }
+# readers3 DIR TABLE: mlprobe's own reader, DuckDB and hyparquet read
+# every file of TABLE in the recording DIR (flat layout) and agree on every
+# value of every row (tests/duckdb/readers.mjs); prints what they found.
+readers3() {
+	local files
+	files=$(compgen -G "$1/$2-*.parquet" | sort)
+	[ -n "$files" ] || { echo "no $2-*.parquet in $1"; return 1; }
+	"$MLPROBE" show "$1" --table "$2" --format jsonl --limit 0 \
+		>"$TMP/readers3.jsonl" 2>"$TMP/readers3.err" ||
+		{ head -c 300 "$TMP/readers3.err"; return 1; }
+	# shellcheck disable=SC2086
+	node "$ROOT/tests/duckdb/readers.mjs" "$TMP/readers3.jsonl" $files
+}
+# check_readers3 DIR TABLE...: one ok/not ok line per table
+check_readers3() {
+	local dir=$1 t out
+	shift
+	for t in "$@"; do
+		if out=$(readers3 "$dir" "$t"); then
+			ok "$t: $out"
+		else
+			not_ok "$t: three readers: $out"
+		fi
+	done
+}
+# live_bytes FILE...: "ON_DISK LIVE ROWS ROW_GROUPS" summed over the
+# files, from their footers as hyparquet reads them
+live_bytes() { node "$ROOT/tests/duckdb/live_bytes.mjs" "$@"; }
 # jsq FILE EXPR: EXPR (JavaScript over the parsed JSON document `d`) printed
 jsq() {
 	node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

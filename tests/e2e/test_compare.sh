@@ -81,7 +81,7 @@ expect_fail "runs with no span names in common" \
 	"$MLPROBE" compare "$TMP/base" "$TMP/counter"
 expect_eq "  ... exit 2" "$LAST_RC" 2
 "$MLPROBE" record -q -o "$TMP/nospans" -- "$PROGS/first_event" >/dev/null 2>&1
-expect_fail "a run without spans" "$TMP/nospans: no spans (an empty recording?)" \
+expect_fail "a run without spans" "$TMP/nospans: holds no spans" \
 	"$MLPROBE" compare "$TMP/base" "$TMP/nospans"
 mkdir "$TMP/empty"
 expect_fail "an empty directory" "$TMP/empty: no metrics, spans or logs Parquet files here" \
@@ -100,7 +100,7 @@ expect_fail "a file that is not Parquet" "not a Parquet file" \
 	"$MLPROBE" compare "$TMP/base" "$TMP/base/run.json"
 expect_fail "a missing run" "$TMP/nope: No such file or directory" \
 	"$MLPROBE" compare "$TMP/base" "$TMP/nope"
-expect_fail "a metrics file has no spans" "metrics-0000.parquet: no spans" \
+expect_fail "a metrics file has no spans" "metrics-0000.parquet: holds no spans" \
 	"$MLPROBE" compare "$TMP/base" "$TMP/base/metrics-0000.parquet"
 expect_fail "bad --fail-on" "invalid --fail-on '5%%'" \
 	"$MLPROBE" compare --fail-on 5%% "$TMP/base" "$TMP/slow"

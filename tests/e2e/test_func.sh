@@ -59,7 +59,10 @@ bad "missing symbol" "no function 'nosuch'" --func nosuch -- "$PROGS/funcs" 1
 bad "close name suggested" "did you mean fx_leaf" --func fx_lea -- "$PROGS/funcs" 1
 bad "ambiguous symbol" "ambiguous" --func fx_dup -- "$PROGS/funcs_dup" 1
 bad "library not mapped" "libnotthere" --func libnotthere.so:f -p $$
-bad "empty symbol" "--func" --func 'libfxlib.so:' -- "$PROGS/funcs" 1
+bad "empty symbol" "^mlprobe: --func 'libfxlib.so:': no function name after ':'$" \
+	--func 'libfxlib.so:' -- "$PROGS/funcs" 1
+bad "no library" "^mlprobe: --func ':fx_leaf': no library before ':'$" \
+	--func ':fx_leaf' -- "$PROGS/funcs" 1
 check "no recording left by the failures" test ! -e "$TMP/bad/run.json"
 
 done_testing

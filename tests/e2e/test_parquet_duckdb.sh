@@ -15,7 +15,7 @@ if [ ! -x "$GEN" ]; then	# build just the Parquet module if needed
 	GEN=$TMP/test_pq_writer
 	(cd "$ROOT" && ${CC:-cc} -std=gnu11 -O1 -Iuser/parquet \
 		tests/unit/test_pq_writer.c user/parquet/*.c \
-		-lcmocka -lz -lm -o "$GEN") || { not_ok "build generator"; done_testing; }
+		-lcmocka -lz -lsnappy -lm -o "$GEN") || { not_ok "build generator"; done_testing; }
 fi
 OUT=$TMP/pq
 check "generate files" "$GEN" gen "$OUT"
@@ -39,7 +39,7 @@ for (let i = 0; i < Math.min(got.length, want.length) && bad < 5; i++) {
 process.exit(bad ? 1 : 0);' "$1" "$2"
 }
 
-for name in all plain fallback stats; do
+for name in all plain fallback stats compacted; do
 	f=$OUT/$name.parquet
 	if duck "SELECT * FROM '$f' ORDER BY id" >"$TMP/$name.got" 2>"$TMP/err" &&
 	   compare "$TMP/$name.got" "$OUT/$name.jsonl" >"$TMP/diff"; then
@@ -81,5 +81,40 @@ expect_eq "statistics (NaN skipped, -0/+0, all-NaN, strings, nulls)" \
 expect_eq "statistics used for filtering" \
 	"$(duck1 "SELECT count(*) FROM '$OUT/all.parquet' WHERE i64 > 9223372036854775806")" \
 	"$(grep -c '"i64":"9223372036854775807"' "$OUT/all.jsonl")"
+
+# A third reader: mlprobe's own, DuckDB and hyparquet agree on every value
+# of every generated file (the compacted one, rewritten without its dead
+# footers and with its row groups merged, included).
+for name in all plain fallback stats compacted; do
+	"$MLPROBE" show "$OUT/$name.parquet" --format jsonl --limit 0 >"$TMP/$name.mine" 2>"$TMP/err"
+	if out=$(node "$ROOT/tests/duckdb/readers.mjs" "$TMP/$name.mine" "$OUT/$name.parquet"); then
+		ok "$name.parquet: $out"
+	else
+		not_ok "$name.parquet: three readers: $out $(head -c 200 "$TMP/err")"
+	fi
+done
+
+# Every table of a recording, alerts included, through the three readers.
+"$MLPROBE" record -q -o "$TMP/rec" --alert 'nan(loss)' --alert 'loss > 50' \
+	-- "$PROGS/trainer" 100 500 nan 60 >/dev/null 2>&1
+"$MLPROBE" record -q -o "$TMP/rec2" -- "$PROGS/ctrlnames" 20 100 >/dev/null 2>&1
+check_readers3 "$TMP/rec" metrics spans alerts
+check_readers3 "$TMP/rec2" metrics spans logs
+
+# Files DuckDB writes: SNAPPY (its default codec) reads; a codec we do not
+# read (ZSTD) is one line, said before anything is printed.
+duck "COPY (SELECT i::BIGINT id, 'v' || (i % 7) s, (i * 0.5)::DOUBLE d FROM range(5000) t(i)) TO '$TMP/snappy.parquet' (FORMAT parquet)" >/dev/null
+duck "COPY (SELECT i::BIGINT id FROM range(10) t(i)) TO '$TMP/zstd.parquet' (FORMAT parquet, CODEC 'zstd')" >/dev/null
+expect_eq "DuckDB's default codec is SNAPPY" \
+	"$(duck1 "SELECT DISTINCT compression FROM parquet_metadata('$TMP/snappy.parquet')")" '"SNAPPY"'
+"$MLPROBE" show "$TMP/snappy.parquet" --format jsonl --limit 0 >"$TMP/snappy.mine" 2>"$TMP/err"
+if out=$(node "$ROOT/tests/duckdb/readers.mjs" "$TMP/snappy.mine" "$TMP/snappy.parquet"); then
+	ok "SNAPPY: $out"
+else
+	not_ok "SNAPPY: $out $(head -c 200 "$TMP/err")"
+fi
+expect_fail "ZSTD: one line" "unsupported codec ZSTD in column id" \
+	"$MLPROBE" show "$TMP/zstd.parquet"
+expect_eq "  ... and nothing printed before it" "$(wc -c <"$TMP/out")" 0
 
 done_testing

@@ -94,6 +94,31 @@ check "GET /metrics answers" eval "curl -sf http://127.0.0.1:$P2/metrics | grep 
 expect_eq "any other path is a 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P2/")" 404
 wait "$rpid"
 
+# --- port 0: any free port, and mlprobe says which; a cut name's label
+# ends in "…" as its Parquet name does ---
+"$PROGS/ctrlnames" 100000 2000 >/dev/null &
+cpid=$!
+"$MLPROBE" record -o "$TMP/p0" -p "$cpid" --prometheus 127.0.0.1:0 \
+	>/dev/null 2>"$TMP/p0.err" &
+rpid=$!
+check "port 0: mlprobe says the port it bound" \
+	wait_for "$TMP/p0.err" '^mlprobe: serving http://127.0.0.1:[0-9]*/metrics$' 20
+url=$(sed -n 's/^mlprobe: serving \(http:.*\)$/\1/p' "$TMP/p0.err")
+check "  ... and that port is not 0" test -n "${url%%*:0/metrics}"
+for i in $(seq 50); do
+	curl -sf "$url" >"$TMP/p0.txt" && grep -q 'name="long' "$TMP/p0.txt" && break
+	sleep 0.1
+done
+label=$(grep -o 'mlprobe_metric{name="long[^"]*"' "$TMP/p0.txt" | head -1 | sed 's/.*name="//; s/"$//')
+kill -INT "$rpid"
+wait "$rpid"
+kill "$cpid"
+wait "$cpid" 2>/dev/null
+check "the summary names the bound port" grep -q "scrapes of $url" "$TMP/p0.err"
+expect_eq "the label of a cut name is the Parquet name, … included" "$label" \
+	"$(duck1 "SELECT DISTINCT name FROM '$TMP/p0/metrics-*.parquet' WHERE name LIKE 'long%'" | tr -d '"')"
+check "  ... which ends in …" eval '[[ "$label" == *… ]]'
+
 expect_fail "a bad address: one line" "expected ADDR:PORT" \
 	"$MLPROBE" record -o "$TMP/bad" --prometheus 127.0.0.1:http -- "$T" 1 0
 expect_fail "an address that is not ours: one line" "cannot listen on 192.0.2.1:$P2" \

@@ -190,9 +190,9 @@ static void test_bad_input(void **state)
 	assert_null(compare__run(base, new, &o, err, sizeof(err)));
 	assert_string_equal(err, "no span names in common: base has a, b; new has c");
 	assert_null(compare__run(base, empty, &o, err, sizeof(err)));
-	assert_string_equal(err, "empty: no spans (an empty recording?)");
+	assert_string_equal(err, "empty: holds no spans");
 	assert_null(compare__run(empty, new, &o, err, sizeof(err)));
-	assert_string_equal(err, "empty: no spans (an empty recording?)");
+	assert_string_equal(err, "empty: holds no spans");
 	runload__free(base);
 	runload__free(new);
 	runload__free(empty);

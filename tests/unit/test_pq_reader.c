@@ -48,7 +48,8 @@ static uint8_t *slurp(const char *p, size_t *n)
  *         (i*7)::INTEGER i32, TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND ts,
  *         i::FLOAT f FROM range(40) t(i)) TO .. (FORMAT parquet, CODEC 'gzip')
  * and duckdb_v2_uncompressed.parquet likewise (first five columns) with
- * CODEC 'uncompressed', PARQUET_VERSION v2.
+ * CODEC 'uncompressed', PARQUET_VERSION v2, and duckdb_snappy.parquet
+ * with all seven and no options: DuckDB's default codec, SNAPPY.
  */
 static void check_duckdb_file(const char *path, int ncols)
 {
@@ -125,6 +126,12 @@ static void test_duckdb_gzip_v1(void **s)
 	check_duckdb_file(CORPUS "duckdb_gzip.parquet", 7);
 }
 
+static void test_duckdb_snappy(void **s)
+{
+	(void)s;
+	check_duckdb_file(CORPUS "duckdb_snappy.parquet", 7);
+}
+
 static void test_duckdb_v2_delta_bss(void **s)
 {
 	(void)s;
@@ -199,6 +206,7 @@ static void test_mutations_never_crash(void **s)
 		CORPUS "mlprobe_uncompressed.parquet",
 		CORPUS "mlprobe_gzip_all_types.parquet",
 		CORPUS "duckdb_gzip.parquet",
+		CORPUS "duckdb_snappy.parquet",
 		CORPUS "duckdb_v2_uncompressed.parquet",
 	};
 	uint64_t x = 42;
@@ -249,6 +257,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duckdb_gzip_v1),
+		cmocka_unit_test(test_duckdb_snappy),
 		cmocka_unit_test(test_duckdb_v2_delta_bss),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_mutations_never_crash),

@@ -747,8 +747,37 @@ static int gen_file(const char *dir, const char *name,
 	return err;
 }
 
+/* The flushes of the compacted file: a slow table (one to three rows a
+ * flush) around two long row groups, which a compaction merges and
+ * seals. */
+static int compacted_flushes(int *fl)
+{
+	int n = 0;
+
+	for (int i = 0; i < 200; i++)
+		fl[n++] = 1 + i % 3;
+	fl[n++] = 40000;
+	fl[n++] = 40000;
+	for (int i = 0; i < 200; i++)
+		fl[n++] = 1 + i % 3;
+	return n;
+}
+
+static int64_t compacted_rows(void)
+{
+	int fl[512], n = compacted_flushes(fl);
+	int64_t rows = 0;
+
+	for (int i = 0; i < n; i++)
+		rows += fl[i];
+	return rows;
+}
+
+static const struct pq_writer_opts *compact_opts(void);
+
 static int generate(const char *dir)
 {
+	int cfl[512], ncfl = compacted_flushes(cfl);
 	static const int all_fl[] = { 7000, 13000, 1, 2500 };
 	static const int plain_fl[] = { 500, 700 };
 	static const int fb_fl[] = { 70000, 1000 };
@@ -777,38 +806,33 @@ static int generate(const char *dir)
 	if (!err)
 		err = gen_file(dir, "stats", st_cols, 6, st_map, opts(0, 0),
 			       st_fl, 1);
+	/* rewritten without its dead footers, small row groups merged */
+	if (!err)
+		err = gen_file(dir, "compacted", all_cols, NALL, NULL,
+			       compact_opts(), cfl, ncfl);
 	if (err)
 		fprintf(stderr, "generate: %s\n", strerror(-err));
 	return err ? 1 : 0;
 }
 
-/* The generated files read back through pq_reader, value by value. */
-static void test_generate_e2e_files(void **s)
+/* Every row of r is row 0, 1, ... of gen_value for all_cols, in order. */
+static void check_all_rows(struct pq_reader *r, int64_t nrows)
 {
-	char p[512], err[256];
-	struct pq_reader *r;
+	char err[256];
 	struct pq_values v;
 	struct gv g;
 	int64_t base = 0;
 
-	(void)s;
-	assert_int_equal(generate(tmpdir), 0);
-	snprintf(p, sizeof(p), "%s/all.parquet", tmpdir);
-	r = pq_reader__open(p, err, sizeof(err));
-	assert_non_null(r);
-	assert_string_equal(pq_reader__created_by(r),
-			    "mlprobe version test (build unit)");
-	assert_int_equal(pq_reader__nrows(r), 7000 + 13000 + 1 + 2500);
-	assert_int_equal(pq_reader__nrowgroups(r), 4);
+	assert_int_equal(pq_reader__nrows(r), nrows);
 	assert_int_equal(pq_reader__ncols(r), NALL);
-	for (int rg = 0; rg < 4; rg++) {
+	for (int rg = 0; rg < pq_reader__nrowgroups(r); rg++) {
 		size_t n = 0;
 
 		for (int c = 0; c < NALL; c++) {
 			assert_int_equal(pq_reader__col(r, c)->type,
 					 all_cols[c].type);
-			assert_int_equal(pq_reader__read(r, rg, c, &v, err,
-							 sizeof(err)), 0);
+			if (pq_reader__read(r, rg, c, &v, err, sizeof(err)))
+				fail_msg("row group %d column %d: %s", rg, c, err);
 			n = v.n;
 			for (size_t i = 0; i < v.n; i++) {
 				gen_value(base + (int64_t)i, c, &g);
@@ -829,7 +853,192 @@ static void test_generate_e2e_files(void **s)
 		}
 		base += (int64_t)n;
 	}
+	assert_int_equal(base, nrows);
+}
+
+static void check_file(const char *p, int64_t nrows)
+{
+	char err[256];
+	struct pq_reader *r = pq_reader__open(p, err, sizeof(err));
+
+	if (!r)
+		fail_msg("%s: %s", p, err);
+	check_all_rows(r, nrows);
 	pq_reader__close(r);
+}
+
+/* The generated files read back through pq_reader, value by value. */
+static void test_generate_e2e_files(void **s)
+{
+	char p[512], err[256];
+	struct pq_reader *r;
+
+	(void)s;
+	assert_int_equal(generate(tmpdir), 0);
+	snprintf(p, sizeof(p), "%s/all.parquet", tmpdir);
+	r = pq_reader__open(p, err, sizeof(err));
+	assert_non_null(r);
+	assert_string_equal(pq_reader__created_by(r),
+			    "mlprobe version test (build unit)");
+	assert_int_equal(pq_reader__nrowgroups(r), 4);
+	check_all_rows(r, 7000 + 13000 + 1 + 2500);
+	pq_reader__close(r);
+	snprintf(p, sizeof(p), "%s/compacted.parquet", tmpdir);
+	check_file(p, compacted_rows());
+}
+
+static const struct pq_writer_opts *compact_opts(void)
+{
+	static struct pq_writer_opts o;
+
+	o = *opts(0, 1);
+	o.max_dead_pct = 50;
+	return &o;
+}
+
+static uint64_t file_size(const char *p)
+{
+	struct stat st;
+
+	assert_int_equal(stat(p, &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+/* n rows of all_cols from *row on, then a flush. */
+static void rows_and_flush(struct pq_writer *w, int64_t *row, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(write_row(w, all_cols, NALL, NULL, (*row)++), 0);
+	assert_int_equal(pq_writer__flush(w), 0);
+}
+
+/*
+ * A slow table: one to three rows a flush.  Append only, the footers left
+ * behind grow with the square of the flushes; with max_dead_pct the file
+ * stays within 1.5x its live bytes after every flush, every state reads
+ * back whole, and the rows end up in few row groups.
+ */
+static void test_dead_bytes_bounded(void **s)
+{
+	char p[256], tmp[300];
+	struct pq_writer *w, *old;
+	struct stat st;
+	int64_t row = 0, orow = 0;
+	uint64_t dead, bytes;
+
+	(void)s;
+	path_in(p, sizeof(p), "slow.parquet");
+	path_in(tmp, sizeof(tmp), "slow-append.parquet");
+	w = pq_writer__new(p, all_cols, NALL, compact_opts());
+	old = pq_writer__new(tmp, all_cols, NALL, opts(0, 1));
+	assert_non_null(w);
+	assert_non_null(old);
+	for (int f = 0; f < 600; f++) {
+		for (int i = 0; i <= f % 3; i++) {
+			assert_int_equal(write_row(w, all_cols, NALL, NULL, row++), 0);
+			assert_int_equal(write_row(old, all_cols, NALL, NULL,
+						   orow++), 0);
+		}
+		assert_int_equal(pq_writer__flush(w), 0);
+		assert_int_equal(pq_writer__flush(old), 0);
+		bytes = pq_writer__file_bytes(w);
+		dead = pq_writer__dead_bytes(w);
+		assert_int_equal(file_size(p), bytes);
+		assert_true(2 * dead <= bytes - dead);
+		if (f % 37 == 0 || f == 599) {
+			check_file(p, row);
+		}
+	}
+	assert_true(pq_writer__compactions(w) > 10);
+	assert_true(pq_writer__row_groups(w) < 40);
+	/* the same flushes append only: mostly dead footers */
+	assert_true(pq_writer__dead_bytes(old) >
+		    10 * (pq_writer__file_bytes(old) -
+			  pq_writer__dead_bytes(old)));
+	assert_int_equal(pq_writer__close(old), 0);
+	assert_int_equal(pq_writer__close(w), 0);
+	snprintf(tmp, sizeof(tmp), "%s/.slow.parquet.tmp", tmpdir);
+	assert_int_equal(stat(tmp, &st), -1);	/* no temp file left */
+	check_file(p, row);
+}
+
+/*
+ * Long row groups: two of 40000 rows merge into one that is sealed, and
+ * the compactions after it copy it as it is and re-encode only the short
+ * row groups that follow.  A row group too long to re-encode at once stops
+ * compaction (the caller starts a new file instead).
+ */
+static void test_compaction_seals_long_row_groups(void **s)
+{
+	char p[256], err[256];
+	struct pq_writer *w;
+	struct pq_reader *r;
+	int64_t row = 0;
+	int before;
+
+	(void)s;
+	path_in(p, sizeof(p), "sealed.parquet");
+	w = pq_writer__new(p, all_cols, NALL, compact_opts());
+	assert_non_null(w);
+	rows_and_flush(w, &row, 40000);
+	rows_and_flush(w, &row, 40000);
+	for (int f = 0; pq_writer__compactions(w) < 3; f++) {
+		assert_true(f < 5000);
+		rows_and_flush(w, &row, 1);
+	}
+	r = pq_reader__open(p, err, sizeof(err));
+	assert_non_null(r);
+	/* the sealed 80000 rows, then the merged short ones */
+	assert_int_equal(pq_reader__nrowgroups(r), 2);
+	check_all_rows(r, row);
+	pq_reader__close(r);
+
+	rows_and_flush(w, &row, 70000);
+	before = pq_writer__compactions(w);
+	for (int f = 0; f < 300; f++)
+		rows_and_flush(w, &row, 1);
+	assert_int_equal(pq_writer__compactions(w), before);
+	assert_int_equal(pq_writer__close(w), 0);
+	check_file(p, row);
+}
+
+/*
+ * A compaction that cannot write its temp file (here a directory is in
+ * its way) changes nothing: the file stays valid and appended to, and
+ * the next try, once the dead bytes have doubled, works.  A stale temp
+ * file (left by a kill) is replaced.
+ */
+static void test_compaction_failure_keeps_file(void **s)
+{
+	char p[256], tmp[300];
+	struct pq_writer *w;
+	int64_t row = 0;
+	int fd;
+
+	(void)s;
+	path_in(p, sizeof(p), "cfail.parquet");
+	snprintf(tmp, sizeof(tmp), "%s/.cfail.parquet.tmp", tmpdir);
+	assert_int_equal(mkdir(tmp, 0755), 0);
+	w = pq_writer__new(p, all_cols, NALL, compact_opts());
+	for (int f = 0; f < 100; f++) {
+		rows_and_flush(w, &row, 1);
+		assert_int_equal(file_size(p), pq_writer__file_bytes(w));
+	}
+	assert_int_equal(pq_writer__compactions(w), 0);
+	assert_true(pq_writer__dead_bytes(w) * 2 >
+		    pq_writer__file_bytes(w) - pq_writer__dead_bytes(w));
+	check_file(p, row);
+	assert_int_equal(rmdir(tmp), 0);
+	fd = open(tmp, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "garbage", 7), 7);
+	close(fd);
+	for (int f = 0; f < 400 && !pq_writer__compactions(w); f++)
+		rows_and_flush(w, &row, 1);
+	assert_int_equal(pq_writer__compactions(w), 1);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(pq_writer__close(w), 0);
+	check_file(p, row);
 }
 
 int main(int argc, char **argv)
@@ -848,6 +1057,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_discard_is_final),
 		cmocka_unit_test(test_dict_fallback_and_pages),
 		cmocka_unit_test(test_generate_e2e_files),
+		cmocka_unit_test(test_dead_bytes_bounded),
+		cmocka_unit_test(test_compaction_seals_long_row_groups),
+		cmocka_unit_test(test_compaction_failure_keeps_file),
 	};
 	const char *dir = getenv("PQ_OUT_DIR");
 	int ret;

@@ -16,6 +16,7 @@
 #include "compare.h"
 #include "common/json.h"
 #include "stats.h"
+#include "common/termtext.h"
 
 void compare__defaults(struct compare_opts *o)
 {
@@ -225,7 +226,7 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 		list_names(bn, sizeof(bn), base, &gb);
 		list_names(nn, sizeof(nn), new, &gn);
 		if (!base->nspans || !new->nspans)
-			snprintf(err, errlen, "%s: no spans (an empty recording?)",
+			snprintf(err, errlen, "%s: holds no spans",
 				 !base->nspans ? base->path : new->path);
 		else
 			snprintf(err, errlen, "no span names in common%s: %s has "
@@ -377,17 +378,34 @@ static void fmt_ci(char *buf, size_t len, const struct compare_row *row)
 			 row->lo, fabs(row->hi) < 0.05 ? 0 : row->hi);
 }
 
+/* Bytes of a name shown whole; a longer one (not one of ours: they are
+ * at most 130) is cut with "…". */
+#define COMPARE_NAME_MAX 256
+
 /* A name as Markdown code: a backtick or a pipe cannot end the code span
  * or split a table row. */
 static void md_name(FILE *f, const char *name)
 {
+	char esc[termtext__max(COMPARE_NAME_MAX, -1)];
+
+	/* control bytes (a newline would end the row) as escapes */
+	termtext__fmt(esc, sizeof(esc), name, strlen(name), -1, false);
 	fputc('`', f);
-	for (const char *p = name; *p; p++) {
+	for (const char *p = esc; *p; p++) {
 		if (*p == '|')
 			fputc('\\', f);
 		fputc(*p == '`' ? '\'' : *p, f);
 	}
 	fputc('`', f);
+}
+
+/* A name as terminal text: control bytes escaped (termtext). */
+static void term_name(FILE *f, const char *name, int w)
+{
+	char esc[termtext__max(COMPARE_NAME_MAX, w)];
+
+	termtext__fmt(esc, sizeof(esc), name, strlen(name), w, w >= 0);
+	fputs(esc, f);
 }
 
 static void print_summary(FILE *f, const struct compare_result *r, bool md)
@@ -410,7 +428,7 @@ static void print_summary(FILE *f, const struct compare_result *r, bool md)
 		if (md)
 			md_name(f, r->rows[i].name);
 		else
-			fputs(r->rows[i].name, f);
+			term_name(f, r->rows[i].name, -1);
 		fprintf(f, " %s", pct);
 	}
 	fputs(md ? "\n\n" : "\n", f);
@@ -439,23 +457,8 @@ void compare__print_table(FILE *f, const struct compare_result *r)
 		100 * (1 - o->alpha));
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct compare_row *row = &r->rows[i];
-		char mb[32], mn[32], pb[32], pn[32], ch[32], ci[48], name[64];
-		size_t nl = strlen(row->name);
+		char mb[32], mn[32], pb[32], pn[32], ch[32], ci[48];
 
-		if (row->is_metric || nl > 11) {
-			/* Cut to 10 bytes on a UTF-8 boundary, then "…". */
-			size_t cut = nl > 10 ? 10 : nl;
-
-			while (cut && ((unsigned char)row->name[cut] & 0xc0) == 0x80)
-				cut--;
-			if (nl > 11)
-				snprintf(name, sizeof(name), "%.*s\xe2\x80\xa6",
-					 (int)cut, row->name);
-			else
-				snprintf(name, sizeof(name), "%s", row->name);
-		} else {
-			snprintf(name, sizeof(name), "%s", row->name);
-		}
 		compare__fmt_value(mb, sizeof(mb), row, row->med_base);
 		compare__fmt_value(mn, sizeof(mn), row, row->med_new);
 		compare__fmt_value(pb, sizeof(pb), row, row->p90_base);
@@ -464,8 +467,10 @@ void compare__print_table(FILE *f, const struct compare_result *r)
 		if (row->significant)
 			strcat(ch, "*");
 		fmt_ci(ci, sizeof(ci), row);
-		fprintf(f, "%s%*s %5zu %5zu %6s %6s %6s %6s %-7s %-13s %s\n",
-			name, (int)(11 - (nl > 11 ? 11 : nl)), "", row->n_base,
+		/* the name in 11 columns, cut with "…" */
+		term_name(f, row->name, 11);
+		fprintf(f, " %5zu %5zu %6s %6s %6s %6s %-7s %-13s %s\n",
+			row->n_base,
 			row->n_new, mb, mn, pb, pn, ch, ci,
 			compare__verdict_str(row));
 	}

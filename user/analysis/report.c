@@ -533,8 +533,8 @@ int report__write(FILE *f, const struct runload *run,
 	int ret = -1;
 
 	if (!run->nspans && !run->nmetrics && !run->nlogs) {
-		snprintf(err, errlen, "%s: no rows in any table (an empty "
-			 "recording?)", run->path);
+		snprintf(err, errlen, "%s: holds no rows",
+			 run->path);
 		return -1;
 	}
 	if (base && !(res = compare__run(base, run, o->cmp, err, errlen)))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "parquet/pq_reader.h"
+#include "store/recfiles.h"
 #include "runload.h"
 #include "stats.h"
 #include "store/tables.h"
@@ -25,14 +26,7 @@ const char *runload__table_name(enum runload_table t)
 
 size_t runload__glob(const char *dir, enum runload_table t, glob_t *g)
 {
-	char pat[PATH_MAX];
-
-	if (snprintf(pat, sizeof(pat), "%s/%s-*.parquet", dir,
-		     runload__table_name(t)) >= (int)sizeof(pat))
-		return 0;
-	if (glob(pat, 0, NULL, g))
-		return 0;
-	return g->gl_pathc;
+	return recfiles__glob(dir, (int)t, g);
 }
 
 static uint64_t fnv1a(const char *s)
@@ -396,7 +390,8 @@ struct runload *runload__open(const char *path, unsigned want, char *err,
 		}
 		globfree(&g);
 	}
-	if (!any) {
+	/* A recording that flushed no row has its run.json all the same. */
+	if (!any && !recfiles__has_run(path)) {
 		seterr(err, errlen, "%s: no metrics, spans or logs Parquet files "
 		       "here (is it an mlprobe recording?)", path);
 		goto fail;

@@ -2,7 +2,8 @@
 /*
  * runload - a recording loaded into memory for analysis (compare, report,
  * export).  It reads a run directory (every metrics-*, spans-* and
- * logs-*.parquet in it) or single Parquet files, with pq_reader, and keeps
+ * logs-*.parquet in it, and in its partition folders) or single Parquet
+ * files, with pq_reader, and keeps
  * the rows as compact arrays with interned strings.
  *
  * Input is untrusted: a missing column, a corrupt file or a directory with
@@ -61,9 +62,9 @@ struct runload {
 const char *runload__table_name(enum runload_table t);
 
 /*
- * Lists DIR/<table>-*.parquet in name order (which is write order) into g.
- * Returns the number of files (0 when none); the caller globfree()s g when
- * the result is > 0.
+ * Lists the files of a table of the recording DIR, flat or partitioned
+ * (recfiles__glob), in write order, into g.  Returns the number of files
+ * (0 when none); the caller globfree()s g when the result is > 0.
  */
 size_t runload__glob(const char *dir, enum runload_table t, glob_t *g);
 

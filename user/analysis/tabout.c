@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "parquet/pq_reader.h"
+#include "common/termtext.h"
 #include "tabout.h"
 
 void tabout__fmt_ts(char *buf, size_t len, int64_t ns, bool full)
@@ -34,14 +35,18 @@ void tabout__fmt_ts(char *buf, size_t len, int64_t ns, bool full)
 			 tm.tm_sec, sub / 1000);
 }
 
-static int col_width(const struct pq_reader_column *c)
+static int col_width(const struct tabout *o, const struct pq_reader_column *c)
 {
 	switch (c->type) {
 	case PQ_TIMESTAMP_NS: return 15;
 	case PQ_STRING:
 		if (!strcmp(c->name, "level"))
 			return 5;
-		return strcmp(c->name, "message") ? 12 : 30;
+		if (!strcmp(c->name, "rule"))
+			return 16;
+		if (!strcmp(c->name, "message"))
+			return o->alerts ? 40 : 30;
+		return 12;
 	case PQ_DOUBLE: return 11;
 	case PQ_INT64: return strcmp(c->name, "duration_ns") ? 6 : 11;
 	default: return 7;
@@ -65,38 +70,21 @@ static void csv_str(const char *s, size_t n)
 	putchar('"');
 }
 
-/* Prints at most `room` display columns of a UTF-8 string, padded. */
-static void table_str(const char *s, int room)
+/* Prints a string in `room` display columns, padded: control bytes
+ * escaped, a cut marked with "…" (termtext). */
+static void table_str(const char *s, size_t len, int room)
 {
-	int cols = 0;
-	const char *p = s;
+	char buf[termtext__max(64, 64)];
 
-	while (*p && cols < room) {
-		int k = 1;
-
-		if ((unsigned char)*p >= 0xf0)
-			k = 4;
-		else if ((unsigned char)*p >= 0xe0)
-			k = 3;
-		else if ((unsigned char)*p >= 0xc0)
-			k = 2;
-		if (cols == room - 1 && p[k]) {
-			fputs("\xe2\x80\xa6", stdout);	/* … */
-			cols++;
-			break;
-		}
-		fwrite(p, 1, k, stdout);
-		p += k;
-		cols++;
-	}
-	printf("%*s", room - cols, "");
+	termtext__fmt(buf, sizeof(buf), s, len, room, true);
+	fputs(buf, stdout);
 }
 
 static void print_cell(const struct tabout *o, const struct pq_reader_column *c,
 		       const struct pq_values *v, size_t i)
 {
 	char buf[64];
-	int w = col_width(c);
+	int w = col_width(o, c);
 
 	if (v->isnull && v->isnull[i]) {
 		if (o->fmt == TABOUT_JSONL)
@@ -129,7 +117,7 @@ static void print_cell(const struct tabout *o, const struct pq_reader_column *c,
 		else if (o->fmt == TABOUT_CSV)
 			csv_str(v->str[i], v->str_len[i]);
 		else
-			table_str(v->str[i], w);
+			table_str(v->str[i], v->str_len[i], w);
 		break;
 	case PQ_BOOL:
 		fputs(v->i64[i] ? "true" : "false", stdout);
@@ -143,16 +131,25 @@ static void print_cell(const struct tabout *o, const struct pq_reader_column *c,
 }
 
 /* The table view leaves out the context columns (the same on most rows,
- * and last in every table); csv and jsonl have every column. */
+ * and last in every table), a span's time split and faults (`explain`
+ * shows them), and in an alerts file what its message says (kind, name,
+ * value, pid), so that a row fits in 80 columns; csv and jsonl have every
+ * column. */
 static bool hidden(const struct tabout *o, const struct pq_reader_column *c)
 {
 	static const char *const ctx[] = { "ppid", "rank", "local_rank",
-					   "world_size", "host", "run" };
+					   "world_size", "host", "run", "cpu_ns",
+					   "runq_ns", "io_ns", "wait_ns",
+					   "minflt", "majflt" };
+	static const char *const said[] = { "kind", "name", "value", "pid" };
 
 	if (o->fmt != TABOUT_TABLE)
 		return false;
 	for (size_t i = 0; i < sizeof(ctx) / sizeof(ctx[0]); i++)
 		if (!strcmp(c->name, ctx[i]))
+			return true;
+	for (size_t i = 0; o->alerts && i < sizeof(said) / sizeof(said[0]); i++)
+		if (!strcmp(c->name, said[i]))
 			return true;
 	return false;
 }
@@ -164,6 +161,8 @@ static void print_header(struct tabout *o, const struct pq_reader *r)
 	if (o->header_done || o->fmt == TABOUT_JSONL)
 		return;
 	o->header_done = true;
+	if (o->title && o->fmt == TABOUT_TABLE)
+		printf("%s\n", o->title);
 	for (int c = 0; c < n; c++) {
 		const struct pq_reader_column *col = pq_reader__col(r, c);
 
@@ -172,10 +171,10 @@ static void print_header(struct tabout *o, const struct pq_reader *r)
 		if (o->fmt == TABOUT_CSV)
 			printf("%s%s", c ? "," : "", col->name);
 		else if (col->type == PQ_STRING || col->type == PQ_TIMESTAMP_NS)
-			printf("%s%-*s", c ? " " : "", col_width(col), col->name);
+			printf("%s%-*s", c ? " " : "", col_width(o, col), col->name);
 		else
-			printf("%s%*.*s", c ? " " : "", col_width(col),
-			       col_width(col), col->name);
+			printf("%s%*.*s", c ? " " : "", col_width(o, col),
+			       col_width(o, col), col->name);
 	}
 	putchar('\n');
 }
@@ -193,12 +192,16 @@ int tabout__file(struct tabout *o, const char *path)
 	}
 	ncols = pq_reader__ncols(r);
 	o->total += pq_reader__nrows(r);
+	/* an alerts file of ours (alert.c) */
+	o->alerts = pq_reader__col_index(r, "rule") >= 0 &&
+		    pq_reader__col_index(r, "message") >= 0;
 	vals = calloc(ncols, sizeof(*vals));
 	if (!vals) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	print_header(o, r);
+	if (!pq_reader__nrowgroups(r))
+		print_header(o, r);
 	for (int g = 0; g < pq_reader__nrowgroups(r); g++) {
 		size_t n = 0;
 
@@ -212,6 +215,7 @@ int tabout__file(struct tabout *o, const char *path)
 			}
 			n = vals[c].n;
 		}
+		print_header(o, r);
 		for (size_t i = 0; i < n; i++) {
 			if (o->limit && o->printed >= o->limit)
 				break;

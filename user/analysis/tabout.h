@@ -21,14 +21,18 @@ struct tabout {
 	long limit;		/* rows per table; 0: all */
 	const char *table;	/* the table's name, for multi */
 	bool multi;		/* jsonl: tag each row with "table" */
+	const char *title;	/* table format: a line before the header */
 	/* state */
 	long printed;
 	int64_t total;
 	bool header_done;
+	bool alerts;		/* the file is an alerts file */
 };
 
-/* Prints the rows of one Parquet file (the header once per struct for table
- * and csv).  Returns 0, or a negative errno after one line on stderr. */
+/* Prints the rows of one Parquet file (the title and header once per
+ * struct for table and csv, once its first row group decoded, so a file
+ * that cannot be read prints nothing).  Returns 0, or a negative errno
+ * after one line on stderr. */
 int tabout__file(struct tabout *o, const char *path);
 
 /* UTC ns as "2026-11-24T17:33:05.121338016Z" (full) or "17:33:05.121338". */

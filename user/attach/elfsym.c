@@ -417,8 +417,7 @@ int elfsym__parse_spec(const char *spec, char *lib, size_t liblen, char *sym,
 	n = colon ? (size_t)(colon - spec) : 0;
 	s = colon ? colon + 1 : spec;
 	if (colon && !n) {
-		snprintf(err, errlen, "bad --func '%s': no library before ':'",
-			 spec);
+		snprintf(err, errlen, "no library before ':'");
 		return -EINVAL;
 	}
 	/* An empty symbol, or one with a ':' that is not in a "::". */
@@ -427,14 +426,14 @@ int elfsym__parse_spec(const char *spec, char *lib, size_t liblen, char *sym,
 			p++;
 		} else if (!*p || *p == ':' || *p == ' ' || *p == '\t' ||
 			   *p == '\n') {
-			snprintf(err, errlen, "bad --func '%s': %s", spec,
+			snprintf(err, errlen, "%s",
 				 *p == ':' && !p[1] ? "no function name after ':'"
 						    : "expected SYM or LIB:SYM");
 			return -EINVAL;
 		}
 	}
 	if (n >= liblen || strlen(s) >= symlen) {
-		snprintf(err, errlen, "bad --func '%s': too long", spec);
+		snprintf(err, errlen, "too long");
 		return -EINVAL;
 	}
 	memcpy(lib, spec, n);

@@ -58,7 +58,8 @@ int elfsym__resolve(const char *path, const char *name, struct elfsym *out,
  * whose path has such a ':' cannot be given.  Writes LIB to lib ("" when
  * none) and the symbol to sym.  Returns 0, or -EINVAL with a reason in err
  * (empty item, ":f", "lib:", a lone ':' or whitespace in the symbol, or a
- * part too long for its buffer).
+ * part too long for its buffer), which does not repeat the spec: the
+ * caller names it.
  */
 int elfsym__parse_spec(const char *spec, char *lib, size_t liblen, char *sym,
 		       size_t symlen, char *err, size_t errlen);

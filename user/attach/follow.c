@@ -198,8 +198,10 @@ static void watch_loader(struct follow *f, pid_t pid)
 	if (elfsym__resolve(path, "_dl_debug_state", &es, err, sizeof(err)) ||
 	    tracer__attach_loader(f->o.tr, f->o.global ? -1 : pid, path,
 				  es.offset, err, sizeof(err))) {
-		pr_warn("PID %d: libraries it loads from now on will not be "
-			"traced: %s", pid, err);
+		/* A process that has exited meanwhile loads nothing more. */
+		if (!(kill(pid, 0) && errno == ESRCH))
+			pr_notice("PID %d: libraries it loads from now on will "
+				  "not be traced: %s", pid, err);
 		k.loader = 2;	/* do not try again */
 	}
 	remember(f, &k);
@@ -247,8 +249,9 @@ static void rescan(struct follow *f, pid_t pid)
 	int ret = follow__scan(f, pid, err, sizeof(err));
 
 	/* A process that exits while we look is not an error. */
-	if (ret < 0 && ret != -ESRCH && ret != -ENOENT)
-		pr_warn("PID %d: %s", pid, err);
+	if (ret < 0 && ret != -ESRCH && ret != -ENOENT &&
+	    !(kill(pid, 0) && errno == ESRCH))
+		pr_notice("PID %d: %s", pid, err);
 }
 
 void follow__on_proc(void *ctx, const struct mp_proc_rec *r)

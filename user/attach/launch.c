@@ -38,10 +38,7 @@ int launch_resolve(const char *cmd, char *path, size_t len)
 
 	if (!ret)
 		return 0;
-	if (ret == -ENOENT)
-		pr_err("%s: command not found", cmd);
-	else
-		pr_err("%s: %s", cmd, strerror(-ret));
+	pr_err("%s: %s", cmd, spawn_resolve_why(cmd, ret));
 	return ret == -ENOENT ? 127 : 126;
 }
 

@@ -63,5 +63,4 @@ void usdt_file__free(struct usdt_file *f);
 int usdt_proc__scan(pid_t pid, const char *provider, struct usdt_file **files,
 		    char *err, size_t errlen);
 
-
 #endif

@@ -19,8 +19,6 @@
 static const char doc[] =
 	"Compare two recordings, span by span, with statistics.\n"
 	"\n"
-	"USAGE: mlprobe compare [OPTIONS] BASE NEW\n"
-	"\n"
 	"BASE and NEW are run directories (or spans/metrics Parquet files).  For\n"
 	"each span name: n, median and p90 on both sides, the change of NEW\n"
 	"against BASE in % with a confidence interval (Hodges-Lehmann shift over\n"

@@ -14,17 +14,20 @@
 #include "common/log.h"
 #include "analysis/runload.h"
 #include "analysis/tabout.h"
+#include "store/recfiles.h"
 
 static const char doc[] =
 	"Write a recording in another format, on stdout.\n"
-	"\n"
-	"USAGE: mlprobe export [--format FMT] [--table T] RUN_DIR|FILE.parquet\n"
 	"\n"
 	"chrome-trace (the default) writes the Trace Event Format JSON that\n"
 	"ui.perfetto.dev and chrome://tracing open: spans as slices per thread,\n"
 	"metrics as counters, logs as instant events.  csv and jsonl write every\n"
 	"row of a table (csv: one table, so --table is needed for a directory;\n"
-	"jsonl: every table, each row tagged with it, unless --table says one).\n"
+	"jsonl: every table, alerts included, each row tagged with it, unless\n"
+	"--table says one).  A recording made with --partition is read whole.\n"
+	"\n"
+	"Exit status: 0; 1 when a file cannot be read or no recording is there;\n"
+	"2 for bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe export runs/exp1 > trace.json\n"
@@ -33,7 +36,8 @@ static const char doc[] =
 
 static const struct argp_option opts[] = {
 	{ "format", 'f', "FMT", 0, "chrome-trace (default), csv or jsonl", 0 },
-	{ "table", 't', "NAME", 0, "csv/jsonl: metrics, spans or logs", 0 },
+	{ "table", 't', "NAME", 0, "csv/jsonl: metrics, spans, logs or alerts",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "More messages", 0 },
 	{},
 };
@@ -42,7 +46,7 @@ enum fmt { F_TRACE, F_CSV, F_JSONL };
 
 struct args {
 	enum fmt fmt;
-	int table;		/* enum runload_table, or -1 for all */
+	int table;		/* enum rec_table, or -1 for all */
 	const char *path;
 };
 
@@ -63,12 +67,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 				     "csv, jsonl)", arg);
 		break;
 	case 't':
-		for (a->table = 0; a->table < RL_NTABLES; a->table++)
-			if (!strcmp(arg, runload__table_name(a->table)))
-				break;
-		if (a->table == RL_NTABLES)
+		a->table = recfiles__table(arg);
+		if (a->table < 0)
 			argp_failure(st, 2, 0, "unknown table '%s' (metrics, spans, "
-				     "logs)", arg);
+				     "logs, alerts)", arg);
 		break;
 	case 'v':
 		mp_verbosity++;
@@ -126,27 +128,29 @@ static int export_rows(const struct args *a)
 		return tabout__file(&o, a->path);
 	}
 	if (fmt == TABOUT_CSV && a->table < 0) {
-		pr_err("csv holds one table: add --table metrics, spans or logs");
-		return -EINVAL;
+		pr_err("csv holds one table: add --table metrics, spans, logs or "
+		       "alerts");
+		return -E2BIG;	/* bad arguments: exit status 2 */
 	}
-	for (int t = 0; t < RL_NTABLES && !ret; t++) {
-		struct tabout o = { .fmt = fmt, .table = runload__table_name(t),
+	for (int t = 0; t < REC_NTABLES && !ret; t++) {
+		struct tabout o = { .fmt = fmt, .table = recfiles__table_name(t),
 				    .multi = a->table < 0 };
 		glob_t g;
 		size_t n;
 
 		if ((a->table >= 0 && t != a->table) ||
-		    !(n = runload__glob(a->path, t, &g)))
+		    !(n = recfiles__glob(a->path, t, &g)))
 			continue;
 		any = true;
 		for (size_t i = 0; i < n && !ret; i++)
 			ret = tabout__file(&o, g.gl_pathv[i]);
 		globfree(&g);
 	}
-	if (!ret && !any) {
+	/* A recording that flushed no row has no rows to write. */
+	if (!ret && !any && !recfiles__has_run(a->path)) {
 		pr_err("%s: no %s%sParquet files here (is it an mlprobe "
 		       "recording?)", a->path,
-		       a->table >= 0 ? runload__table_name(a->table) : "",
+		       a->table >= 0 ? recfiles__table_name(a->table) : "",
 		       a->table >= 0 ? " " : "");
 		return -ENOENT;
 	}
@@ -170,5 +174,5 @@ int cmd_export(int argc, char **argv)
 		pr_err("cannot write the output: %s", strerror(errno));
 		return 1;
 	}
-	return ret ? 1 : 0;
+	return ret == -E2BIG ? 2 : ret ? 1 : 0;
 }

@@ -22,13 +22,12 @@ static const char doc[] =
 	"List the USDT probes of a binary, or of a running process and the\n"
 	"libraries it has loaded.\n"
 	"\n"
-	"USAGE: mlprobe list [OPTIONS] FILE\n"
-	"       mlprobe list [OPTIONS] -p PID\n"
-	"\n"
 	"Prints one line per probe: provider:name, its number of sites and the\n"
 	"argument spec of its first site, grouped by file.  A FILE without a '/'\n"
-	"that does not exist is looked up in $PATH.  Exits 1 when there are no\n"
-	"probes to list.\n"
+	"that does not exist is looked up in $PATH.\n"
+	"\n"
+	"Exit status: 0; 1 when there are no probes to list or the file or\n"
+	"process cannot be read; 2 for bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe list ./build/examples/train\n"
@@ -349,7 +348,7 @@ cleanup:
 int cmd_list(int argc, char **argv)
 {
 	static char prog[] = "mlprobe list";	/* for argp's usage lines */
-	struct argp argp = { opts, parse_opt, "FILE", doc, 0, 0, 0 };
+	struct argp argp = { opts, parse_opt, "FILE\n-p PID", doc, 0, 0, 0 };
 	struct args a = { 0 };
 	char *argv0 = argv[0];
 	error_t e;

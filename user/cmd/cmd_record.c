@@ -50,10 +50,6 @@
 static const char doc[] =
 	"Record the mlprobe probes of a trainer to Parquet.\n"
 	"\n"
-	"USAGE: mlprobe record -o DIR [OPTIONS] -- CMD [ARGS...]\n"
-	"       mlprobe record -o DIR [OPTIONS] -p PID\n"
-	"       mlprobe record -o DIR [OPTIONS] --all PATH [-- CMD [ARGS...]]\n"
-	"\n"
 	"With a command, mlprobe starts it with the probes already attached, so no\n"
 	"event of main() is missed; Ctrl-C stops the command and the recording.\n"
 	"With -p, mlprobe attaches to a running process (all its threads and its\n"
@@ -67,13 +63,17 @@ static const char doc[] =
 	"and run.json; with --partition, DIR/run=ID/host=H/rank=R/ for each rank.\n"
 	"Every flush leaves valid Parquet files on disk.\n"
 	"\n"
+	"Exit status: the command's own (128+N if signal N killed it); 126 or\n"
+	"127 if it could not run; 1 for a recording error; 2 for bad arguments;\n"
+	"3 if the books do not balance; 130 if aborted while stopping.\n"
+	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe record -o runs/exp1 -- ./train --lr 3e-4\n"
 	"  mlprobe record -o runs/live -p 4242 --children --flush-interval 0.2\n"
 	"  mlprobe record -o runs/job --partition --all /usr/bin/python3.11\n"
 	"  mlprobe record -o runs/f -p 4242 --func forward,libfoo.so:load_batch\n"
-	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/exp2/' "
-	"-- ./train\n"
+	"  mlprobe record -o runs/exp2 --upload-cmd 'aws s3 cp {} s3://b/e2/' \\\n"
+	"      -- ./train\n"
 	"  mlprobe record -o runs/a --alert 'nan(loss)' --alert 'stall 60s' "
 	"-p 4242\n"
 	"  mlprobe record -o runs/x --live --prometheus 127.0.0.1:9464 -p 4242\n";
@@ -137,32 +137,49 @@ struct args {
 	int ncmd;
 };
 
-static int parse_size(const char *s, unsigned long long *out)
+/* A size in bytes with an optional K, M or G suffix (and B).  0, or a
+ * negative errno with why in *why: not a number, negative, or too large
+ * for 64 bits once the suffix is applied (strtoull alone would wrap "-1"
+ * to 2^64 - 1). */
+static int parse_size(const char *s, unsigned long long *out,
+		      const char **why)
 {
 	char *end;
 	unsigned long long v;
+	int shift = 0;
 
+	*why = "a number of bytes, with an optional K, M or G suffix";
+	s += strspn(s, " \t");
+	if (*s == '-') {
+		*why = "a size cannot be negative";
+		return -ERANGE;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end)
 		return -EINVAL;
-	*out = v;
+	if (errno == ERANGE || v > (ULLONG_MAX >> shift)) {
+		*why = "too large";
+		return -ERANGE;
+	}
+	*out = v << shift;
 	return 0;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
 	struct args *a = st->input;
-	char *end;
+	const char *why;
+	char *end, err[512];
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -205,17 +222,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 				   arg);
 		break;
 	case 'r':
-		if (parse_size(arg, &a->ring) || a->ring < 4096 ||
+		if (parse_size(arg, &a->ring, &why) || a->ring < 4096 ||
 		    (a->ring & (a->ring - 1)) || a->ring > (1ull << 30))
 			argp_failure(st, 2, 0, "invalid ring size '%s' (a power of two, "
 				       "4K to 1G)", arg);
 		break;
 	case 's':
-		if (parse_size(arg, &a->file_bytes) || a->file_bytes < 4096)
-			argp_failure(st, 2, 0, "invalid file size '%s'", arg);
+		if (parse_size(arg, &a->file_bytes, &why))
+			argp_failure(st, 2, 0, "invalid file size '%s' (%s)", arg,
+				     why);
+		else if (a->file_bytes < 4096)
+			argp_failure(st, 2, 0, "invalid file size '%s' (4K at "
+				     "least)", arg);
 		break;
 	case 'q':
-		a->quiet = true;
+		a->quiet = mp_quiet = true;
 		break;
 	case OPT_NO_GC:
 		a->no_gc = true;
@@ -227,13 +248,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		a->upload_cmd = arg;
 		break;
 	case OPT_MAX_PENDING:
-		if (parse_size(arg, &a->max_pending) || a->max_pending < 4096)
+		if (parse_size(arg, &a->max_pending, &why))
+			argp_failure(st, 2, 0, "invalid --max-pending '%s' (%s)",
+				     arg, why);
+		else if (a->max_pending < 4096)
 			argp_failure(st, 2, 0, "invalid --max-pending '%s' (4K "
 				     "at least)", arg);
 		break;
 	case OPT_SPOOL_MAX:
-		if (parse_size(arg, &a->spool_max) || !a->spool_max)
-			argp_failure(st, 2, 0, "invalid spool size '%s'", arg);
+		if (parse_size(arg, &a->spool_max, &why))
+			argp_failure(st, 2, 0, "invalid spool size '%s' (%s)", arg,
+				     why);
+		else if (!a->spool_max)
+			argp_failure(st, 2, 0, "invalid spool size '%s' (more "
+				     "than 0)", arg);
 		break;
 	case 'B':
 		a->bare = true;
@@ -254,6 +282,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "give either -p PID or -- CMD [ARGS...]");
 		if (a->spool_max && !a->upload_cmd)
 			argp_failure(st, 2, 0, "--spool-max goes with --upload-cmd");
+		/* A command that cannot run is found now, not at the first
+		 * finished file (--on-alert is checked the same way). */
+		if (a->upload_cmd &&
+		    spool__check_cmd(a->upload_cmd, err, sizeof(err)))
+			argp_failure(st, 2, 0, "%s", err);
 		if (a->live_view && (!isatty(0) || !isatty(1)))
 			argp_failure(st, 2, 0, "--live needs a terminal; leave it "
 				     "out (or use --prometheus)");
@@ -528,7 +561,7 @@ static void report(struct rec *r)
 	r->ui = NULL;
 	if (r->rm.acct && !r->a->quiet) {
 		record_summary(r->dir, &r->acct, &r->sum, r->ps, r->rm.alerts,
-			       r->secs, r->rm.cpu_s, engine__records(eng),
+			       r->secs, r->rm.cpu_s,
 			       follow__npids(session__follow(r->s)));
 		livesinks__summary(r->ls, r->dir);
 		if (r->rm.command_log)
@@ -618,8 +651,9 @@ static int record(struct rec *r, bool *ran)
 
 int cmd_record(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
-			     0, 0 };
+	struct argp argp = { opts, parse_opt, "-o DIR -- CMD [ARGS...]\n"
+			     "-o DIR -p PID\n-o DIR --all PATH [-- CMD [ARGS...]]",
+			     doc, children, 0, 0 };
 	struct args a = { .flush_s = 1.0 };
 	struct rec r = { .a = &a, .lock = -1, .rm = { .exit_status = -1 } };
 	struct session_opts so = { .sz = sizeof(so) };

@@ -29,8 +29,6 @@
 static const char doc[] =
 	"Repair the Parquet files of a recording after a crash.\n"
 	"\n"
-	"USAGE: mlprobe recover [OPTIONS] DIR|FILE.parquet...\n"
-	"\n"
 	"mlprobe appends a row group and a new footer at every flush, so a file\n"
 	"is valid after each flush.  If record was killed in the middle of a\n"
 	"flush, the file ends in a torn tail that readers reject.  recover cuts\n"
@@ -42,7 +40,8 @@ static const char doc[] =
 	"A recording made with --partition is repaired as a whole: recover\n"
 	"descends into its run=ID/host=H/rank=R folders.\n"
 	"\n"
-	"Exit status: 0 when every file is valid afterwards, 1 otherwise.\n"
+	"Exit status: 0 when every file is valid afterwards, 1 otherwise; 2 for\n"
+	"bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe recover runs/exp1\n"
@@ -163,6 +162,20 @@ static bool ours(const char *name)
 	return !strcmp(name, "run.json") || !schema_of(name, &cols, &ncols);
 }
 
+/* ".NAME.tmp", the temp file of a rewrite of our file NAME. */
+static bool stale_tmp(const char *name)
+{
+	size_t len = strlen(name);
+	char inner[256];
+
+	if (name[0] != '.' || len < 6 || len - 5 >= sizeof(inner) ||
+	    strcmp(name + len - 4, ".tmp"))
+		return false;
+	memcpy(inner, name + 1, len - 5);
+	inner[len - 5] = 0;
+	return ours(inner) && strcmp(inner, "run.json");
+}
+
 /* Appends a copy of name to *v (*n of *cap used).  0, or -ENOMEM. */
 static int push_name(char ***v, int *n, int *cap, const char *name)
 {
@@ -232,6 +245,17 @@ static int recover_dir(const struct args *a, const char *dir, const char *rel,
 				continue;
 			if (push_name(&subs, &nsub, &subcap, de->d_name))
 				break;
+			continue;
+		}
+		if (stale_tmp(de->d_name)) {
+			/* A rewrite that never happened (pq_compact): the file
+			 * it was to replace is complete. */
+			snprintf(path, sizeof(path), "%.3800s/%.250s", dir,
+				 de->d_name);
+			if (!a->dry_run && !unlinkat(dirfd(d), de->d_name, 0) &&
+			    mp_verbosity)
+				fprintf(stderr, "mlprobe: removed %s (the temp file "
+					"of an unfinished rewrite)\n", path);
 			continue;
 		}
 		if (schema_of(de->d_name, &cols, &ncols))

@@ -22,13 +22,14 @@
 static const char doc[] =
 	"Write an HTML report of a recording.\n"
 	"\n"
-	"USAGE: mlprobe report [OPTIONS] RUN -o REPORT.html\n"
-	"\n"
 	"One self-contained page (no network, no script): statistics and\n"
 	"duration histograms of each span name, each metric over the steps, a\n"
 	"timeline of a few steps with the spans stacked per thread, and the\n"
 	"logs.  With --baseline, the compare table of RUN against BASE and the\n"
 	"baseline drawn under every chart.\n"
+	"\n"
+	"Exit status: 0; 1 when the report cannot be written; 2 for bad\n"
+	"arguments or a recording that cannot be read.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe report runs/exp1 -o exp1.html\n"
@@ -96,7 +97,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 int cmd_report(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, "RUN", doc, 0, 0, 0 };
+	struct argp argp = { opts, parse_opt, "RUN -o REPORT.html", doc, 0, 0, 0 };
 	struct args a = { .r = { .step_lo = -1, .step_hi = -1 } };
 	struct runload *run = NULL, *base = NULL;
 	struct compare_opts cmp;

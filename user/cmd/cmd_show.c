@@ -5,7 +5,6 @@
  */
 #include <argp.h>
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,16 +14,18 @@
 #include "cmds.h"
 #include "common/log.h"
 #include "analysis/tabout.h"
+#include "store/recfiles.h"
 
 static const char doc[] =
 	"Print what a recording holds.\n"
 	"\n"
-	"USAGE: mlprobe show [OPTIONS] RUN_DIR|FILE.parquet...\n"
+	"Prints the metrics, spans, logs and alerts tables of a recording (flat\n"
+	"or --partition), or the given Parquet files.  The table format shows the\n"
+	"first rows of each table and times of day in UTC; csv and jsonl print\n"
+	"every row with full UTC timestamps (ISO 8601, nanoseconds).\n"
 	"\n"
-	"Prints the metrics, spans and logs tables of a recording (or the given\n"
-	"Parquet files).  The table format shows the first rows of each table and\n"
-	"times of day in UTC; csv and jsonl print every row with full UTC\n"
-	"timestamps (ISO 8601, nanoseconds).\n"
+	"Exit status: 0; 1 when a file cannot be read or no recording is there;\n"
+	"2 for bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe show runs/exp1\n"
@@ -32,7 +33,8 @@ static const char doc[] =
 	"  mlprobe show runs/exp1 --format jsonl | jq .\n";
 
 static const struct argp_option opts[] = {
-	{ "table", 't', "NAME", 0, "Only this table: metrics, spans or logs", 0 },
+	{ "table", 't', "NAME", 0, "Only this table: metrics, spans, logs or "
+				   "alerts", 0 },
 	{ "format", 'f', "FMT", 0, "table (default), csv or jsonl", 0 },
 	{ "limit", 'n', "N", 0, "Rows per table (table format default 20; "
 				"0 = all)", 0 },
@@ -41,7 +43,7 @@ static const struct argp_option opts[] = {
 };
 
 struct args {
-	const char *table;
+	int table;		/* enum rec_table, -1: all */
 	enum tabout_fmt fmt;
 	long limit;
 	bool limit_set;
@@ -56,10 +58,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 	switch (key) {
 	case 't':
-		if (strcmp(arg, "metrics") && strcmp(arg, "spans") &&
-		    strcmp(arg, "logs"))
-			argp_failure(st, 2, 0, "unknown table '%s' (metrics, spans, logs)", arg);
-		a->table = arg;
+		a->table = recfiles__table(arg);
+		if (a->table < 0)
+			argp_failure(st, 2, 0, "unknown table '%s' (metrics, spans, "
+				     "logs, alerts)", arg);
 		break;
 	case 'f':
 		if (!strcmp(arg, "table"))
@@ -94,27 +96,28 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	return 0;
 }
 
-static int show_table(const struct args *a, const char *dir, const char *table,
+static int show_table(const struct args *a, const char *dir, int t,
 		      bool multi, bool *any)
 {
-	struct tabout o = { .fmt = a->fmt, .limit = a->limit, .table = table,
-			    .multi = multi };
-	char pat[PATH_MAX];
+	char title[64];
+	struct tabout o = { .fmt = a->fmt, .limit = a->limit,
+			    .table = recfiles__table_name(t), .multi = multi,
+			    .title = title };
 	glob_t g;
+	size_t n;
 	int ret = 0;
 
-	snprintf(pat, sizeof(pat), "%s/%s-*.parquet", dir, table);
-	if (glob(pat, 0, NULL, &g))
+	if (!(n = recfiles__glob(dir, t, &g)))
 		return 0;
+	snprintf(title, sizeof(title), "%s== %s ==", *any ? "\n" : "",
+		 o.table);
 	*any = true;
-	if (a->fmt == TABOUT_TABLE)
-		printf("%s== %s ==\n", multi && strcmp(table, "metrics") ? "\n" : "",
-		       table);
-	for (size_t i = 0; i < g.gl_pathc && !ret; i++)
+	for (size_t i = 0; i < n && !ret; i++)
 		ret = tabout__file(&o, g.gl_pathv[i]);
 	if (a->fmt == TABOUT_TABLE && !ret)
-		printf("(%lld rows in %zu file%s%s)\n", (long long)o.total,
-		       g.gl_pathc, g.gl_pathc == 1 ? "" : "s",
+		printf("(%lld row%s in %zu file%s%s)\n", (long long)o.total,
+		       o.total == 1 ? "" : "s",
+		       n, n == 1 ? "" : "s",
 		       o.printed < o.total ? "; --limit 0 shows all" : "");
 	globfree(&g);
 	return ret;
@@ -122,9 +125,9 @@ static int show_table(const struct args *a, const char *dir, const char *table,
 
 int cmd_show(int argc, char **argv)
 {
-	static const char *const all[] = { "metrics", "spans", "logs" };
-	struct argp argp = { opts, parse_opt, "RUN_DIR|FILE...", doc, 0, 0, 0 };
-	struct args a = { 0 };
+	struct argp argp = { opts, parse_opt, "RUN_DIR|FILE.parquet...", doc, 0, 0,
+			     0 };
+	struct args a = { .table = -1 };
 	int ret = 0;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
@@ -148,17 +151,25 @@ int cmd_show(int argc, char **argv)
 			ret = tabout__file(&o, p);
 			continue;
 		}
-		if (a.fmt == TABOUT_CSV && !a.table) {
-			pr_err("csv holds one table: add --table metrics, spans or logs");
+		if (a.fmt == TABOUT_CSV && a.table < 0) {
+			pr_err("csv holds one table: add --table metrics, spans, "
+			       "logs or alerts");
 			return 2;
 		}
-		for (int t = 0; t < 3 && !ret; t++)
-			if (!a.table || !strcmp(a.table, all[t]))
-				ret = show_table(&a, p, all[t], !a.table, &any);
-		if (!ret && !any) {
+		for (int t = 0; t < REC_NTABLES && !ret; t++)
+			if (a.table < 0 || a.table == t)
+				ret = show_table(&a, p, t, a.table < 0, &any);
+		if (!ret && !any && recfiles__has_run(p)) {
+			/* A recording that flushed no row: nothing to show. */
+			if (a.fmt == TABOUT_TABLE)
+				printf("(no %s%srows in %s: nothing was recorded)\n",
+				       a.table < 0 ? "" : recfiles__table_name(a.table),
+				       a.table < 0 ? "" : " ", p);
+		} else if (!ret && !any) {
 			pr_err("%s: no %s%sParquet files here (is it an mlprobe "
-			       "recording?)", p, a.table ? a.table : "",
-			       a.table ? " " : "");
+			       "recording?)", p,
+			       a.table < 0 ? "" : recfiles__table_name(a.table),
+			       a.table < 0 ? "" : " ");
 			return 1;
 		}
 	}

@@ -30,9 +30,6 @@
 static const char doc[] =
 	"Show the metrics and spans of a trainer live.\n"
 	"\n"
-	"USAGE: mlprobe top -p PID [OPTIONS]\n"
-	"       mlprobe top [OPTIONS] -- CMD [ARGS...]\n"
-	"\n"
 	"With -p, attaches like `record -p` (all threads and libraries; the\n"
 	"trainer is left running untouched when top quits).  With a command, top\n"
 	"starts it with the probes attached and owns it: its output goes to a\n"
@@ -42,6 +39,9 @@ static const char doc[] =
 	"values; per span: count, p50, p99 and its share of the wall time;\n"
 	"events per second and drops.  When the target exits, its final state\n"
 	"stays on screen until q.\n"
+	"\n"
+	"Exit status: 0 (with -- CMD: the command's own); 1 when it cannot\n"
+	"attach; 2 for bad arguments.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe top -p 4242\n"
@@ -267,7 +267,7 @@ static int watch(struct session *s, struct livesinks *ls, const char *cmd,
 
 int cmd_top(int argc, char **argv)
 {
-	struct argp argp = { opts, parse_opt, "-- CMD [ARGS...]", doc, children,
+	struct argp argp = { opts, parse_opt, "-p PID\n-- CMD [ARGS...]", doc, children,
 			     0, 0 };
 	struct args a = { 0 };
 	struct session_opts so = { .sz = sizeof(so) };

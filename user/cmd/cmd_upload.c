@@ -26,16 +26,14 @@
 static const char doc[] =
 	"Upload the files that wait in a recording's spool.\n"
 	"\n"
-	"USAGE: mlprobe upload [OPTIONS] DIR\n"
-	"\n"
 	"`record --upload-cmd` keeps each finished file in DIR/.spool until its\n"
 	"upload command succeeds.  Files still there (the remote was down, or\n"
 	"mlprobe stopped or crashed) are sent by this command, oldest first,\n"
 	"with the saved command or the one given, retrying with backoff.  It\n"
 	"stops after --tries failures in a row, leaving the rest in the spool.\n"
 	"\n"
-	"Exit status: 0 when the spool is empty, 1 when files remain, 130 on\n"
-	"Ctrl-C.\n"
+	"Exit status: 0 when the spool is empty, 1 when files remain, 2 for bad\n"
+	"arguments, 130 on Ctrl-C.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  mlprobe upload runs/exp2\n"
@@ -134,7 +132,9 @@ int cmd_upload(int argc, char **argv)
 		close(lock);
 		return 0;
 	}
-	if (a.cmd && spawn_split(a.cmd, "the upload command", &uav, err, sizeof(err))) {
+	if (a.cmd && (spool__check_cmd(a.cmd, err, sizeof(err)) ||
+		      spawn_split(a.cmd, "the upload command", &uav, err,
+				  sizeof(err)))) {
 		pr_err("%s", err);
 		goto cleanup;
 	}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* main.c - `mlprobe COMMAND ...`: dispatch to a subcommand. */
+#include <argp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +8,6 @@
 #include "common/version.h"
 
 const char *argp_program_version = mlprobe_created_by;
-const char *argp_program_bug_address = "<the mlprobe issue tracker>";
 
 static const struct {
 	const char *name;
@@ -30,11 +30,15 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: mlprobe COMMAND [ARGS...]\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\n'mlprobe COMMAND --help' describes a command.\n");
+	fprintf(f, "\n'mlprobe COMMAND --help' describes a command.  Bad arguments "
+		"exit with\nstatus 2 in every command.\n");
 }
 
 int main(int argc, char **argv)
 {
+	/* Bad arguments exit with 2 in every command, argp's own errors (an
+	 * unknown option) included: its default is 64. */
+	argp_err_exit_status = 2;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -60,7 +64,7 @@ int main(int argc, char **argv)
 		argv[1] = name;
 		return cmds[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "mlprobe: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "mlprobe: unknown command '%s' ('mlprobe --help' lists "
+		"them)\n", argv[1]);
 	return 2;
 }

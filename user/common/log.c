@@ -2,3 +2,4 @@
 #include "log.h"
 
 int mp_verbosity;
+bool mp_quiet;

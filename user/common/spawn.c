@@ -94,6 +94,13 @@ static int check_exec(const char *path)
 	return 0;
 }
 
+const char *spawn_resolve_why(const char *cmd, int ret)
+{
+	if (ret == -ENOENT && cmd && !strchr(cmd, '/'))
+		return "command not found";
+	return strerror(-ret);
+}
+
 int spawn_resolve(const char *cmd, char *out, size_t outlen)
 {
 	const char *path, *p;

@@ -24,6 +24,9 @@ int spawn_split(const char *line, const char *what, char ***argv, char *err,
  * -EACCES (found, but not an executable regular file).
  */
 int spawn_resolve(const char *cmd, char *out, size_t outlen);
+/* What spawn_resolve's ret means for cmd, in a few words: "command not
+ * found" for a name searched in PATH, the errno's text for a path. */
+const char *spawn_resolve_why(const char *cmd, int ret);
 /* In a forked child, before exec (async-signal-safe calls only): its own
  * process group, no blocked signals, SIGPIPE default, stdin /dev/null
  * (no other descriptor is left open for it). */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <snappy-c.h>
 #include <zlib.h>
 
 #include "pq_decode.h"
@@ -280,6 +281,36 @@ cleanup:
 	return ret;
 }
 
+/* A SNAPPY page (raw snappy, no framing, as Parquet writes it) that must
+ * come out as exactly outlen bytes. */
+static int unsnappy_page(const uint8_t *in, size_t inlen, uint8_t *out,
+			 size_t outlen)
+{
+	size_t n;
+
+	if (snappy_uncompressed_length((const char *)in, inlen, &n) !=
+	    SNAPPY_OK || n != outlen)
+		return -EINVAL;
+	if (!outlen)
+		return 0;
+	if (snappy_uncompress((const char *)in, inlen, (char *)out, &n) !=
+	    SNAPPY_OK || n != outlen)
+		return -EINVAL;
+	return 0;
+}
+
+/* Decompresses a page of codec (GZIP or SNAPPY) into r->pagebuf. */
+static int decompress_page(struct pq_reader *r, int codec, const uint8_t *in,
+			   size_t inlen, size_t outlen)
+{
+	int ret = grow(&r->pagebuf, &r->pagebuf_cap, outlen ? outlen : 1);
+
+	if (ret)
+		return ret;
+	return codec == CODEC_GZIP ? inflate_page(in, inlen, r->pagebuf, outlen)
+				   : unsnappy_page(in, inlen, r->pagebuf, outlen);
+}
+
 /* String copy into the arena; bounded by r->max_out_bytes. */
 static int put_str(struct pq_reader *r, struct rd_out *o, size_t i,
 		   const uint8_t *s, uint32_t n)
@@ -391,7 +422,9 @@ static int decode_values(struct pq_reader *r, const struct rd_col *c,
 			goto cleanup;
 	} else if ((enc == ENC_RLE_DICTIONARY || enc == ENC_PLAIN_DICTIONARY)
 		   && !dc) {
-		if (!dict || !dict->n) {
+		/* An empty dictionary is fine for a page of nulls only (a
+		 * chunk of nulls has one). */
+		if (!dict || (!dict->n && nn)) {
 			ret = -EINVAL;
 			goto cleanup;
 		}
@@ -528,11 +561,16 @@ static int page_bytes(struct chunk_rd *k, const struct pq_page_hdr *h,
 	const struct rd_col *c = k->c;
 	char *err = k->err;
 	size_t errlen = k->errlen, unc = (size_t)h->unc;
-	bool gz = k->ch->codec == CODEC_GZIP;
-	int ret;
+	int codec = k->ch->codec, ret;
+	bool packed = codec != CODEC_UNCOMPRESSED;
 
+	/* deflate expands at most 1032 times, snappy 64 (a 2-byte copy of
+	 * up to 64 bytes, a generous bound) */
 	if (h->unc > (int64_t)PQ_MAX_PAGE_BYTES ||
-	    (gz && (uint64_t)unc > (uint64_t)h->comp * 1032 + 1024)) {
+	    (codec == CODEC_GZIP &&
+	     (uint64_t)unc > (uint64_t)h->comp * 1032 + 1024) ||
+	    (codec == CODEC_SNAPPY &&
+	     (uint64_t)unc > (uint64_t)h->comp * 64 + 1024)) {
 		ERR("page in column %s claims %d bytes uncompressed", c->name,
 		    h->unc);
 		return -EFBIG;
@@ -549,19 +587,19 @@ static int page_bytes(struct chunk_rd *k, const struct pq_page_hdr *h,
 		*vals = pg + h->rep_len + h->def_len;
 		*vlen = (size_t)h->comp - (size_t)(h->rep_len + h->def_len);
 		unc -= (size_t)(h->rep_len + h->def_len);
-		gz &= h->v2_compressed;
-		if (!gz)
+		packed &= h->v2_compressed;
+		if (!packed)
 			return 0;
-	} else if (!gz) {
+	} else if (!packed) {
 		if (unc != (size_t)h->comp) {
 			ERR("corrupt page sizes in column %s", c->name);
 			return -EINVAL;
 		}
 		return 0;
 	}
-	if ((ret = grow(&r->pagebuf, &r->pagebuf_cap, unc ? unc : 1)) ||
-	    (ret = inflate_page(*vals, *vlen, r->pagebuf, unc))) {
-		ERR("column %s: bad gzip data (%s)", c->name, strerror(-ret));
+	if ((ret = decompress_page(r, codec, *vals, *vlen, unc))) {
+		ERR("column %s: bad %s data (%s)", c->name,
+		    pq_rd__codec_name(codec), strerror(-ret));
 		return ret;
 	}
 	*vals = r->pagebuf;
@@ -756,7 +794,8 @@ int pq_reader__read(struct pq_reader *r, int rowgroup, int col,
 	k.c = &r->cols[col];
 	k.o = &r->outs[col];
 	k.n = (size_t)r->rgs[rowgroup].nrows;
-	if (k.ch->codec != CODEC_UNCOMPRESSED && k.ch->codec != CODEC_GZIP) {
+	if (k.ch->codec != CODEC_UNCOMPRESSED && k.ch->codec != CODEC_GZIP &&
+	    k.ch->codec != CODEC_SNAPPY) {
 		ERR("unsupported codec %s in column %s",
 		    pq_rd__codec_name(k.ch->codec), k.c->name);
 		return -ENOTSUP;

@@ -559,7 +559,9 @@ int pq_recover__file(const char *path, const struct pq_recover_opts *o,
 	struct stat st;
 	int fd, ret;
 
-	fd = open(path, (o && o->dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* Read only until a repair is due: an intact file needs no write
+	 * access (a recording of root's, read by another user). */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		ret = -errno;
 		ERR("%s", strerror(errno));
@@ -587,6 +589,15 @@ int pq_recover__file(const char *path, const struct pq_recover_opts *o,
 	*res = plan.res;
 	if (o->dry_run || plan.res.action == PQ_RECOVER_INTACT)
 		goto cleanup;
+	close(fd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		ERR("torn, and cannot be opened to repair it: %s%s",
+		    strerror(errno), errno == EACCES ?
+		    " (run recover as the owner of the files)" : "");
+		goto cleanup;
+	}
 	/* Cut first, then append: every step leaves a file that this
 	 * function repairs again (the kept bytes are never rewritten). */
 	if (ftruncate(fd, (off_t)plan.keep)) {

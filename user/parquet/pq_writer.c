@@ -47,7 +47,8 @@ struct pq_writer *pq_writer__new(const char *path, const struct pq_column *cols,
 
 	if (!path || !cols || ncols <= 0 || ncols > 4096 || !opts ||
 	    opts->sz < sizeof(*opts) || !opts->created_by ||
-	    opts->gzip_level < -1 || opts->gzip_level > 9)
+	    opts->gzip_level < -1 || opts->gzip_level > 9 ||
+	    opts->max_dead_pct < 0)
 		goto cleanup;
 	err = -ENOMEM;
 	w = calloc(1, sizeof(*w));
@@ -60,6 +61,7 @@ struct pq_writer *pq_writer__new(const char *path, const struct pq_column *cols,
 					 : PQ_DEFAULT_GZIP_LEVEL;
 	w->page_bytes = opts->page_bytes ? opts->page_bytes
 					 : PQ_DEFAULT_PAGE_BYTES;
+	w->max_dead_pct = opts->max_dead_pct;
 	thrift_enc__init(&w->te);
 	w->path = strdup(path);
 	w->created_by = strdup(opts->created_by);
@@ -303,6 +305,21 @@ uint64_t pq_writer__rows_written(const struct pq_writer *w)
 	return w ? w->rows_written : 0;
 }
 
+uint64_t pq_writer__dead_bytes(const struct pq_writer *w)
+{
+	return w ? w->dead_bytes : 0;
+}
+
+int pq_writer__row_groups(const struct pq_writer *w)
+{
+	return w ? w->nrg : 0;
+}
+
+int pq_writer__compactions(const struct pq_writer *w)
+{
+	return w ? w->compactions : 0;
+}
+
 /* Encodes the FileMetaData for every row group so far plus `rg` (when not
  * NULL). */
 static void encode_footer(struct pq_writer *w, struct thrift_enc *e,
@@ -405,7 +422,7 @@ static int write_row_group(struct pq_writer *w, uint64_t base, size_t magic,
 	return write_all(w->fd, w->out.p + footer_at, w->out.len - footer_at, off);
 }
 
-int pq_writer__flush(struct pq_writer *w)
+int pq_writer__flush_rows(struct pq_writer *w, bool footer)
 {
 	struct thrift_enc rg, fm;
 	struct pq_buf rgb = { 0 };
@@ -458,18 +475,20 @@ int pq_writer__flush(struct pq_writer *w)
 		goto cleanup;
 	rgb.p = rg.buf;
 	rgb.len = rg.len;
-	encode_footer(w, &fm, &rgb, w->rows_written + w->nrows);
-	err = fm.err ? fm.err : w->out.err;
-	if (err)
-		goto cleanup;
-	if (fm.len > UINT32_MAX) {
-		err = -E2BIG;
-		goto cleanup;
-	}
 	footer_at = w->out.len;
-	pq_buf__put(&w->out, fm.buf, fm.len);
-	pq_buf__u32le(&w->out, (uint32_t)fm.len);
-	pq_buf__put(&w->out, PQ_MAGIC, 4);
+	if (footer) {
+		encode_footer(w, &fm, &rgb, w->rows_written + w->nrows);
+		err = fm.err ? fm.err : w->out.err;
+		if (err)
+			goto cleanup;
+		if (fm.len > UINT32_MAX) {
+			err = -E2BIG;
+			goto cleanup;
+		}
+		pq_buf__put(&w->out, fm.buf, fm.len);
+		pq_buf__u32le(&w->out, (uint32_t)fm.len);
+		pq_buf__put(&w->out, PQ_MAGIC, 4);
+	}
 	/* keep the row group for later footers before touching the disk */
 	pq_buf__reserve(&w->rgs, rg.len);
 	err = w->out.err ? w->out.err : w->rgs.err;
@@ -504,6 +523,11 @@ int pq_writer__flush(struct pq_writer *w)
 	assert(!w->rgs.err);
 	w->nrg++;
 	w->file_bytes = pos + (w->out.len - footer_at);
+	/* The footer that ended the file is now in the middle of it. */
+	w->dead_bytes += w->footer_bytes;
+	w->footer_bytes = w->out.len - footer_at;
+	if (w->nrows > w->tail_max_rows)
+		w->tail_max_rows = w->nrows;
 	w->rows_written += w->nrows;
 	w->nrows = 0;
 	for (int i = 0; i < w->ncols; i++)
@@ -515,6 +539,37 @@ cleanup:
 	free(dict_len);
 	thrift_enc__free(&rg);
 	thrift_enc__free(&fm);
+	return err;
+}
+
+/* Compacts when the dead bytes pass max_dead_pct of the live ones and the
+ * tail can be re-encoded; a compaction that fails is tried again once the
+ * dead bytes have doubled. */
+static void maybe_compact(struct pq_writer *w)
+{
+	uint64_t live = w->file_bytes - w->dead_bytes;
+
+	if (!w->max_dead_pct || w->dead_bytes < w->compact_after ||
+	    w->dead_bytes * 100 <= live * (uint64_t)w->max_dead_pct ||
+	    w->tail_max_rows > PQ_SEAL_ROWS)
+		return;
+	if (pq_compact__run(w))
+		w->compact_after = w->dead_bytes * 2;
+	else
+		w->compact_after = 0;
+}
+
+int pq_writer__flush(struct pq_writer *w)
+{
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	if (!w->nrows)
+		return 0;
+	err = pq_writer__flush_rows(w, true);
+	if (!err)
+		maybe_compact(w);
 	return err;
 }
 

@@ -9,7 +9,9 @@
  * footer that lists every row group so far.  Bytes of an earlier valid state
  * are never overwritten, so after each flush returns the file is a complete
  * Parquet file, and a file cut anywhere still holds every earlier state as a
- * prefix.  See README.md.
+ * prefix.  With max_dead_pct, a flush may also replace the file by a
+ * compacted copy (rename): the name then holds either the old or the new
+ * file, both complete.  See README.md.
  *
  * Not thread-safe: one writer, one thread.
  */
@@ -43,6 +45,15 @@ struct pq_writer_opts {
 	const char *created_by;	/* required */
 	int gzip_level;		/* 0 = default (6); -1 = UNCOMPRESSED codec */
 	size_t page_bytes;	/* 0 = default 1 MiB (uncompressed, approx.) */
+	/*
+	 * Bound on dead bytes (the footers earlier flushes left behind),
+	 * in percent of the live bytes; 0 = none (append only).  When a
+	 * flush passes it, the writer rewrites the file without them: the
+	 * rows of its small row groups re-encoded into few large ones, one
+	 * footer, written to a temp file that is renamed over the file.
+	 * See README.md, "Dead bytes".
+	 */
+	int max_dead_pct;
 };
 
 struct pq_writer;
@@ -96,6 +107,13 @@ void pq_writer__discard(struct pq_writer *w);
 uint64_t pq_writer__file_bytes(const struct pq_writer *w);
 /* Rows in the file on disk. */
 uint64_t pq_writer__rows_written(const struct pq_writer *w);
+/* Bytes of the file on disk that its footer does not use (earlier
+ * footers); the live bytes are file_bytes - dead_bytes. */
+uint64_t pq_writer__dead_bytes(const struct pq_writer *w);
+/* Row groups in the file on disk. */
+int pq_writer__row_groups(const struct pq_writer *w);
+/* Times the file was rewritten without its dead bytes. */
+int pq_writer__compactions(const struct pq_writer *w);
 
 /*
  * The Thrift FileMetaData (without length and magic) that describes the

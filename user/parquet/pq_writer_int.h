@@ -87,6 +87,24 @@ struct pq_writer {
 	uint64_t rows_written;
 	int nrg;
 	struct pq_buf rgs;	/* serialized RowGroup structs so far */
+	/* Dead bytes (README.md): every flush leaves the previous
+	 * footer behind.  [0, sealed.end) holds the magic and the first
+	 * sealed.nrg row groups back to back, with no footer between them
+	 * (what a compaction wrote), so a compaction copies it as it is and
+	 * re-encodes only the row groups after it: the tail. */
+	int max_dead_pct;	/* compact above this share of live bytes */
+	uint64_t dead_bytes;	/* bytes no footer of the file's end uses */
+	uint64_t footer_bytes;	/* the last footer, its length and magic */
+	struct {
+		uint64_t end;
+		int nrg;
+		size_t rgs_len;	/* their RowGroup structs in rgs */
+		uint64_t rows;
+	} sealed;
+	uint64_t tail_max_rows;	/* longest row group of the tail */
+	uint64_t compact_after;	/* after a failed compaction, dead bytes
+				 * to wait for before the next try */
+	int compactions;
 	struct pq_buf out;	/* scratch: a flush's dictionary pages, footer */
 	struct pq_buf page;	/* scratch: one uncompressed page */
 	struct pq_buf zpage;	/* scratch: one compressed page */
@@ -147,6 +165,29 @@ int pq_chunk__page(struct pq_writer *w, struct pq_col *c);
 int pq_chunk__finish(struct pq_writer *w, struct pq_col *c, uint64_t base,
 		     struct thrift_enc *rg, uint64_t *unc, uint64_t *comp,
 		     size_t *dict_len);
+
+/*
+ * Writes the buffered rows as one row group at w->file_bytes, followed by a
+ * footer when footer is true (false: the caller writes a footer later, as a
+ * compaction does for the row groups it seals).  0 or -errno; see
+ * pq_writer__flush for what a failure leaves.
+ */
+int pq_writer__flush_rows(struct pq_writer *w, bool footer);
+
+/* Row groups of the tail longer than this are not re-encoded by a
+ * compaction (the decoded values of one are held at once); a merged row
+ * group that reaches it is sealed. */
+#define PQ_SEAL_ROWS		(64u << 10)
+
+/*
+ * Rewrites w's file without its dead bytes: copies the sealed prefix,
+ * re-encodes the rows of the tail into as few row groups as PQ_SEAL_ROWS
+ * allows, writes one footer, and renames the copy over the file (temp
+ * file, fsync, rename, directory fsync).  The file on disk is valid at
+ * every moment.  Call it between flushes with no rows buffered.  0 or
+ * -errno; on failure the file and w are as they were.
+ */
+int pq_compact__run(struct pq_writer *w);
 
 /* Forgets the chunk of c (written, or discarded); keeps its buffers. */
 void pq_chunk__reset(struct pq_col *c);

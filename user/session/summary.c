@@ -6,6 +6,9 @@
 #include "common/log.h"
 #include "summary.h"
 
+/* Fewer events than this: the CPU time per million is not shown. */
+#define SUMMARY_MIN_EVENTS 100000
+
 static void file_row(const char *dir, const char *path, uint64_t rows,
 		     uint64_t bytes)
 {
@@ -19,10 +22,9 @@ static void file_row(const char *dir, const char *path, uint64_t rows,
 
 void record_summary(const char *dir, const struct account *acct,
 		    const struct mp_counters *c, struct pqsink *ps,
-		    const struct alerts *al, double secs, double cpu_s,
-		    uint64_t records, int npids)
+		    const struct alerts *al, double secs, double cpu_s, int npids)
 {
-	unsigned long long total = 0;
+	unsigned long long total = 0, events = 0;
 
 	fprintf(stderr, "mlprobe: recorded %.1f s to %s", secs, dir);
 	if (npids > 1)
@@ -33,6 +35,7 @@ void record_summary(const char *dir, const struct account *acct,
 	for (int i = 0; i < ROW_TABLES; i++) {
 		const struct account_table *t = &acct->t[i];
 
+		events += t->hits;
 		fprintf(stderr, "  %-8s %12llu %12llu %12llu %10llu\n", t->kind,
 			(unsigned long long)t->hits, (unsigned long long)t->written,
 			(unsigned long long)(t->lost_kernel + t->lost_io),
@@ -68,9 +71,13 @@ void record_summary(const char *dir, const struct account *acct,
 	}
 	fprintf(stderr, "  %d files, %llu bytes\n",
 		pqsink__nfiles(ps) + alerts__nfiles(al), total);
-	if (cpu_s >= 0 && records)
-		fprintf(stderr, "  consumer CPU %.3f s, %.3f s per million records\n",
-			cpu_s, cpu_s * 1e6 / records);
+	/* Per million events only where the events, not the start and the
+	 * end, make the CPU time. */
+	if (cpu_s >= 0 && events >= SUMMARY_MIN_EVENTS)
+		fprintf(stderr, "  consumer CPU %.3f s, %.3f s per million events\n",
+			cpu_s, cpu_s * 1e6 / events);
+	else if (cpu_s >= 0)
+		fprintf(stderr, "  consumer CPU %.3f s\n", cpu_s);
 }
 
 /* One loud line naming every table whose books do not balance. */

@@ -19,6 +19,7 @@
 #include "alert_cmd.h"
 #include "alert_file.h"
 #include "common/log.h"
+#include "common/termtext.h"
 
 #define SERIES_CAP 4096		/* (rule, process, metric) states kept */
 #define PRINT_BURST 5		/* stderr lines per rule per window ... */
@@ -95,7 +96,12 @@ static void fire(struct alerts *a, struct alert_fire *f)
 			rs->printed = rs->suppressed = 0;
 		}
 		if (rs->printed < PRINT_BURST) {
-			fprintf(stderr, "mlprobe: ALERT [%s] %s\n", f->rule->text, f->msg);
+			/* the message quotes a name the trainer chose */
+			char esc[termtext__max(sizeof(f->msg), -1)];
+
+			termtext__fmt(esc, sizeof(esc), f->msg, strlen(f->msg), -1,
+				      false);
+			fprintf(stderr, "mlprobe: ALERT [%s] %s\n", f->rule->text, esc);
 			rs->printed++;
 			a->st.printed++;
 		} else {

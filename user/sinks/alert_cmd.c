@@ -198,7 +198,7 @@ int alert_cmd_resolve(const char *line, char ***argv, char **path, char *err,
 		ret = -ENOMEM;
 	if (ret) {
 		snprintf(err, errlen, "--on-alert: %s: %s", (*argv)[0],
-			 ret == -ENOENT ? "command not found" : strerror(-ret));
+			 spawn_resolve_why((*argv)[0], ret));
 		free(*argv);
 		*argv = NULL;
 	}

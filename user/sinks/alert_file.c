@@ -11,14 +11,14 @@
 #include "parquet/pq_writer.h"
 #include "store/tables.h"
 
-#define MAX_ROW_GROUPS 256	/* then the next alerts-NNNN file */
+#define MAX_ROW_GROUPS 256	/* flushes, then the next alerts-NNNN file */
 #define PENDING_MAX 10000	/* alerts kept while the disk fails */
 
 struct alert_file {
 	const char *dir, *created_by;
 	char host[256], run[256];
 	struct pq_writer *w;
-	int seq, row_groups;
+	int seq, flushes;
 	struct alerts_file *files;
 	int nfiles;
 	bool file_noted, write_err;
@@ -45,7 +45,7 @@ void alert_file__append(struct alert_file *af, const struct alert_fire *f)
 {
 	struct pq_writer_opts wo = { .sz = sizeof(wo),
 				     .created_by = af->created_by,
-				     .gzip_level = 1 };
+				     .gzip_level = 1, .max_dead_pct = 50 };
 	const char *kind = rule_kind_name(f->rule->kind);
 	struct pq_writer *w;
 
@@ -57,7 +57,7 @@ void alert_file__append(struct alert_file *af, const struct alert_fire *f)
 		af->w = pq_writer__new(path, tables_def(TABLE_ALERTS)->cols,
 				       AC_N, &wo);
 		af->file_noted = false;
-		af->row_groups = 0;
+		af->flushes = 0;
 		if (!af->w) {
 			af->st->lost++;
 			return;
@@ -143,7 +143,10 @@ int alert_file__flush(struct alert_file *af)
 		note_file(af);
 	if (af->nfiles)
 		af->files[af->nfiles - 1].rows += n;
-	if (++af->row_groups >= MAX_ROW_GROUPS)
+	/* The writer keeps dead footers under half the live bytes; past
+	 * all of them (it could not rewrite the file) the file is done. */
+	if (++af->flushes >= MAX_ROW_GROUPS ||
+	    2 * pq_writer__dead_bytes(af->w) > pq_writer__file_bytes(af->w))
 		return finish_file(af);
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <time.h>
 #include "live.h"
 #include "qhist.h"
+#include "common/utf8.h"
+#include "wire.h"
 
 /* 1-2.5-5 from 1 us to 100 s: step times of a trainer and the phases in
  * them fall in the middle, a bucket never spans more than 2.5x. */
@@ -20,6 +22,8 @@ const double live_bucket_le[LIVE_BUCKETS] = {
 static uint64_t bucket_ns[LIVE_BUCKETS];
 
 /* lookup() finds a rank right after the name, in both kinds of entry. */
+_Static_assert(LIVE_NAME_MAX >= MP_NAME_MAX + sizeof(UTF8_TRUNC_MARK) - 1,
+	       "a cut name and its mark fit");
 _Static_assert(offsetof(struct live_metric, rank) == LIVE_NAME_MAX, "layout");
 _Static_assert(offsetof(struct live_span, rank) == LIVE_NAME_MAX, "layout");
 

@@ -28,7 +28,10 @@
 #define LIVE_MAX_METRICS 1024
 #define LIVE_MAX_SPANS 256
 #define LIVE_MAX_RULES 128
-#define LIVE_NAME_MAX 128
+/* A name as the decoder gives it: up to 127 bytes, and "…" (3 bytes) when
+ * the probe cut it, with the NUL; kept whole, so the live view and the
+ * Prometheus label say the same as the Parquet file. */
+#define LIVE_NAME_MAX 136
 #define LIVE_BUCKETS 22
 
 /* Upper bounds of the span histogram buckets, seconds (+Inf is implied). */

@@ -25,6 +25,7 @@ struct prom {
 	struct live_snap snap;	/* only the server's one thread uses it */
 	int fd, port;
 	unsigned long scrapes;
+	char host[256];		/* as given, or 127.0.0.1 */
 };
 
 struct buf {
@@ -314,6 +315,11 @@ struct prom *prom__start(const char *addr, struct live *l, char *err,
 		free(p);
 		return NULL;
 	}
+	{
+		char ps[16];
+
+		split_addr(addr, p->host, sizeof(p->host), ps, sizeof(ps));
+	}
 	/* The server's thread must never take SIGINT or SIGTERM: the
 	 * consumer reads them from its signalfd. */
 	sigfillset(&all);
@@ -337,6 +343,14 @@ struct prom *prom__start(const char *addr, struct live *l, char *err,
 int prom__port(const struct prom *p)
 {
 	return p->port;
+}
+
+void prom__url(const struct prom *p, char *buf, size_t len)
+{
+	bool v6 = strchr(p->host, ':') != NULL;
+
+	snprintf(buf, len, "http://%s%s%s:%d/metrics", v6 ? "[" : "", p->host,
+		 v6 ? "]" : "", p->port);
 }
 
 unsigned long prom__scrapes(const struct prom *p)

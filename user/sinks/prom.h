@@ -30,6 +30,8 @@ struct prom *prom__start(const char *addr, struct live *l, char *err,
 			 size_t errlen);
 /* The port it listens on (useful with port 0). */
 int prom__port(const struct prom *p);
+/* "http://HOST:PORT/metrics" with the port it listens on. */
+void prom__url(const struct prom *p, char *buf, size_t len);
 /* Scrapes served so far. */
 unsigned long prom__scrapes(const struct prom *p);
 /* Stops the server (waits for a request in progress) and frees. */

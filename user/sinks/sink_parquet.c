@@ -27,7 +27,7 @@ struct table {
 	struct pq_writer *w;
 	int seq;		/* number of the current file */
 	int file_idx;		/* index in files[], -1 until created */
-	int row_groups;
+	int flushes;		/* into the current file */
 	uint64_t rows_flushed;
 	uint64_t dropped;	/* rows lost to I/O errors */
 	int err;		/* last flush error, 0 when healthy */
@@ -63,12 +63,20 @@ struct pqsink {
 	bool finished;
 };
 
+/* Each flush leaves its footer behind as dead bytes.  The writer rewrites
+ * a file whose dead bytes pass half its live bytes; one it cannot rewrite
+ * (a row group too long to re-encode, a failed rewrite) is finished when
+ * they pass its live bytes, so no file is more than twice what it holds
+ * (user/parquet/README.md, "Dead bytes"). */
+#define PQ_DEAD_PCT 50
+
 static int open_table(struct pqsink *p, struct part *pt, enum row_table ti)
 {
 	struct pq_writer_opts wo = {
 		.sz = sizeof(wo),
 		.created_by = p->o.created_by,
 		.gzip_level = p->o.gzip_level,
+		.max_dead_pct = PQ_DEAD_PCT,
 	};
 	struct table *t = &pt->t[ti];
 	char path[4096];
@@ -80,7 +88,7 @@ static int open_table(struct pqsink *p, struct part *pt, enum row_table ti)
 	if (!t->w)
 		return -errno;
 	t->file_idx = -1;
-	t->row_groups = 0;
+	t->flushes = 0;
 	return 0;
 }
 
@@ -147,6 +155,7 @@ static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
 		       uint64_t now)
 {
 	struct table *t = &pt->t[ti];
+	uint64_t bytes, dead;
 	size_t pending;
 	int ret;
 
@@ -178,12 +187,17 @@ static int flush_table(struct pqsink *p, struct part *pt, enum row_table ti,
 	t->err = 0;
 	t->backoff_ns = 0;
 	t->rows_flushed += pending;
-	t->row_groups++;
+	t->flushes++;
 	ret = note_file(p, pt, t, ti);
 	if (ret)
 		return ret;
-	if (pq_writer__file_bytes(t->w) >= p->o.file_bytes ||
-	    t->row_groups >= p->o.max_row_groups)
+	bytes = pq_writer__file_bytes(t->w);
+	dead = pq_writer__dead_bytes(t->w);
+	/* A file is finished after max_row_groups flushes even when they
+	 * were merged into fewer row groups: a slow table's files still
+	 * finish (and go to the upload spool) every few minutes. */
+	if (bytes >= p->o.file_bytes || dead > bytes - dead ||
+	    t->flushes >= p->o.max_row_groups)
 		ret = finish_table(p, pt, t);
 	return ret;
 }

@@ -26,7 +26,8 @@ struct pqsink_opts {
 	const char *dir;		/* must exist */
 	uint64_t flush_interval_ns;	/* 0: 1 s */
 	uint64_t file_bytes;		/* rotate above; 0: 256 MiB */
-	int max_row_groups;		/* rotate above; 0: 256 */
+	int max_row_groups;		/* rotate after this many flushes
+					 * of a file (merged or not); 0: 256 */
 	uint64_t pending_max;		/* memory per table for rows the disk
 					 * has not taken; 0: 32 MiB */
 	const char *created_by;

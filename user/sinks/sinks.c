@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "alert.h"
 #include "alert_cmd.h"
 #include "live.h"
@@ -58,10 +59,17 @@ static int read_rule_file(struct livecfg *c, const char *path)
 	size_t cap = 0;
 	ssize_t n;
 	int lineno = 0, ret = 0;
+	struct stat st;
 
 	if (!f) {
 		pr_err("--alert-file %s: %s", path, strerror(errno));
 		return -errno;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		pr_err("--alert-file %s: %s (give a file of rules, one a line)",
+		       path, strerror(EISDIR));
+		fclose(f);
+		return -EISDIR;
 	}
 	while (!ret && (n = getline(&line, &cap, f)) >= 0) {
 		char *p = line;
@@ -74,6 +82,10 @@ static int read_rule_file(struct livecfg *c, const char *path)
 			continue;
 		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
 		ret = add_rule(c, line, origin);
+	}
+	if (!ret && ferror(f)) {
+		ret = -errno;
+		pr_err("--alert-file %s: %s", path, strerror(errno));
 	}
 	free(line);
 	fclose(f);
@@ -180,7 +192,8 @@ int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 		}
 	}
 	if (c->prom_addr) {
-		char err[512];
+		char err[512], url[300];
+		const char *pp;
 
 		ls->prom = prom__start(c->prom_addr, ls->live, err, sizeof(err));
 		if (!ls->prom) {
@@ -188,7 +201,14 @@ int livesinks__new(const struct livesinks_opts *o, struct livesinks **out)
 			livesinks__free(ls);
 			return -EINVAL;
 		}
-		pr_verbose("serving http://%s/metrics", c->prom_addr);
+		prom__url(ls->prom, url, sizeof(url));
+		/* Port 0 asks for any free port: say which one it is. */
+		pp = strrchr(c->prom_addr, ':');
+		pp = pp ? pp + 1 : c->prom_addr;
+		if (*pp && !pp[strspn(pp, "0")])
+			pr_err("serving %s", url);
+		else
+			pr_verbose("serving %s", url);
 	}
 	if (c->nrules) {
 		struct alerts_opts ao = {
@@ -242,9 +262,13 @@ void livesinks__summary(const struct livesinks *ls, const char *dir)
 	const struct alerts_stats *s;
 	size_t dl = dir ? strlen(dir) : 0;
 
-	if (ls && ls->prom)
-		fprintf(stderr, "  prometheus: %lu scrapes of http://%s/metrics\n",
-			prom__scrapes(ls->prom), ls->o.cfg->prom_addr);
+	if (ls && ls->prom) {
+		char url[300];
+
+		prom__url(ls->prom, url, sizeof(url));
+		fprintf(stderr, "  prometheus: %lu scrapes of %s\n",
+			prom__scrapes(ls->prom), url);
+	}
 	if (!ls || !ls->al)
 		return;
 	s = alerts__stats(ls->al);

@@ -15,6 +15,7 @@
 #include <curses.h>
 #include "live.h"
 #include "common/log.h"
+#include "common/termtext.h"
 #include "top_ui.h"
 
 #define DRAW_NS 100000000ull	/* at most 10 frames a second */
@@ -69,30 +70,17 @@ static void fmt_dur(char *b, size_t n, uint64_t ns)
 		snprintf(b, n, "%.3gs", ns / 1e9);
 }
 
-/* name[rank], cut at a character boundary to fit w columns ("~" marks a
- * cut; a multi-byte character counts as one column). */
+/* name[rank] in w columns, control bytes escaped and a cut marked with
+ * "…" (termtext), padded with spaces. */
 static void fmt_name(char *b, size_t n, const char *name, int32_t rank, int w)
 {
 	char full[LIVE_NAME_MAX + 16];
-	int cols = 0;
-	size_t i = 0, cut = 0;
 
 	if (rank >= 0)
 		snprintf(full, sizeof(full), "%s[%d]", name, (int)rank);
 	else
 		snprintf(full, sizeof(full), "%s", name);
-	for (i = 0; full[i]; i++) {
-		if (((unsigned char)full[i] & 0xc0) == 0x80)
-			continue;
-		if (cols == w - 1)
-			cut = i;
-		if (++cols > w)
-			break;
-	}
-	if (cols > w)
-		snprintf(b, n, "%.*s~", (int)cut, full);
-	else
-		snprintf(b, n, "%s", full);
+	termtext__fmt(b, n, full, strlen(full), w, true);
 }
 
 static void sparkline(struct topui *u, const struct live_metric *m, int w)
@@ -153,7 +141,8 @@ void topui__draw(struct topui *u)
 	const struct live_snap *s = &u->snap;
 	uint64_t now = mono_ns(), drops = 0, events = 0;
 	int avail, ms, ss, y = 0, spark;
-	char a[32], b[32], c[32], name[LIVE_NAME_MAX + 16];
+	char a[32], b[32], c[32], name[termtext__max(LIVE_NAME_MAX + 16, 16)];
+	char line[termtext__max(300, 512)];
 
 	if (live__snapshot(u->live, &u->snap))
 		return;
@@ -198,7 +187,7 @@ void topui__draw(struct topui *u)
 		fmt_num(a, sizeof(a), m->last);
 		fmt_num(b, sizeof(b), m->min);
 		fmt_num(c, sizeof(c), m->max);
-		mvprintw(y, 0, " %-16s %10s %10s %10s %8lld %7.1f ", name, a, b, c,
+		mvprintw(y, 0, " %s %10s %10s %10s %8lld %7.1f ", name, a, b, c,
 			 (long long)m->step, u->rate_m[i]);
 		if (spark > 0)
 			sparkline(u, m, spark);
@@ -221,18 +210,23 @@ void topui__draw(struct topui *u)
 		fmt_name(name, sizeof(name), sp->name, sp->rank, 16);
 		fmt_dur(a, sizeof(a), sp->p50_ns);
 		fmt_dur(b, sizeof(b), sp->p99_ns);
-		mvprintw(y, 0, " %-16s %10llu %10s %10s %7.1f%%", name,
+		mvprintw(y, 0, " %s %10llu %10s %10s %7.1f%%", name,
 			 (unsigned long long)sp->count, a, b, 100 * u->share_s[i]);
 	}
 	if (!s->nspans)
 		mvprintw(y++, 0, " (no span yet)");
 	if (s->last_alert[0]) {
+		termtext__fmt(line, sizeof(line), s->last_alert,
+			      strlen(s->last_alert), COLS - 8, false);
 		attron(A_BOLD);
-		mvprintw(LINES - 3, 0, " ALERT %.*s", COLS - 8, s->last_alert);
+		mvprintw(LINES - 3, 0, " ALERT %s", line);
 		attroff(A_BOLD);
 	}
-	if (s->last_log[0])
-		mvprintw(LINES - 2, 0, " log %.*s", COLS - 6, s->last_log);
+	if (s->last_log[0]) {
+		termtext__fmt(line, sizeof(line), s->last_log,
+			      strlen(s->last_log), COLS - 6, false);
+		mvprintw(LINES - 2, 0, " log %s", line);
+	}
 	attron(A_REVERSE);
 	mvprintw(LINES - 1, 0, "%-*s", COLS - 1, "");
 	mvprintw(LINES - 1, 0, " %.*s", COLS - 2, u->status[0] ? u->status :

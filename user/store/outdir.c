@@ -17,41 +17,59 @@ static bool is_our_file(const char *n)
 {
 	static const char *const pre[] = { "metrics-", "spans-", "logs-",
 					   "alerts-" };
-	size_t len = strlen(n);
+	size_t len = strlen(n), end = len;
 
 	if (!strcmp(n, "run.json") || !strcmp(n, ".run.json.tmp") ||
 	    !strcmp(n, ".spool") || !strcmp(n, "command.log"))
 		return true;
+	/* .NAME.tmp: a rewrite of NAME that a kill interrupted */
+	if (n[0] == '.' && len > 5 && !strcmp(n + len - 4, ".tmp")) {
+		n++;
+		end = len - 5;
+	}
 	for (int i = 0; i < 4; i++)
-		if (!strncmp(n, pre[i], strlen(pre[i])) && len > 8 &&
-		    !strcmp(n + len - 8, ".parquet"))
+		if (!strncmp(n, pre[i], strlen(pre[i])) && end > 8 &&
+		    !strncmp(n + end - 8, ".parquet", 8))
 			return true;
 	return false;
 }
 
-static bool is_rank_dir(const char *n)
+/* A folder of the partitioned layout (record --partition):
+ * run=ID/host=H/rank=R. */
+static bool is_part_dir(const char *n)
 {
-	return !strncmp(n, "rank=", 5) && n[5];
+	return (!strncmp(n, "rank=", 5) && n[5]) ||
+	       (!strncmp(n, "host=", 5) && n[5]) ||
+	       (!strncmp(n, "run=", 4) && n[4]);
 }
 
-/* True if everything in rank directory dir is ours (a file mlprobe wrote). */
-static bool rank_dir_ours(int parent, const char *name)
+#define PART_DEPTH 3	/* run=, host=, rank= */
+
+/* True if everything in the partition folder name of parent is ours:
+ * files mlprobe writes, and partition folders of the same. */
+static bool part_dir_ours(int parent, const char *name, int depth)
 {
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
 	struct dirent *de;
 	bool ours = true;
 	DIR *d;
 
-	if (fd < 0)
+	if (fd < 0 || depth > PART_DEPTH) {
+		if (fd >= 0)
+			close(fd);
 		return false;
+	}
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
 		return false;
 	}
-	while ((de = readdir(d)))
+	while (ours && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    !is_our_file(de->d_name))
+		    !is_our_file(de->d_name) &&
+		    !(is_part_dir(de->d_name) &&
+		      part_dir_ours(dirfd(d), de->d_name, depth + 1)))
 			ours = false;
 	closedir(d);
 	return ours;
@@ -79,18 +97,21 @@ int outdir_check(const char *dir, bool force)
 			continue;
 		empty = false;
 		if (!is_our_file(de->d_name) &&
-		    !(is_rank_dir(de->d_name) && rank_dir_ours(dirfd(d), de->d_name)))
+		    !(is_part_dir(de->d_name) &&
+		      part_dir_ours(dirfd(d), de->d_name, 1)))
 			foreign = true;
 	}
 	closedir(d);
+	/* Foreign files first: --force would refuse them too. */
+	if (foreign) {
+		pr_err("output directory %s holds files mlprobe did not write; "
+		       "refusing to mix a recording into it (choose another "
+		       "directory)", dir);
+		return -1;
+	}
 	if (!empty && !force) {
 		pr_err("output directory %s is not empty: choose a new one, or "
 		       "--force to replace the recording in it", dir);
-		return -1;
-	}
-	if (foreign) {
-		pr_err("output directory %s holds files mlprobe did not write; "
-		       "refusing to mix a recording into it", dir);
 		return -1;
 	}
 	if (spool__pending(dir) > 0) {
@@ -111,7 +132,7 @@ int outdir_check(const char *dir, bool force)
 }
 
 /* Called once the probes are attached, so a failure before that loses
- * nothing.  Rank directories are emptied (our files only) and removed. */
+ * nothing.  Partition folders are emptied (our files only) and removed. */
 int outdir_clear(const char *dir)
 {
 	struct dirent *de;
@@ -123,7 +144,7 @@ int outdir_clear(const char *dir)
 	while (!ret && (de = readdir(d))) {
 		char sub[PATH_MAX];
 
-		if (is_rank_dir(de->d_name) &&
+		if (is_part_dir(de->d_name) &&
 		    snprintf(sub, sizeof(sub), "%.3000s/%s", dir, de->d_name) <
 			    (int)sizeof(sub)) {
 			ret = outdir_clear(sub);

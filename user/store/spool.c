@@ -42,6 +42,23 @@ struct spool {
 	bool failing;
 };
 
+int spool__check_cmd(const char *line, char *err, size_t errlen)
+{
+	char **av, exe[PATH_MAX], why[256];
+	int ret = spawn_split(line, "the upload command", &av, why, sizeof(why));
+
+	if (ret) {
+		snprintf(err, errlen, "--upload-cmd: %s", why);
+		return ret;
+	}
+	ret = spawn_resolve(av[0], exe, sizeof(exe));
+	if (ret)
+		snprintf(err, errlen, "--upload-cmd: %s: %s", av[0],
+			 spawn_resolve_why(av[0], ret));
+	free(av);
+	return ret;
+}
+
 /* One block holding a copy of argv (the spawn_split layout). */
 static char **copy_argv(char *const *argv, size_t extra)
 {

@@ -76,6 +76,10 @@ const char *spool__last_error(const struct spool *s);
 /* Stops (see spool__stop) and frees.  NULL is a no-op. */
 void spool__free(struct spool *s);
 
+/* Checks that the upload command line can run: it splits, and its
+ * program is found (as execvp finds it).  0, or -errno with one line in
+ * err that starts "--upload-cmd: ". */
+int spool__check_cmd(const char *line, char *err, size_t errlen);
 
 /* For a directory without a running recorder (recover): queues every file
  * in dir and its rank= folders that want() accepts and that is neither
