@@ -25,6 +25,7 @@ void compare__defaults(struct compare_opts *o)
 	o->min_effect = 5;
 	o->min_samples = 30;
 	o->fail_on = -1;
+	o->time = RL_TIME_OWN;
 }
 
 int compare__add_metric(struct compare_opts *o, const char *arg)
@@ -175,56 +176,145 @@ static void list_names(char *buf, size_t len, const struct runload *r,
 		snprintf(buf, len, "none");
 }
 
+/* Per name id of r: the share (%) of the wall time its spans were
+ * runnable; NaN where no span of the name has a time split. */
+static double *runq_shares(const struct runload *r, long skip)
+{
+	double *runq = calloc(r->nstrs + 1, sizeof(*runq));
+	double *wall = calloc(r->nstrs + 1, sizeof(*wall));
+
+	if (!runq || !wall) {
+		free(runq);
+		free(wall);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->nspans; i++) {
+		const struct rl_span *s = &r->spans[i];
+
+		if (s->has_time && (!skip || s->step >= skip)) {
+			runq[s->name] += (double)s->runq;
+			wall[s->name] += (double)s->dur;
+		}
+	}
+	for (size_t id = 0; id < r->nstrs; id++)
+		runq[id] = wall[id] > 0 ? 100 * runq[id] / wall[id] : NAN;
+	free(wall);
+	return runq;
+}
+
+/* The spans of both runs, grouped by name: the judged time (o->time) and
+ * the wall time (the same when the judged time is the wall time). */
+struct span_sides {
+	struct rl_groups g[2], wall[2];
+	double *share[2];
+};
+
+static int group_sides(struct span_sides *s, const struct runload *const run[2],
+		       const struct compare_opts *o)
+{
+	for (int k = 0; k < 2; k++)
+		if (runload__group_spans(run[k], o->skip_steps, o->time, &s->g[k]) ||
+		    (o->time != RL_TIME_WALL &&
+		     runload__group_spans(run[k], o->skip_steps, RL_TIME_WALL,
+					  &s->wall[k])) ||
+		    !(s->share[k] = runq_shares(run[k], o->skip_steps)))
+			return -ENOMEM;
+	return 0;
+}
+
+static void free_sides(struct span_sides *s)
+{
+	for (int k = 0; k < 2; k++) {
+		runload__groups_free(&s->g[k]);
+		runload__groups_free(&s->wall[k]);
+		free(s->share[k]);
+	}
+}
+
+/* Group id of s's samples in g: vals and n (NULL, 0 when none). */
+static const double *samples(const struct rl_groups *g, uint32_t id, size_t *n)
+{
+	if (id == UINT32_MAX || id >= g->nids) {
+		*n = 0;
+		return NULL;
+	}
+	*n = g->start[id + 1] - g->start[id];
+	return *n ? g->vals + g->start[id] : NULL;
+}
+
+/* The row of a span name present on side(s): the judged time's verdict,
+ * the wall time's medians and change, the runnable shares; a wall time
+ * slower beyond --min-effect while the own time is not is contention. */
+static void judge_span(struct compare_row *row, const struct compare_opts *o,
+		       const struct span_sides *s, const uint32_t id[2])
+{
+	const struct rl_groups *w0 = o->time == RL_TIME_WALL ? &s->g[0] : &s->wall[0];
+	const struct rl_groups *w1 = o->time == RL_TIME_WALL ? &s->g[1] : &s->wall[1];
+	struct compare_row wall = { 0 };
+	const double *a, *b;
+	size_t na, nb;
+
+	a = samples(&s->g[0], id[0], &na);
+	b = samples(&s->g[1], id[1], &nb);
+	judge(row, o, a, na, b, nb, na > 0, nb > 0);
+	a = samples(w0, id[0], &na);
+	b = samples(w1, id[1], &nb);
+	judge(&wall, o, a, na, b, nb, na > 0, nb > 0);
+	row->wall_base = wall.med_base;
+	row->wall_new = wall.med_new;
+	row->wall_change = wall.change;
+	row->runq_base = id[0] != UINT32_MAX ? s->share[0][id[0]] : NAN;
+	row->runq_new = id[1] != UINT32_MAX ? s->share[1][id[1]] : NAN;
+	if (o->time != RL_TIME_WALL && wall.verdict == CV_WORSE &&
+	    row->verdict != CV_WORSE) {
+		row->verdict = CV_CONTENTION;
+		row->fails = false;
+	}
+}
+
 static int add_spans(struct compare_result *res, const struct runload *base,
 		     const struct runload *new, const struct compare_opts *o,
 		     char *err, size_t errlen)
 {
-	struct rl_groups gb = { 0 }, gn = { 0 };
+	const struct runload *const run[2] = { base, new };
+	struct span_sides s = { 0 };
 	int ret = -ENOMEM;
 	size_t common = 0;
 
-	if (runload__group_spans(base, o->skip_steps, &gb) ||
-	    runload__group_spans(new, o->skip_steps, &gn)) {
+	if (group_sides(&s, run, o)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	/* Names of base, then names only in new. */
 	for (int side = 0; side < 2; side++) {
-		const struct runload *r = side ? new : base, *other = side ? base : new;
-		const struct rl_groups *g = side ? &gn : &gb, *og = side ? &gb : &gn;
+		const struct runload *r = run[side], *other = run[!side];
+		const struct rl_groups *g = &s.g[side], *og = &s.g[!side];
 
 		for (size_t id = 0; id < g->nids; id++) {
 			const char *name = runload__str(r, (uint32_t)id);
-			uint32_t oid = runload__find(other, name);
+			uint32_t oid = runload__find(other, name), ids[2];
 			bool in_r = g->start[id + 1] > g->start[id];
 			bool in_o = oid != UINT32_MAX && og->start[oid + 1] > og->start[oid];
-			const double *v = g->vals + g->start[id], *ov = NULL;
-			size_t n = g->start[id + 1] - g->start[id], on = 0;
 			struct compare_row *row;
 
 			if (!in_r || (side && in_o))
 				continue;
-			if (in_o) {
-				ov = og->vals + og->start[oid];
-				on = og->start[oid + 1] - og->start[oid];
-				common++;
-			}
+			common += in_o;
 			if (!(row = add_row(res, name))) {
 				snprintf(err, errlen, "out of memory");
 				goto out;
 			}
-			if (side)
-				judge(row, o, ov, on, v, n, in_o, true);
-			else
-				judge(row, o, v, n, ov, on, true, in_o);
+			ids[side] = (uint32_t)id;
+			ids[!side] = in_o ? oid : UINT32_MAX;
+			judge_span(row, o, &s, ids);
 		}
 	}
 	ret = 0;
 	if (!common && !o->nmetrics) {
 		char bn[160], nn[160];
 
-		list_names(bn, sizeof(bn), base, &gb);
-		list_names(nn, sizeof(nn), new, &gn);
+		list_names(bn, sizeof(bn), base, &s.g[0]);
+		list_names(nn, sizeof(nn), new, &s.g[1]);
 		if (!base->nspans || !new->nspans)
 			snprintf(err, errlen, "%s: holds no spans",
 				 !base->nspans ? base->path : new->path);
@@ -236,8 +326,7 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 		ret = -EINVAL;
 	}
 out:
-	runload__groups_free(&gb);
-	runload__groups_free(&gn);
+	free_sides(&s);
 	return ret;
 }
 
@@ -257,6 +346,8 @@ static int add_metrics(struct compare_result *res, const struct runload *base,
 			row->is_metric = true;
 			row->higher_is_better = m->higher_is_better;
 			judge(row, o, a, na, b, nb, pa, pb);
+			row->wall_base = row->wall_new = row->wall_change = NAN;
+			row->runq_base = row->runq_new = NAN;
 		}
 		free(a);
 		free(b);
@@ -322,6 +413,7 @@ const char *compare__verdict_str(const struct compare_row *row)
 	case CV_FEW: return "few";
 	case CV_ONLY_BASE: return "gone";
 	case CV_ONLY_NEW: return "new";
+	case CV_CONTENTION: return "contention";
 	}
 	return "?";
 }
@@ -432,6 +524,25 @@ static void print_summary(FILE *f, const struct compare_result *r, bool md)
 		fprintf(f, " %s", pct);
 	}
 	fputs(md ? "\n\n" : "\n", f);
+	/* Contention: the first such span, and how many more. */
+	shown = 0;
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (r->rows[i].verdict != CV_CONTENTION)
+			continue;
+		if (shown++)
+			continue;
+		fmt_pct(pct, sizeof(pct), r->rows[i].wall_change);
+		fputs("contention (a shared CPU, not the code): ", f);
+		if (md)
+			md_name(f, r->rows[i].name);
+		else
+			term_name(f, r->rows[i].name, 24);
+		fprintf(f, " %s wall", pct);
+	}
+	if (shown > 1)
+		fprintf(f, ", %zu more", shown - 1);
+	if (shown)
+		fputs(md ? "\n\n" : "\n", f);
 	if (r->opts.fail_on < 0)
 		return;
 	if (r->failures)
@@ -445,39 +556,55 @@ static void print_summary(FILE *f, const struct compare_result *r, bool md)
 		fputc('\n', f);
 }
 
+/* A share in %, in 4 columns; "-" when not known. */
+static void fmt_share(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f%%", v);
+}
+
 void compare__print_table(FILE *f, const struct compare_result *r)
 {
 	const struct compare_opts *o = &r->opts;
+	bool own = o->time != RL_TIME_WALL;
 
 	fprintf(f, "base: %s\nnew:  %s\n", r->base, r->new);
-	fprintf(f, "%-11s %s %s %s\n", "", "---- n ----", "-- median ---",
-		"---- p90 ----");
-	fprintf(f, "%-11s %5s %5s %6s %6s %6s %6s %-7s %.0f%% CI\n", "name",
+	fprintf(f, "%-11s %s %s %s\n", "", "---- n ----", "- wall median",
+		"runnable");
+	fprintf(f, "%-11s %5s %5s %6s %6s %4s %4s %-7s %.0f%% CI\n", "name",
 		"base", "new", "base", "new", "base", "new", "change",
 		100 * (1 - o->alpha));
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct compare_row *row = &r->rows[i];
-		char mb[32], mn[32], pb[32], pn[32], ch[32], ci[48];
+		char mb[32], mn[32], qb[16], qn[16], ch[32], ci[48];
 
-		compare__fmt_value(mb, sizeof(mb), row, row->med_base);
-		compare__fmt_value(mn, sizeof(mn), row, row->med_new);
-		compare__fmt_value(pb, sizeof(pb), row, row->p90_base);
-		compare__fmt_value(pn, sizeof(pn), row, row->p90_new);
+		/* Spans: the wall medians (metrics: the values') and the
+		 * share of them the CPU was not theirs; change: the judged
+		 * time's. */
+		compare__fmt_value(mb, sizeof(mb), row, row->is_metric ?
+				   row->med_base : row->wall_base);
+		compare__fmt_value(mn, sizeof(mn), row, row->is_metric ?
+				   row->med_new : row->wall_new);
+		fmt_share(qb, sizeof(qb), row->runq_base);
+		fmt_share(qn, sizeof(qn), row->runq_new);
 		fmt_pct(ch, sizeof(ch), row->change);
 		if (row->significant)
 			strcat(ch, "*");
 		fmt_ci(ci, sizeof(ci), row);
 		/* the name in 11 columns, cut with "…" */
 		term_name(f, row->name, 11);
-		fprintf(f, " %5zu %5zu %6s %6s %6s %6s %-7s %-13s %s\n",
-			row->n_base,
-			row->n_new, mb, mn, pb, pn, ch, ci,
+		fprintf(f, " %5zu %5zu %6s %6s %4s %4s %-7s %-13s %s\n",
+			row->n_base, row->n_new, mb, mn, qb, qn, ch, ci,
 			compare__verdict_str(row));
 	}
 	fprintf(f, "*: significant (Mann-Whitney p < %g).  change: Hodges-Lehmann "
-		"shift over\nthe base median, %g%% CI.  slower/faster: the CI "
-		"is beyond +-%g%%.\n", o->alpha, 100 * (1 - o->alpha),
-		o->min_effect);
+		"shift of the\n%s over the base median, %g%% CI.  slower/faster:\n"
+		"the CI is beyond +-%g%%.%s\n", o->alpha,
+		own ? "own time (wall less runnable)" : "wall time",
+		100 * (1 - o->alpha), o->min_effect, own ? "  contention: the "
+		"wall time is slower, the own time not." : "");
 	if (o->skip_steps)
 		fprintf(f, "Steps before %ld skipped (warm-up).\n", o->skip_steps);
 	print_summary(f, r, false);
@@ -490,26 +617,31 @@ void compare__print_md(FILE *f, const struct compare_result *r)
 	fprintf(f, "#### mlprobe compare\n\n");
 	print_summary(f, r, true);
 	fprintf(f, "| %s | n base | n new | median base | median new | "
-		"p90 base | p90 new | change | %g%% CI | p | |\n",
-		"name", 100 * (1 - o->alpha));
-	fprintf(f, "|:--|--:|--:|--:|--:|--:|--:|--:|:--|--:|:--|\n");
+		"p90 base | p90 new | wall base | wall new | runnable | change | "
+		"%g%% CI | p | |\n", "name", 100 * (1 - o->alpha));
+	fprintf(f, "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|--:|:--|\n");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct compare_row *row = &r->rows[i];
-		char mb[32], mn[32], pb[32], pn[32], ch[32], lo[32], hi[32];
+		char mb[32], mn[32], pb[32], pn[32], wb[32], wn[32], qb[16], qn[16];
+		char ch[32], lo[32], hi[32];
 		bool bold = row->verdict == CV_WORSE;
 
 		compare__fmt_value(mb, sizeof(mb), row, row->med_base);
 		compare__fmt_value(mn, sizeof(mn), row, row->med_new);
 		compare__fmt_value(pb, sizeof(pb), row, row->p90_base);
 		compare__fmt_value(pn, sizeof(pn), row, row->p90_new);
+		compare__fmt_value(wb, sizeof(wb), row, row->wall_base);
+		compare__fmt_value(wn, sizeof(wn), row, row->wall_new);
+		fmt_share(qb, sizeof(qb), row->runq_base);
+		fmt_share(qn, sizeof(qn), row->runq_new);
 		fmt_pct(ch, sizeof(ch), row->change);
 		fmt_pct(lo, sizeof(lo), row->lo);
 		fmt_pct(hi, sizeof(hi), row->hi);
 		fprintf(f, "| %s", row->is_metric ? "metric " : "");
 		md_name(f, row->name);
-		fprintf(f, " | %zu | %zu | %s | %s | %s | %s | %s%s%s | ",
-			row->n_base, row->n_new, mb, mn, pb, pn, bold ? "**" : "",
-			ch, bold ? "**" : "");
+		fprintf(f, " | %zu | %zu | %s | %s | %s | %s | %s | %s | %s → %s | "
+			"%s%s%s | ", row->n_base, row->n_new, mb, mn, pb, pn, wb,
+			wn, qb, qn, bold ? "**" : "", ch, bold ? "**" : "");
 		if (isnan(row->lo))
 			fprintf(f, "- | ");
 		else
@@ -523,11 +655,14 @@ void compare__print_md(FILE *f, const struct compare_result *r)
 		fprintf(f, "%s%s%s |\n", bold ? "**" : "", compare__verdict_str(row),
 			bold ? "**" : "");
 	}
-	fprintf(f, "\n<sub>`%s` → `%s`. Change: Hodges–Lehmann shift over the "
-		"base median; p: Mann–Whitney U, significant below %g; slower or "
-		"faster when the CI is beyond ±%g%%; at least %ld samples a "
-		"side%s.</sub>\n", r->base,
-		r->new, o->alpha, o->min_effect, o->min_samples,
+	fprintf(f, "\n<sub>`%s` → `%s`. Medians and change are of the %s; "
+		"runnable: the share of the wall time waiting for a CPU. Change: "
+		"Hodges–Lehmann shift over the base median; p: Mann–Whitney U, "
+		"significant below %g; slower or faster when the CI is beyond "
+		"±%g%%; contention: the wall time slower, the own time not; at "
+		"least %ld samples a side%s.</sub>\n", r->base, r->new,
+		o->time != RL_TIME_WALL ? "own time (wall less runnable)" :
+		"wall time", o->alpha, o->min_effect, o->min_samples,
 		o->skip_steps ? "; warm-up steps skipped" : "");
 }
 
@@ -551,7 +686,8 @@ void compare__print_json(FILE *f, const struct compare_result *r)
 		"\"skip_steps\":%ld,\"fail_on_pct\":", o->alpha, o->min_effect,
 		o->min_samples, o->skip_steps);
 	json_num(f, o->fail_on >= 0 ? o->fail_on : NAN);
-	fprintf(f, ",\"regressions\":%zu,\"failures\":%zu,\"rows\":[",
+	fprintf(f, ",\"time\":\"%s\",\"regressions\":%zu,\"failures\":%zu,"
+		"\"rows\":[", o->time != RL_TIME_WALL ? "own" : "wall",
 		r->regressions, r->failures);
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct compare_row *row = &r->rows[i];
@@ -560,6 +696,11 @@ void compare__print_json(FILE *f, const struct compare_result *r)
 			{ "p90_base", row->p90_base }, { "p90_new", row->p90_new },
 			{ "change_pct", row->change }, { "ci_low_pct", row->lo },
 			{ "ci_high_pct", row->hi }, { "p", row->p },
+			{ "wall_median_base", row->wall_base },
+			{ "wall_median_new", row->wall_new },
+			{ "wall_change_pct", row->wall_change },
+			{ "runq_pct_base", row->runq_base },
+			{ "runq_pct_new", row->runq_new },
 		};
 
 		fprintf(f, "%s\n{\"kind\":\"%s\",\"name\":", i ? "," : "",

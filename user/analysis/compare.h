@@ -28,6 +28,9 @@ struct compare_opts {
 	long skip_steps;	/* drop rows with step < this (and NULL steps) */
 	double fail_on;		/* %; fail when a regression's whole CI is
 				 * above it; < 0: never fail */
+	enum rl_time time;	/* which time of a span is judged: its own
+				 * (default: wall less runnable, what a busy
+				 * neighbour cannot inflate) or its wall time */
 	struct compare_metric metrics[COMPARE_MAX_METRICS];
 	int nmetrics;
 };
@@ -49,6 +52,8 @@ enum compare_verdict {
 	CV_FEW,		/* fewer than min_samples on a side: not tested */
 	CV_ONLY_BASE,	/* name missing from the new run */
 	CV_ONLY_NEW,	/* name missing from the base run */
+	CV_CONTENTION,	/* wall time slower beyond min_effect, own time
+			 * not: the CPU was shared, not a regression */
 };
 
 struct compare_row {
@@ -56,7 +61,12 @@ struct compare_row {
 	bool higher_is_better;
 	char *name;
 	size_t n_base, n_new;
-	double med_base, med_new, p90_base, p90_new;	/* ns for spans */
+	double med_base, med_new, p90_base, p90_new;	/* ns for spans; of
+							 * the judged time */
+	double wall_base, wall_new;	/* median wall time (ns); spans */
+	double runq_base, runq_new;	/* % of the wall time runnable; NaN:
+					 * not known (metrics, old files) */
+	double wall_change;	/* %: the wall time's shift (NaN: not tested) */
 	double change, lo, hi;	/* %: Hodges-Lehmann shift / base median */
 	double p;		/* Mann-Whitney, two-sided; NaN: not tested */
 	bool significant;

@@ -539,8 +539,8 @@ int report__write(FILE *f, const struct runload *run,
 	}
 	if (base && !(res = compare__run(base, run, o->cmp, err, errlen)))
 		return -1;
-	if (runload__group_spans(run, o->skip_steps, &g) ||
-	    (base && runload__group_spans(base, o->skip_steps, &gb)) ||
+	if (runload__group_spans(run, o->skip_steps, RL_TIME_WALL, &g) ||
+	    (base && runload__group_spans(base, o->skip_steps, RL_TIME_WALL, &gb)) ||
 	    !(ns = calloc(run->nstrs + 1, sizeof(*ns)))) {
 		snprintf(err, errlen, "out of memory");
 		goto out;

@@ -113,14 +113,19 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-enum { C_TS, C_PID, C_TID, C_NAME, C_VAL, C_STEP, C_DEPTH, NCOLS };
+enum { C_TS, C_PID, C_TID, C_NAME, C_VAL, C_STEP, C_DEPTH, C_RUNQ, C_IO,
+       C_WAIT, C_MINFLT, C_MAJFLT, NCOLS };
 
 /* The columns each table has, as columns of its schema (tables.h), in the
- * order C_TS .. C_DEPTH; step and depth are optional (-1: none). */
+ * order C_TS .. C_MAJFLT; from C_STEP on they are optional (-1: none; a
+ * recording made before spans had their time split has none of those). */
 static const int need[RL_NTABLES][NCOLS] = {
-	[RL_METRICS] = { MC_TS, MC_PID, MC_TID, MC_NAME, MC_VALUE, MC_STEP, -1 },
-	[RL_SPANS] = { SC_TS, SC_PID, SC_TID, SC_NAME, SC_DUR, SC_STEP, SC_DEPTH },
-	[RL_LOGS] = { LC_TS, LC_PID, LC_TID, LC_LEVEL, LC_MSG, LC_STEP, -1 },
+	[RL_METRICS] = { MC_TS, MC_PID, MC_TID, MC_NAME, MC_VALUE, MC_STEP, -1,
+			 -1, -1, -1, -1, -1 },
+	[RL_SPANS] = { SC_TS, SC_PID, SC_TID, SC_NAME, SC_DUR, SC_STEP, SC_DEPTH,
+		       SC_RUNQ, SC_IO, SC_WAIT, SC_MINFLT, SC_MAJFLT },
+	[RL_LOGS] = { LC_TS, LC_PID, LC_TID, LC_LEVEL, LC_MSG, LC_STEP, -1,
+		      -1, -1, -1, -1, -1 },
 };
 
 /* The column of file pr that holds column k of table t, or -1. */
@@ -200,6 +205,19 @@ int runload__add_log(struct runload *r, const struct rl_log *l,
 	return 0;
 }
 
+/* A span's time split, when the file has it (all three columns). */
+static void span_time(struct rl_span *s, const struct pq_values *v, size_t i)
+{
+	if (!v[C_RUNQ].n || !v[C_IO].n || !v[C_WAIT].n)
+		return;
+	s->has_time = true;
+	s->runq = v[C_RUNQ].i64[i];
+	s->io = v[C_IO].i64[i];
+	s->wait = v[C_WAIT].i64[i];
+	s->minflt = v[C_MINFLT].n ? (uint32_t)v[C_MINFLT].i64[i] : 0;
+	s->majflt = v[C_MAJFLT].n ? (uint32_t)v[C_MAJFLT].i64[i] : 0;
+}
+
 /* Appends the rows of one row group; v holds the decoded columns. */
 static int add_rows(struct runload *r, enum runload_table t,
 		    const struct pq_values *v, size_t n)
@@ -218,6 +236,8 @@ static int add_rows(struct runload *r, enum runload_table t,
 				.step = st, .pid = pid, .tid = tid,
 				.depth = v[C_DEPTH].n ? (uint32_t)v[C_DEPTH].i64[i] : 0,
 			};
+
+			span_time(&s, v, i);
 
 			ret = runload__add_span(r, &s, v[C_NAME].str[i]);
 		} else if (t == RL_METRICS) {
@@ -298,8 +318,8 @@ static int load_file(struct runload *r, const char *path,
 			goto out;
 		}
 	}
-	col[C_STEP] = col_of(pr, t, C_STEP);
-	col[C_DEPTH] = col_of(pr, t, C_DEPTH);
+	for (int k = C_STEP; k < NCOLS; k++)
+		col[k] = col_of(pr, t, k);
 	for (int k = C_STEP; k < NCOLS; k++)
 		if (col[k] >= 0 && !type_ok(pr, col[k], k))
 			col[k] = -1;
@@ -417,7 +437,15 @@ void runload__free(struct runload *r)
 }
 
 /* A counting sort by name id, then a sort of each group. */
-int runload__group_spans(const struct runload *r, long skip,
+double runload__span_time(const struct rl_span *s, enum rl_time t)
+{
+	/* Runnable time is what a busy neighbour adds: leave it out. */
+	if (t == RL_TIME_OWN && s->has_time && s->runq <= s->dur)
+		return (double)(s->dur - s->runq);
+	return (double)s->dur;
+}
+
+int runload__group_spans(const struct runload *r, long skip, enum rl_time t,
 			 struct rl_groups *g)
 {
 	size_t *fill;
@@ -439,7 +467,8 @@ int runload__group_spans(const struct runload *r, long skip,
 		const struct rl_span *s = &r->spans[i];
 
 		if (!skip || s->step >= skip)
-			g->vals[g->start[s->name] + fill[s->name]++] = (double)s->dur;
+			g->vals[g->start[s->name] + fill[s->name]++] =
+				runload__span_time(s, t);
 	}
 	free(fill);
 	for (size_t id = 0; id < g->nids; id++)

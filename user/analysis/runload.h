@@ -28,6 +28,11 @@ struct rl_span {
 	int64_t dur;		/* ns */
 	int64_t step;		/* -1: before the first MLPROBE_STEP */
 	uint32_t pid, tid, depth, name;
+	/* Where the time went (has_time: the file says; on CPU is the rest
+	 * of dur), and page faults. */
+	bool has_time;
+	int64_t runq, io, wait;
+	uint32_t minflt, majflt;
 };
 
 struct rl_metric {
@@ -100,12 +105,18 @@ struct rl_groups {
 	size_t nids;
 };
 
+/* Which time of a span: its wall time, or its own (wall time less the
+ * time it was runnable, waiting for a CPU: what a busy neighbour adds).
+ * A span without a time split has only its wall time. */
+enum rl_time { RL_TIME_WALL, RL_TIME_OWN };
+double runload__span_time(const struct rl_span *s, enum rl_time t);
+
 /*
- * Groups the spans of r by name, leaving out spans with step < skip (and
- * spans with no step) when skip > 0.  Returns 0 or -ENOMEM; free with
- * runload__groups_free (also after a failure).
+ * Groups the spans' times t of r by name, leaving out spans with step <
+ * skip (and spans with no step) when skip > 0.  Returns 0 or -ENOMEM; free
+ * with runload__groups_free (also after a failure).
  */
-int runload__group_spans(const struct runload *r, long skip,
+int runload__group_spans(const struct runload *r, long skip, enum rl_time t,
 			 struct rl_groups *g);
 void runload__groups_free(struct rl_groups *g);
 

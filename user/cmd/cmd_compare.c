@@ -20,11 +20,18 @@ static const char doc[] =
 	"Compare two recordings, span by span, with statistics.\n"
 	"\n"
 	"BASE and NEW are run directories (or spans/metrics Parquet files).  For\n"
-	"each span name: n, median and p90 on both sides, the change of NEW\n"
-	"against BASE in % with a confidence interval (Hodges-Lehmann shift over\n"
-	"the base median), and a verdict: slower/faster (significant by the\n"
-	"Mann-Whitney U test and at least --min-effect), small (significant but\n"
-	"smaller), ~ (not significant), few (under --min-samples), new/gone.\n"
+	"each span name: n, the median wall time and the share of it spent\n"
+	"runnable (waiting for a CPU) on both sides, the change of NEW against\n"
+	"BASE in % with a confidence interval (Hodges-Lehmann shift over the base\n"
+	"median), and a verdict: slower/faster (significant by the Mann-Whitney\n"
+	"U test and at least --min-effect), small (significant but smaller), ~\n"
+	"(not significant), few (under --min-samples), new/gone.\n"
+	"\n"
+	"The change is of a span's own time: its wall time less the time it was\n"
+	"runnable, which a busy neighbour on a shared machine adds.  A span whose\n"
+	"wall time is slower and own time is not is contention, not a\n"
+	"regression.  --time wall judges the wall time instead (then your own\n"
+	"threads contending for a CPU count too; `mlprobe explain` shows it).\n"
 	"\n"
 	"Exit status: 0; 1 when --fail-on is given and a span is slower (or a\n"
 	"metric worse) by more than it; 2 for bad arguments or unreadable runs.\n"
@@ -46,6 +53,8 @@ static const struct argp_option opts[] = {
 	{ "alpha", 'a', "A", 0, "Significance level (default 0.01)", 0 },
 	{ "metric", 'm', "NAME[:higher]", 0, "Also compare metric NAME (a rise "
 		"is a regression; with :higher, a fall); repeatable", 0 },
+	{ "time", 't', "own|wall", 0, "Which time of a span is judged (default "
+		"own: wall less runnable)", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages", 0 },
 	{},
 };
@@ -121,6 +130,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_failure(st, 2, 0, "invalid --metric '%s' (NAME or "
 				     "NAME:higher, at most %d)", arg,
 				     COMPARE_MAX_METRICS);
+		break;
+	case 't':
+		if (!strcmp(arg, "own"))
+			a->o.time = RL_TIME_OWN;
+		else if (!strcmp(arg, "wall"))
+			a->o.time = RL_TIME_WALL;
+		else
+			argp_failure(st, 2, 0, "unknown --time '%s' (own, wall)",
+				     arg);
 		break;
 	case 'v':
 		mp_verbosity++;
