@@ -24,12 +24,15 @@ expect_eq "only data fails" \
 	"$(jsq "$TMP/c.json" 'd.rows.filter(r => r.fails).map(r => r.name).join(",")')" data
 expect_eq "the change of data is about +10% (sleep 3 ms -> 3.3 ms plus wakeup latency)" \
 	"$(jsq "$TMP/c.json" 'const r = d.rows.find(r => r.name === "data"); r.change_pct > 6 && r.change_pct < 11 && r.ci_low_pct > 5 && r.ci_low_pct <= r.change_pct && r.change_pct <= r.ci_high_pct')" true
-expect_eq "four spans compared, 200 samples each" \
+expect_eq "four spans and the step compared, 200 samples each" \
 	"$(jsq "$TMP/c.json" 'd.rows.map(r => r.name + ":" + r.n_base + "/" + r.n_new).sort().join(" ")')" \
-	"backward:200/200 data:200/200 forward:200/200 optimizer:200/200"
-expect_eq "medians are the recorded ones (DuckDB agrees)" \
-	"$(jsq "$TMP/c.json" 'Math.round(d.rows.find(r => r.name === "data").median_base)')" \
+	"backward:200/200 data:200/200 forward:200/200 mlprobe.step:200/200 optimizer:200/200"
+expect_eq "wall medians are the recorded ones (DuckDB agrees)" \
+	"$(jsq "$TMP/c.json" 'Math.round(d.rows.find(r => r.name === "data").wall_median_base)')" \
 	"$(duck1 "SELECT round(quantile_cont(duration_ns, 0.5)) FROM '$TMP/base/spans-*.parquet' WHERE name = 'data'" | sed 's/\.0$//')"
+expect_eq "judged medians are of the own time, wall less runnable (DuckDB agrees)" \
+	"$(jsq "$TMP/c.json" 'Math.round(d.rows.find(r => r.name === "data").median_base)')" \
+	"$(duck1 "SELECT round(quantile_cont(duration_ns - runq_ns, 0.5)) FROM '$TMP/base/spans-*.parquet' WHERE name = 'data'" | sed 's/\.0$//')"
 
 "$MLPROBE" compare --fail-on 5% "$TMP/base" "$TMP/slow" >"$TMP/c.txt" 2>&1
 expect_eq "table output exits 1 too" "$?" 1
@@ -46,7 +49,7 @@ expect_eq "--fail-on 20% does not fail a 10% regression" "$?" 0
 expect_eq "md output exits 1" "$?" 1
 check "md: bold regression row for data" grep -Eq '^\| `data` \| 200 \| 200 \| .* \| \*\*\+[0-9.]+%\*\* \| .* \| \*\*slower\*\* \|$' "$TMP/c.md"
 check "md: FAIL line" grep -q '^\*\*FAIL\*\*: 1 regression beyond --fail-on 5%' "$TMP/c.md"
-expect_eq "md: one table row per span, after the header" "$(grep -c '^| `' "$TMP/c.md")" 4
+expect_eq "md: one table row per span (and the step), after the header" "$(grep -c '^| `' "$TMP/c.md")" 5
 
 "$MLPROBE" compare -f json --skip-steps 10 --metric loss "$TMP/base" "$TMP/slow" >"$TMP/s.json"
 expect_eq "--skip-steps 10 drops the first 10 steps" \

@@ -37,10 +37,11 @@ expect_eq "timeline: two threads" "$(echo "$timeline" | grep -c 'class="lane"')"
 check_page "$page" "$TMP/pr.json"
 expect_eq "chromium: no console error or warning" "$(jsq "$TMP/pr.json" 'd.console.length')" 0
 expect_eq "chromium: no resource loaded, no script" "$(jsq "$TMP/pr.json" 'd.resources.length + d.scripts')" 0
-# 6 span names (data forward backward optimizer prefetch decode) + loss + timeline
-expect_eq "chromium: 8 charts, each drawn and non-empty" "$(charts_ok "$TMP/pr.json" 8)" true
+# 6 span names (data forward backward optimizer prefetch decode) and
+# mlprobe.step + loss + timeline
+expect_eq "chromium: 9 charts, each drawn and non-empty" "$(charts_ok "$TMP/pr.json" 9)" true
 expect_eq "chromium: the baseline is overlaid (two series per histogram)" \
-	"$(grep -c '<path class="h1"' "$page")" 6
+	"$(grep -c '<path class="h1"' "$page")" 7
 mkdir -p "$ROOT/build/test-logs"
 cp "$TMP/pr.png" "$ROOT/build/test-logs/report-screenshot.png" 2>/dev/null
 check "a screenshot of the page was taken" test -s "$TMP/pr.png"
@@ -49,8 +50,8 @@ check "a screenshot of the page was taken" test -s "$TMP/pr.png"
 expect_eq "report of the example trainer exits 0" "$?" 0
 check_page "$TMP/train.html" "$TMP/train.json"
 expect_eq "trainer: no console message" "$(jsq "$TMP/train.json" 'd.console.length')" 0
-# 5 span names + 4 metrics + timeline
-expect_eq "trainer: 10 charts, each drawn and non-empty" "$(charts_ok "$TMP/train.json" 10)" true
+# 5 span names and mlprobe.step + 4 metrics + timeline
+expect_eq "trainer: 11 charts, each drawn and non-empty" "$(charts_ok "$TMP/train.json" 11)" true
 check "trainer: the logs are listed" grep -q 'training started: mlp' "$TMP/train.html"
 check "trainer: no compare table without a baseline" test -z "$(grep 'id="compare"' "$TMP/train.html")"
 

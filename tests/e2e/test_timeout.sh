@@ -91,26 +91,4 @@ last=$(grep '^step' "$TMP/l.out" | tail -1 | awk '{ print $2 }')
 expect_eq "launch under timeout: the command's last printed step is recorded" \
 	"$(duck1 "SELECT max(step) >= ${last:-1} - 1 FROM '$TMP/l/metrics-*.parquet'")" true
 
-# --- launch mode, SIGINT from a process (kill -INT): only mlprobe got it,
-# so the command gets it passed on, and the recording ends with it (a
-# terminal's Ctrl-C reaches the whole group, and is not passed on) ---
-"$MLPROBE" record -q -o "$TMP/ki" -- "$PROGS/counter" 1000000000 500 \
-	>"$TMP/ki.out" 2>"$TMP/ki.err" &
-mpid=$!
-wait_for "$TMP/ki.out" '^step 1000' 20 || not_ok "counter did not start"
-kill -INT "$mpid"
-for ((i = 0; i < 300; i++)); do
-	kill -0 "$mpid" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$mpid" 2>/dev/null; then
-	not_ok "kill -INT of record -- CMD: the command was never told (record still waits after 30 s)"
-	pkill -f "counter 1000000000 500"
-else
-	ok "kill -INT of record -- CMD: the command got SIGINT, the recording ended"
-fi
-wait "$mpid"
-expect_eq "kill -INT of record -- CMD: exit 0 (the command stopped on request)" "$?" 0
-check "kill -INT of record -- CMD: books balanced" grep -q '"accounting_ok": true' "$TMP/ki/run.json"
-
 done_testing

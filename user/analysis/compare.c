@@ -272,6 +272,24 @@ static void judge_span(struct compare_row *row, const struct compare_opts *o,
 	}
 }
 
+/* A span mlprobe makes itself (mlprobe.step, python.gc.genN): every
+ * recording of a trainer that steps (or of Python) has them, so they do
+ * not make two unrelated runs comparable. */
+static bool own_span(const char *name)
+{
+	return !strcmp(name, "mlprobe.step") || !strncmp(name, "python.gc.", 10);
+}
+
+/* Whether r has a span of its trainer's own. */
+static bool has_user_spans(const struct runload *r, const struct rl_groups *g)
+{
+	for (size_t id = 0; id < g->nids; id++)
+		if (g->start[id + 1] > g->start[id] &&
+		    !own_span(runload__str(r, (uint32_t)id)))
+			return true;
+	return false;
+}
+
 static int add_spans(struct compare_result *res, const struct runload *base,
 		     const struct runload *new, const struct compare_opts *o,
 		     char *err, size_t errlen)
@@ -279,7 +297,7 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 	const struct runload *const run[2] = { base, new };
 	struct span_sides s = { 0 };
 	int ret = -ENOMEM;
-	size_t common = 0;
+	size_t common = 0, common_own = 0;
 
 	if (group_sides(&s, run, o)) {
 		snprintf(err, errlen, "out of memory");
@@ -299,7 +317,10 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 
 			if (!in_r || (side && in_o))
 				continue;
-			common += in_o;
+			if (in_o && own_span(name))
+				common_own++;
+			else
+				common += in_o;
 			if (!(row = add_row(res, name))) {
 				snprintf(err, errlen, "out of memory");
 				goto out;
@@ -310,6 +331,11 @@ static int add_spans(struct compare_result *res, const struct runload *base,
 		}
 	}
 	ret = 0;
+	/* mlprobe's own spans alone make runs comparable only when neither
+	 * has spans of its own (a trainer that only steps). */
+	if (!common && common_own && !has_user_spans(base, &s.g[0]) &&
+	    !has_user_spans(new, &s.g[1]))
+		common = common_own;
 	if (!common && !o->nmetrics) {
 		char bn[160], nn[160];
 

@@ -208,14 +208,10 @@ int launch__go(struct launch *l)
 	return -f.err;
 }
 
-void launch__stop(struct launch *l, int signo, bool by_key, bool from_tty)
+void launch__stop(struct launch *l, int signo, bool by_key)
 {
-	if (!launch__running(l) || (signo == SIGINT && from_tty && !by_key))
-		return;
-	/* A SIGINT sent to us alone is passed on as it came, as the
-	 * terminal's would have reached the command; anything else is a
-	 * request to stop: SIGTERM. */
-	kill(l->pid, signo == SIGINT && !by_key ? SIGINT : SIGTERM);
+	if (launch__running(l) && (by_key || signo != SIGINT))
+		kill(l->pid, SIGTERM);
 }
 
 void launch__kill(struct launch *l)

@@ -46,13 +46,12 @@ pid_t launch__pid(const struct launch *l);
 /* Lets the command exec.  0, or -errno after one line that says why it
  * did not run (the command is reaped then). */
 int launch__go(struct launch *l);
-/* Passes a request to stop on to the command: nothing for SIGINT from the
- * terminal (from_tty), which reached the command's process group already
- * (twice would interrupt the command twice, say in the middle of saving a
- * checkpoint); SIGINT from a process (kill -INT) as SIGINT; anything else
- * as SIGTERM.  by_key: the request came from a key in a live view, not
- * the terminal: SIGTERM always. */
-void launch__stop(struct launch *l, int signo, bool by_key, bool from_tty);
+/* Passes a request to stop on to the command: SIGTERM, unless signo is
+ * SIGINT from the terminal, which reached the command's process group
+ * already (it would interrupt the command twice, say in the middle of
+ * saving a checkpoint).  by_key: the request came from a key in a live
+ * view, not the terminal: SIGTERM always. */
+void launch__stop(struct launch *l, int signo, bool by_key);
 /* SIGKILL, for a command that does not stop. */
 void launch__kill(struct launch *l);
 /* Reaps the command if it has exited, waiting up to wait_ms for it (its

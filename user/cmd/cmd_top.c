@@ -168,7 +168,7 @@ static int stop_command(struct engine *eng, struct topui *ui, struct launch *l,
 	char msg[160];
 	int ret;
 
-	launch__stop(l, signo, topui__quits(ui) > 0, engine__signal_from_tty(eng));
+	launch__stop(l, signo, topui__quits(ui) > 0);
 	snprintf(msg, sizeof(msg), "stopping PID %d (SIGTERM); q again: SIGKILL",
 		 (int)launch__pid(l));
 	topui__status(ui, msg);

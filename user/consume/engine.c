@@ -37,7 +37,6 @@ struct engine {
 	uint64_t records;
 	sigset_t oldmask;
 	int req_signo;		/* the request to stop taken; 0: none yet */
-	bool last_from_tty;	/* the last signal taken came from the terminal */
 	uint64_t req_ns;	/* when it was read */
 	uint64_t sig_read_ns;	/* when the last read of sfd began */
 };
@@ -180,9 +179,6 @@ static int take_signal(struct engine *e)
 			e->req_signo = (int)si.ssi_signo;
 			e->req_ns = now_ns();
 		}
-		/* The kernel sends a terminal's Ctrl-C (SI_KERNEL); kill(2)
-		 * and its kin leave their sender's pid. */
-		e->last_from_tty = si.ssi_code == SI_KERNEL;
 		return (int)si.ssi_signo;
 	}
 }
@@ -190,11 +186,6 @@ static int take_signal(struct engine *e)
 int engine__poll_signal(struct engine *e)
 {
 	return take_signal(e);
-}
-
-bool engine__signal_from_tty(const struct engine *e)
-{
-	return e->last_from_tty;
 }
 
 uint64_t engine__records(const struct engine *e)

@@ -63,10 +63,6 @@ int engine__drain(struct engine *e);
  * SIGCHLD and copies of the request are skipped, as in run), or 0.  Never
  * blocks: for checking while finishing. */
 int engine__poll_signal(struct engine *e);
-/* True when the last signal that run or poll_signal returned came from
- * the terminal (Ctrl-C reached the whole foreground process group), not
- * from a process that sent it to us alone. */
-bool engine__signal_from_tty(const struct engine *e);
 /* Total records consumed. */
 uint64_t engine__records(const struct engine *e);
 void engine__free(struct engine *e);

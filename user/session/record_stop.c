@@ -53,7 +53,7 @@ static int stop_command(const struct record_stop_opts *o, int *signo)
 	char msg[160];
 	int ret;
 
-	launch__stop(o->child, *signo, keys > 0, engine__signal_from_tty(o->eng));
+	launch__stop(o->child, *signo, keys > 0);
 	if (o->ui) {
 		snprintf(msg, sizeof(msg), "stopping PID %d (SIGTERM), recording "
 			 "until it exits; q again: SIGKILL",
