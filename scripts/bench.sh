@@ -161,6 +161,55 @@ slow_lbpe=$(awk -v a="$slow_live" -v n="$slow_rows" 'BEGIN { printf "%.2f", a / 
 slow_ratio=$(awk -v a="$slow_disk" -v b="$slow_live" 'BEGIN { printf "%.2f", a / b }')
 slow_files=$(ls "$tmp"/slow/*.parquet | wc -l)
 
+# 10. What the time accounting (where a span's time went) costs.  pingpong
+# passes a byte between two threads pinned to one CPU: each round trip is
+# two context switches and two wakeups.  Not recorded; recorded, its
+# threads with state (each switch and wakeup accounted); recorded, its
+# threads without (they hit no probe: the process's own cost of being
+# recorded); and not recorded while another process is (the hooks run for
+# every task on the machine).  Interleaved, medians of 3.  Then
+# kernel.bpf_stats gives the time of the hooks themselves per run, while a
+# recorded pingpong runs.
+PP_N=${BENCH_PP_N:-180000}
+pp() { "$@" | sed -n 's/^ns_per_round //p'; }
+p0=(); p1=(); p2=(); p3=()
+for i in 1 2 3; do
+	p0+=("$(pp build/progs/pingpong "$PP_N" quiet)")
+	p1+=("$(pp rec -- build/progs/pingpong "$PP_N")")
+	p3+=("$(pp rec -- build/progs/pingpong "$PP_N" quiet)")
+done
+"$M" record -q --force -o "$tmp/bg" -- build/progs/counter 1000000000 1000 >/dev/null 2>&1 &
+bgp=$!
+sleep 1
+for i in 1 2 3; do p2+=("$(pp build/progs/pingpong "$PP_N" quiet)"); done
+kill -TERM "$bgp"; wait "$bgp" 2>/dev/null || true
+pp0=$(median3 "${p0[@]}"); pp1=$(median3 "${p1[@]}"); pp2=$(median3 "${p2[@]}")
+pp3=$(median3 "${p3[@]}")
+pp_acct=$(awk -v a="$pp1" -v b="$pp3" 'BEGIN { printf "%.0f", (a - b) / 2 }')
+pp_proc=$(awk -v a="$pp3" -v b="$pp0" 'BEGIN { printf "%.0f", (a - b) / 2 }')
+pp_other=$(awk -v a="$pp2" -v b="$pp0" 'BEGIN { printf "%.0f", (a - b) / 2 }')
+# bpf_stats: run time per run of mp_switch and mp_wakeup (the hooks alone).
+hook_ns() { # NAME: "run_time_ns run_cnt" of the program NAME
+	bpftool -j prog show name "$1" 2>/dev/null |
+		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let j=JSON.parse(s);j=Array.isArray(j)?j[0]:j;console.log((j.run_time_ns||0)+" "+(j.run_cnt||0))})'
+}
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+rec -- build/progs/pingpong $((PP_N * 4)) >/dev/null &
+ppr=$!
+for ((i = 0; i < 100; i++)); do
+	[ -n "$(bpftool prog show name mp_switch 2>/dev/null)" ] && break
+	sleep 0.05
+done
+sleep 0.5
+read -r sw_t0 sw_c0 <<<"$(hook_ns mp_switch)"; read -r wk_t0 wk_c0 <<<"$(hook_ns mp_wakeup)"
+sleep 1
+read -r sw_t1 sw_c1 <<<"$(hook_ns mp_switch)"; read -r wk_t1 wk_c1 <<<"$(hook_ns mp_wakeup)"
+wait "$ppr" || true
+sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+sw_ns=$(awk -v t="$((sw_t1 - sw_t0))" -v c="$((sw_c1 - sw_c0))" 'BEGIN { printf "%.0f", c ? t / c : 0 }')
+wk_ns=$(awk -v t="$((wk_t1 - wk_t0))" -v c="$((wk_c1 - wk_c0))" 'BEGIN { printf "%.0f", c ? t / c : 0 }')
+
 rss_lim=$((64 + ring_mib))
 rss_ratio=$(awk -v a="$rss_b" -v b="$rss_s" 'BEGIN { printf "%.2f", a / b }')
 core_pct=$(awk -v a="$mm" 'BEGIN { printf "%.2f", a * 10000 / 1e9 * 100 }')
@@ -178,6 +227,9 @@ cat <<EOF2
 | bytes on disk per metric event (10 names, increasing steps, smooth float32 values; $N events) | $bpe | same in float64: $bpe64; examples/train: $bpe_train | <= 6 |
 | consumer max RSS, MiB, after $SMALL / $BIG events | $rss_s / $rss_b | | <= $rss_lim each (64 + ${ring_mib} MiB ring), the same for both: ratio $rss_ratio |
 | probe -> row visible in a flushed file, ms (max of $LAT_K; median $lat_med) | $lat_max | flush interval $flush_ms ms | <= $((flush_ms + 100)) |
+| where the time went: a context switch and a wakeup of a recorded thread, ns the accounting adds (pingpong, 2 of each a round trip, against the same recorded process's threads without state; the hooks alone, bpf_stats: mp_switch $sw_ns ns, mp_wakeup $wk_ns ns a run) | $pp_acct | not recorded: $(awk -v a="$pp0" 'BEGIN { printf "%.0f", a / 2 }') ns per switch and wakeup | published |
+| ... ns a recorded process pays for it before any accounting (its threads without state: this was there before the accounting) | $pp_proc | the same | published |
+| ... ns added for a thread of another process, while mlprobe records one | $pp_other | the same | published |
 | bytes on disk per event, a slow trainer for an hour at -F 1 ($slow_flushes flushes of examples/train --sleep-us 2000 at -F 0.02; $slow_rows events, $slow_files files) | $slow_bpe | live bytes (the footers' own): $slow_lbpe per event | ratio $slow_ratio (<= 2) |
 
 At 10 k metric events per second, mlprobe costs a trainer $core_pct% of one core ($mm ns/event).
@@ -195,5 +247,6 @@ cat >build/bench.json <<EOF2
  "rss_mib": {"events_small": $SMALL, "small": $rss_s, "events_big": $BIG, "big": $rss_b, "limit": $rss_lim, "big_over_small": $rss_ratio},
  "latency_ms": {"flush_interval_ms": $flush_ms, "samples": $LAT_K, "max": $lat_max, "median": $lat_med, "target": $((flush_ms + 100))},
  "slow_trainer_hour": {"seconds": $slow_secs, "flushes": $slow_flushes, "events": $slow_rows, "files": $slow_files, "bytes_on_disk": $slow_disk, "live_bytes": $slow_live, "bytes_per_event": $slow_bpe, "live_bytes_per_event": $slow_lbpe, "disk_over_live": $slow_ratio, "target": 2},
+ "accounting": {"round_ns_unrecorded": $pp0, "round_ns_recorded": $pp1, "round_ns_other_recorded": $pp2, "round_ns_recorded_no_state": $pp3, "switch_wakeup_ns_accounting": $pp_acct, "switch_wakeup_ns_recorded_process": $pp_proc, "switch_wakeup_ns_added_other": $pp_other, "mp_switch_ns_per_run": $sw_ns, "mp_wakeup_ns_per_run": $wk_ns},
  "trainer_core_pct_at_10k_events_per_s": $core_pct}
 EOF2
