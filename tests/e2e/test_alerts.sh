@@ -79,6 +79,9 @@ hook_ns=$(head -1 "$H")
 row_ns=$(sed -n 's/^MLPROBE_ALERT_TIME_NS=//p' "$H")
 lat_ms=$(( (hook_ns - row_ns) / 1000000 ))
 echo "# alert latency, NaN emitted to --on-alert running: ${lat_ms} ms"
+# Tolerance: the rule fires when the row is decoded (a drain every 100 ms
+# at most) and the hook is a fork and exec (~65 ms here); 2 s leaves a busy
+# machine room, and a hook run only at the end of the run (10 s) fails.
 check "the hook ran within 2 s of the NaN (${lat_ms} ms)" test "$lat_ms" -ge 0 -a "$lat_ms" -lt 2000
 check "the trainer ran to the end" grep -q '^done' "$TMP/nan.out"
 
@@ -103,8 +106,11 @@ check "stall: it names the last step (19)" grep -q 'no step progress for 2\.[0-9
 S="'$TMP/st/alerts-*.parquet'"
 gap=$(duck1 "SELECT round((epoch_ns(a.ts) - max(epoch_ns(m.ts))) / 1e9, 1) FROM $S a, '$TMP/st/metrics-*.parquet' m WHERE m.step = 19 GROUP BY a.ts")
 echo "# stall alert fired ${gap} s after the last step"
-check "stall: fired 2 to 2.6 s after the last step (${gap} s)" \
-	node -e 'const g = +process.argv[1]; process.exit(g >= 2 && g <= 2.6 ? 0 : 1)' "$gap"
+# Never before the 2 s of the rule; after it, within a tick (100 ms) of the
+# consumer, plus 1.4 s for a busy machine to schedule it (the trainer
+# stalls 4 s: a stall noticed later is not noticed at all).
+check "stall: fired 2 to 3.5 s after the last step (${gap} s)" \
+	node -e 'const g = +process.argv[1]; process.exit(g >= 2 && g <= 3.5 ? 0 : 1)' "$gap"
 expect_eq "stall: DuckDB row (kind, step, no pid)" \
 	"$(duck1 "SELECT concat_ws('|', kind, step, pid IS NULL, value >= 2) FROM $S")" '"stall|19|true|true"'
 
