@@ -129,6 +129,28 @@ site_bytes() {
 		echo
 	done | sort | uniq -c | awk '{ printf "%s%s*%s", (NR > 1 ? " " : ""), $2, $1 } END { print "" }'
 }
+# wait_attached PID BIN [SECONDS]: until BIN's semaphore in PID is raised,
+# that is until mlprobe has attached (each site raises it; a busy machine
+# may take seconds where a quiet one takes a fraction): instead of a sleep
+# that guesses.  False after SECONDS (default 20).
+wait_attached() {
+	local i
+	for ((i = 0; i < ${3:-20} * 10; i++)); do
+		[ "$(sema "$1" "$2")" -gt 0 ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_file GLOB [SECONDS]: until a file matches GLOB (a recording's first
+# flush, say).  False after SECONDS (default 20).
+wait_file() {
+	local i
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		compgen -G "$1" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # attached_sites PID BIN: true if a uprobe sits on any site of BIN in PID
 attached_sites() { site_bytes "$1" "$2" | grep -qE '(cc|e8)\*'; }
 # clean_within PID BIN SECONDS: semaphore 0 and no breakpoint at any site

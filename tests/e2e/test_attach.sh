@@ -31,7 +31,8 @@ cpid=$!
 wait_for "$TMP/c1.out" '^step 1000' 20 || not_ok "counter did not start"
 "$MLPROBE" record -q -o "$TMP/a1" -p "$cpid" --flush-interval 0.2 2>"$TMP/a1.err" &
 mpid=$!
-sleep 2
+wait_file "$TMP/a1/metrics-*.parquet" || not_ok "record -p: no flush in 20 s"
+sleep 1
 kill -INT "$mpid"
 wait "$mpid"
 expect_eq "record -p exits 0 after Ctrl-C" "$?" 0
@@ -61,7 +62,7 @@ cpid=$!
 wait_for "$TMP/ct.out" '^pid' 10
 "$MLPROBE" record -q -o "$TMP/at" -p "$cpid" 2>"$TMP/at.err" &
 mpid=$!
-sleep 1
+wait_file "$TMP/at/metrics-*.parquet" || not_ok "record -p: no flush in 20 s"
 kill -TERM "$mpid"
 wait "$mpid"
 expect_eq "record -p exits 0 after SIGTERM" "$?" 0
@@ -71,13 +72,16 @@ kill "$cpid"; wait "$cpid" 2>/dev/null
 
 # --- kill -9 of mlprobe mid-recording ---
 # Reference run without mlprobe.
-"$PROGS/counter" 30000 40 | grep -v '^pid' >"$TMP/ref.out"
-"$PROGS/counter" 30000 40 >"$TMP/c2.out" &
+"$PROGS/counter" 100000 40 | grep -v '^pid' >"$TMP/ref.out"
+"$PROGS/counter" 100000 40 >"$TMP/c2.out" &
 cpid=$!
 wait_for "$TMP/c2.out" '^pid' 10
 "$MLPROBE" record -q -o "$TMP/a2" -p "$cpid" --flush-interval 0.2 2>/dev/null &
 mpid=$!
-sleep 1.5
+# Killed once a flush is on disk (attaching can take a while on a busy
+# machine), while the trainer still runs.
+wait_file "$TMP/a2/metrics-*.parquet" || not_ok "record -p: no flush in 20 s"
+sleep 0.3
 kill -9 "$mpid"
 wait "$mpid" 2>/dev/null
 check "trainer alive after kill -9 of mlprobe" kill -0 "$cpid"
@@ -102,7 +106,11 @@ cpid=$!
 wait_for "$TMP/c3.out" '^pid' 10
 "$MLPROBE" record -q -o "$TMP/a3" -p "$cpid" 2>/dev/null &
 mpid=$!
-sleep 1
+# Raised as each site is attached (a busy machine may take seconds).
+for ((i = 0; i < 100; i++)); do
+	[ "$(sema "$cpid")" -gt 0 ] 2>/dev/null && break
+	sleep 0.1
+done
 check "semaphore raised while attached" test "$(sema "$cpid")" -gt 0
 kill -9 "$mpid"; wait "$mpid" 2>/dev/null
 check "semaphore back to 0 after kill -9" sema_drops_to_0 "$cpid"

@@ -52,7 +52,7 @@ wait_for "$TMP/sp2.out" '^pid' 10
 p2=$(awk '/^pid/ { print $2 }' "$TMP/sp2.out")
 "$MLPROBE" record -q -o "$TMP/d1" -p "$p2" --children 2>"$TMP/d1.err" &
 mpid=$!
-sleep 1
+wait_attached "$p2" "$PROGS/spawner" || not_ok "record -p --children: not attached in 20 s"
 echo go >&8
 sleep 1.5
 kids=$(pgrep -P "$p2" | tr '\n' ' ')
@@ -69,7 +69,8 @@ for p in "$p2" $kids; do
 done
 "$MLPROBE" record -q -o "$TMP/d2" -p "$p2" --children 2>/dev/null &
 mpid=$!
-sleep 2
+wait_attached "$p2" "$PROGS/spawner" || not_ok "record -p --children again: not attached in 20 s"
+for k in $kids; do wait_attached "$k" "$PROGS/spawner" 10; done
 for k in $kids; do
 	check "worker $k: attached again" attached_sites "$k" "$bin"
 done

@@ -17,7 +17,8 @@ expect_eq "list -p finds its probes" \
 	"$("$MLPROBE" list -p "$pid" 2>&1 | grep -c 'mlprobe:')" 5
 "$MLPROBE" record -q -o "$TMP/r" -p "$pid" --func main 2>"$TMP/r.err" &
 mpid=$!
-sleep 2
+wait_file "$TMP/r/metrics-*.parquet" || not_ok "record -p: no flush in 20 s"
+sleep 0.5
 kill -INT "$mpid"
 wait "$mpid"
 expect_eq "record -p of a containerised process: exit 0" "$?" 0

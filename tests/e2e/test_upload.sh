@@ -55,7 +55,12 @@ wait_for "$TMP/c2.out" '^step 1000' 20 || not_ok "counter did not start"
 "$MLPROBE" record -o "$TMP/u2" -p "$cpid" -s 16K -r 4K -F 0.1 \
 	--upload-cmd "$TMP/hang {}" >/dev/null 2>"$TMP/u2.err" &
 mpid=$!
-sleep 3
+# Until a file is finished and its upload hangs (the ring, 4K, is full
+# all along: the trainer writes as fast as it can).
+for ((i = 0; i < 200; i++)); do
+	[ "$(pending "$TMP/u2")" -ge 1 ] 2>/dev/null && [ -n "$(pgrep -f "sleep 1000")" ] && break
+	sleep 0.1
+done
 check "hung remote: files were finished and queued ($(pending "$TMP/u2"))" test "$(pending "$TMP/u2")" -ge 1
 check "hung remote: an upload hangs at Ctrl-C" test -n "$(pgrep -f "sleep 1000")"
 t0=$(ms)
@@ -89,7 +94,10 @@ expect_eq "upload DIR again: nothing to do, exits 0" "$?" 0
 "$MLPROBE" record -o "$TMP/u3" -p "$cpid" -s 16K -F 0.1 \
 	--upload-cmd "$TMP/hang {}" >/dev/null 2>"$TMP/u3.err" &
 mpid=$!
-sleep 2
+for ((i = 0; i < 200; i++)); do	# recording, and an upload hangs
+	[ "$(pending "$TMP/u3")" -ge 1 ] 2>/dev/null && break
+	sleep 0.1
+done
 kill -INT "$mpid"
 # The second comes while record waits for the hung upload (1 s grace, once
 # the files are final and the summary printed), and later than 250 ms

@@ -662,8 +662,11 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return 2;
-	/* A closed stdout or pipe must not kill a recording midway. */
+	/* A closed stdout or pipe must not kill a recording midway, nor a
+	 * request to stop one that is still attaching (the engine takes it
+	 * once it runs). */
 	signal(SIGPIPE, SIG_IGN);
+	engine_block_signals();
 	if (geteuid() != 0) {
 		pr_err("record needs root to load BPF programs and attach "
 		       "uprobes: run it with sudo");

@@ -281,6 +281,7 @@ int cmd_top(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	engine_block_signals();
 	if (geteuid() != 0) {
 		pr_err("top needs root to load BPF programs and attach uprobes: "
 		       "run it with sudo");

@@ -5,6 +5,7 @@
  * timerfd drives the steady-state drain.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -20,11 +21,11 @@
 #include "common/log.h"
 
 #define MAX_PIDS 64
-/* Copies of one signal that may have arrived within this of the first are
- * one request to stop (engine.h).  coreutils timeout's two kill()s come
+/* Copies of the first stop signal that arrive within this of it are the
+ * same request (engine.h): coreutils timeout's two kill()s come
  * microseconds apart, a scheduler slice or two on a busy machine; a person
  * who presses Ctrl-C again to abort takes longer than this. */
-#define SIG_BURST_NS (250 * 1000000ull)
+#define SIG_BURST_MS 250
 
 enum { TAG_RING, TAG_TIMER, TAG_SIGNAL, TAG_PID };
 
@@ -37,8 +38,7 @@ struct engine {
 	uint64_t records;
 	sigset_t oldmask;
 	int req_signo;		/* the request to stop taken; 0: none yet */
-	uint64_t req_ns;	/* when it was read */
-	uint64_t sig_read_ns;	/* when the last read of sfd began */
+	int stash;		/* a signal read while settling, to return */
 };
 
 static uint64_t now_ns(void)
@@ -65,6 +65,24 @@ static int add_fd(int epfd, int fd, uint64_t tag, uint32_t flags)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* The signals the engine takes from its signalfd. */
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+}
+
+int engine_block_signals(void)
+{
+	sigset_t mask;
+
+	stop_signals(&mask);
+	return sigprocmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
+}
+
 int engine__new(const struct engine_opts *opts, struct engine **out)
 {
 	struct itimerspec its = { 0 };
@@ -81,11 +99,7 @@ int engine__new(const struct engine_opts *opts, struct engine **out)
 		e->o.tick_ms = 100;
 	e->epfd = e->tfd = e->sfd = -1;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
+	stop_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, &e->oldmask)) {
 		ret = -errno;
 		goto fail;
@@ -150,34 +164,56 @@ int engine__drain(struct engine *e)
 	return n;
 }
 
-/* Reads the signalfd until it is empty or a new request is taken.  A
- * signal read now arrived after the previous read began (the kernel keeps
- * one pending copy of each signal), so it is a copy of the request when
- * that moment falls in the request's burst window: judged by when it may
- * have arrived, not by when we got round to reading it.  One we sent
- * ourselves (top's q) is always a new request.  Returns the signal or 0. */
-static int take_signal(struct engine *e)
+/* After the first request to stop: waits up to SIG_BURST_MS for copies of
+ * it and drops them, so that every signal read later is a new request.
+ * (Judging a copy by when it is read would not do: the stop sequence can
+ * go a second without reading, and a real second Ctrl-C would then look
+ * like a copy.)  Another signal ends the wait and is kept for the next
+ * take_signal.  One we sent ourselves (top's q) is never a copy. */
+static void settle(struct engine *e)
 {
+	struct pollfd p = { .fd = e->sfd, .events = POLLIN };
 	struct signalfd_siginfo si;
+	uint64_t end = now_ns() + SIG_BURST_MS * 1000000ull, now;
 
-	for (;;) {
-		uint64_t prev = e->sig_read_ns;
-
-		e->sig_read_ns = now_ns();
-		if (read(e->sfd, &si, sizeof(si)) != sizeof(si))
-			return 0;
+	while ((now = now_ns()) < end) {
+		if (read(e->sfd, &si, sizeof(si)) != sizeof(si)) {
+			if (poll(&p, 1, (int)((end - now + 999999) / 1000000)) <= 0)
+				return;
+			continue;
+		}
 		if (si.ssi_signo == SIGCHLD)
 			continue;	/* pidfds say who exited */
-		if (e->req_signo == (int)si.ssi_signo &&
-		    si.ssi_pid != (uint32_t)getpid() &&
-		    prev < e->req_ns + SIG_BURST_NS) {
+		if ((int)si.ssi_signo == e->req_signo &&
+		    si.ssi_pid != (uint32_t)getpid()) {
 			pr_debug("signal %d from PID %u: the same request to "
 				 "stop", (int)si.ssi_signo, si.ssi_pid);
 			continue;
 		}
+		e->stash = (int)si.ssi_signo;
+		return;
+	}
+}
+
+/* The next signal that is a request: the stashed one, or one read from
+ * the signalfd (the first request then settles).  0 when none. */
+static int take_signal(struct engine *e)
+{
+	struct signalfd_siginfo si;
+	int sig = e->stash;
+
+	if (sig) {
+		e->stash = 0;
+		return sig;
+	}
+	for (;;) {
+		if (read(e->sfd, &si, sizeof(si)) != sizeof(si))
+			return 0;
+		if (si.ssi_signo == SIGCHLD)
+			continue;	/* pidfds say who exited */
 		if (!e->req_signo) {
 			e->req_signo = (int)si.ssi_signo;
-			e->req_ns = now_ns();
+			settle(e);
 		}
 		return (int)si.ssi_signo;
 	}
@@ -227,9 +263,8 @@ int engine__run(struct engine *e, int *signo)
 	for (;;) {
 		int n, sig;
 
-		/* After a request, look before waiting: a copy that waits in
-		 * sfd is then seen as early as it can be (take_signal). */
-		if (e->req_signo && (sig = take_signal(e))) {
+		/* A signal stashed while the first request settled. */
+		if (e->stash && (sig = take_signal(e))) {
 			*signo = sig;
 			return ENGINE_SIGNAL;
 		}

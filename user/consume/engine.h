@@ -40,6 +40,11 @@ enum engine_event {
 
 struct engine;
 
+/* Blocks SIGINT, SIGTERM, SIGHUP and SIGCHLD now, before there is an
+ * engine: a request to stop that comes while a command attaches (which can
+ * take seconds) then waits for the engine instead of killing mlprobe
+ * midway.  0 or -errno. */
+int engine_block_signals(void);
 /* Blocks SIGINT, SIGTERM, SIGHUP and SIGCHLD (they arrive via signalfd) and
  * sets up the loop.  -errno on failure. */
 int engine__new(const struct engine_opts *opts, struct engine **out);
@@ -50,12 +55,12 @@ int engine__watch_pid(struct engine *e, pid_t pid);
  * -errno; for ENGINE_SIGNAL, *signo says which.
  *
  * The first SIGINT, SIGTERM or SIGHUP is a request to stop.  Copies of that
- * same signal that may have arrived within 250 ms of it are the same
- * request and are dropped: coreutils timeout signals the command and then
- * its process group, and a terminal's Ctrl-C under timeout reaches us from
- * the tty and again from timeout.  A copy after that, another signal, or
- * one this process sent itself (top's q) is a new one: a real second
- * Ctrl-C still aborts. */
+ * same signal that arrive within 250 ms of it are the same request and are
+ * dropped (run waits for them that long before it returns): coreutils
+ * timeout signals the command and then its process group, and a
+ * terminal's Ctrl-C under timeout reaches us from the tty and again from
+ * timeout.  A copy after that, another signal, or one this process sent
+ * itself (top's q) is a new one: a real second Ctrl-C still aborts. */
 int engine__run(struct engine *e, int *signo);
 /* Consumes everything in the ring now.  Returns records consumed or -errno. */
 int engine__drain(struct engine *e);
