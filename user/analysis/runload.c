@@ -218,9 +218,52 @@ static void span_time(struct rl_span *s, const struct pq_values *v, size_t i)
 	s->majflt = v[C_MAJFLT].n ? (uint32_t)v[C_MAJFLT].i64[i] : 0;
 }
 
+/* The rank of the rows of a file: from a rank=R folder of a --partition
+ * recording (rank=-1 holds processes without one), else per row from
+ * the rank column (rank_col; NULL when the file has none). */
+struct rank_src {
+	bool from_path;
+	int32_t path_rank;		/* -1: none */
+	const struct pq_values *col;
+};
+
+static void span_rank(struct rl_span *s, const struct rank_src *rs, size_t i)
+{
+	if (rs->from_path) {
+		s->has_rank = rs->path_rank >= 0;
+		s->rank = rs->path_rank;
+	} else if (rs->col && rs->col->n > i &&
+		   !(rs->col->isnull && rs->col->isnull[i])) {
+		s->has_rank = true;
+		s->rank = (int32_t)rs->col->i64[i];
+	}
+}
+
+/* A rank=R component of path's folders, as rank_src. */
+static void rank_of_path(const char *path, struct rank_src *rs)
+{
+	const char *p = path, *slash = strrchr(path, '/');
+	char *end;
+	long v;
+
+	while (slash && (p = strstr(p, "rank=")) && p < slash) {
+		if (p == path || p[-1] == '/') {
+			errno = 0;
+			v = strtol(p + 5, &end, 10);
+			if (!errno && end > p + 5 && *end == '/' &&
+			    v >= INT32_MIN && v <= INT32_MAX) {
+				rs->from_path = true;
+				rs->path_rank = v < 0 ? -1 : (int32_t)v;
+			}
+		}
+		p += 5;
+	}
+}
+
 /* Appends the rows of one row group; v holds the decoded columns. */
 static int add_rows(struct runload *r, enum runload_table t,
-		    const struct pq_values *v, size_t n)
+		    const struct pq_values *v, size_t n,
+		    const struct rank_src *rs)
 {
 	const struct pq_values *step = v[C_STEP].n ? &v[C_STEP] : NULL;
 	int ret = 0;
@@ -238,6 +281,7 @@ static int add_rows(struct runload *r, enum runload_table t,
 			};
 
 			span_time(&s, v, i);
+			span_rank(&s, rs, i);
 
 			ret = runload__add_span(r, &s, v[C_NAME].str[i]);
 		} else if (t == RL_METRICS) {
@@ -292,7 +336,8 @@ static int load_file(struct runload *r, const char *path,
 		     int t, char *err, size_t errlen)
 {
 	struct pq_reader *pr = pq_reader__open(path, err, errlen);
-	int col[NCOLS], ret = 0;
+	int col[NCOLS], rank_col = -1, ret = 0;
+	struct rank_src rs = { 0 };
 
 	if (!pr) {
 		/* pq_reader's reason, prefixed with the file */
@@ -323,6 +368,12 @@ static int load_file(struct runload *r, const char *path,
 	for (int k = C_STEP; k < NCOLS; k++)
 		if (col[k] >= 0 && !type_ok(pr, col[k], k))
 			col[k] = -1;
+	if (t == RL_SPANS) {
+		rank_of_path(path, &rs);
+		rank_col = rs.from_path ? -1 : pq_reader__col_index(pr, "rank");
+		if (rank_col >= 0 && !type_ok(pr, rank_col, C_STEP))
+			rank_col = -1;
+	}
 	if ((t == RL_SPANS || t == RL_METRICS) &&
 	    pq_reader__col(pr, col[C_VAL])->type == PQ_STRING) {
 		seterr(err, errlen, "%s: column '%s' is not a number", path,
@@ -348,7 +399,7 @@ static int load_file(struct runload *r, const char *path,
 		goto out;
 	}
 	for (int g = 0; g < pq_reader__nrowgroups(pr) && !ret; g++) {
-		struct pq_values v[NCOLS] = { 0 };
+		struct pq_values v[NCOLS] = { 0 }, rank = { 0 };
 		char why[256];
 
 		for (int k = 0; k < NCOLS && !ret; k++) {
@@ -363,8 +414,20 @@ static int load_file(struct runload *r, const char *path,
 				ret = -EINVAL;
 			}
 		}
-		if (!ret && (ret = add_rows(r, t, v, v[C_TS].n)))
+		if (!ret && rank_col >= 0) {
+			if ((ret = pq_reader__read(pr, g, rank_col, &rank, why,
+						   sizeof(why))))
+				seterr(err, errlen, "%s: %s", path, why);
+			else if (rank.n != v[C_TS].n) {
+				seterr(err, errlen, "%s: columns of row group %d "
+				       "differ in length", path, g);
+				ret = -EINVAL;
+			}
+			rs.col = &rank;
+		}
+		if (!ret && (ret = add_rows(r, t, v, v[C_TS].n, &rs)))
 			seterr(err, errlen, "%s: out of memory", path);
+		rs.col = NULL;
 	}
 	if (!ret)
 		r->nfiles[t]++;

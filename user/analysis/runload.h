@@ -33,6 +33,10 @@ struct rl_span {
 	bool has_time;
 	int64_t runq, io, wait;
 	uint32_t minflt, majflt;
+	/* The process's rank (its rank column, or the rank=R folder of a
+	 * --partition recording); has_rank false: none. */
+	bool has_rank;
+	int32_t rank;
 };
 
 struct rl_metric {

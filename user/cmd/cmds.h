@@ -12,6 +12,7 @@ int cmd_upload(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 
 #endif

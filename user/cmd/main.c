@@ -22,6 +22,7 @@ static const struct {
 	{ "compare", cmd_compare, "compare two recordings with statistics" },
 	{ "export", cmd_export, "write a recording as a Chrome trace, CSV or JSON lines" },
 	{ "report", cmd_report, "write an HTML report with plots" },
+	{ "explain", cmd_explain, "why the slowest steps were slow" },
 	{ "top", cmd_top, "show a running trainer's metrics and spans live" },
 };
 
