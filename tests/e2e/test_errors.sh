@@ -84,7 +84,7 @@ check "nothing was created for them" test ! -e "$TMP/e6"
 # "USAGE:"), no bug address line, nothing over 79 columns, examples whole
 # (a long one continued with a backslash, never wrapped mid-command), and
 # the exit status of bad arguments, which is 2 in every command.
-for c in record list show recover upload compare export report top; do
+for c in record list show recover upload compare export report explain top; do
 	"$MLPROBE" $c --help >"$TMP/help" 2>&1
 	bad=
 	[ "$(grep -c '^Usage: mlprobe '$c "$TMP/help")" = 1 ] || bad="$bad usage"

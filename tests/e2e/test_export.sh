@@ -26,6 +26,15 @@ expect_eq "durations exact to the ns (sum equals DuckDB's)" \
 	"$(jsq "$TMP/sum.json" d.durSum)" "$(duck1 "SELECT sum(duration_ns)::VARCHAR FROM $S" | tr -d '"')"
 expect_eq "time zero is the first event, in UTC" "$(jsq "$TMP/sum.json" d.start | cut -c1-23)" \
 	"$(duck1 "SELECT strftime(min(ts) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') FROM (SELECT ts FROM $S UNION ALL SELECT ts FROM '$run/metrics-*.parquet')" | tr -d '"')"
+expect_eq "every span has cpu_ns, runq_ns, io_ns and wait_ns as args" \
+	"$(jsq "$TMP/sum.json" d.timeArgs)" "$(jsq "$TMP/sum.json" d.X)"
+expect_eq "  ... and they add up to its duration" "$(jsq "$TMP/sum.json" d.timeBad)" 0
+expect_eq "  ... each as the spans table says (DuckDB's sums)" \
+	"$(jsq "$TMP/sum.json" '["cpu_ns", "runq_ns", "io_ns", "wait_ns"].map(p => d.partSum[p]).join(" ")')" \
+	"$(duck1 "SELECT sum(cpu_ns) || ' ' || sum(runq_ns) || ' ' || sum(io_ns) || ' ' || sum(wait_ns) FROM $S" | tr -d '"')"
+expect_eq "  ... and the page faults (minflt, majflt)" \
+	"$(jsq "$TMP/trace.json" 'd.traceEvents.filter(e => e.ph === "X").reduce((a, e) => a + e.args.minflt + e.args.majflt, 0)')" \
+	"$(duck1 "SELECT sum(minflt + majflt) FROM $S")"
 expect_eq "nested decode spans carry depth 1 and a step" \
 	"$(jsq "$TMP/trace.json" 'd.traceEvents.filter(e => e.name === "decode" && (e.args.depth !== 1 || typeof e.args.step !== "number")).length')" 0
 

@@ -38,8 +38,8 @@ check_page "$page" "$TMP/pr.json"
 expect_eq "chromium: no console error or warning" "$(jsq "$TMP/pr.json" 'd.console.length')" 0
 expect_eq "chromium: no resource loaded, no script" "$(jsq "$TMP/pr.json" 'd.resources.length + d.scripts')" 0
 # 6 span names (data forward backward optimizer prefetch decode) and
-# mlprobe.step + loss + timeline
-expect_eq "chromium: 9 charts, each drawn and non-empty" "$(charts_ok "$TMP/pr.json" 9)" true
+# mlprobe.step + the steps of the main thread + loss + timeline
+expect_eq "chromium: 10 charts, each drawn and non-empty" "$(charts_ok "$TMP/pr.json" 10)" true
 expect_eq "chromium: the baseline is overlaid (two series per histogram)" \
 	"$(grep -c '<path class="h1"' "$page")" 7
 mkdir -p "$ROOT/build/test-logs"
@@ -50,8 +50,8 @@ check "a screenshot of the page was taken" test -s "$TMP/pr.png"
 expect_eq "report of the example trainer exits 0" "$?" 0
 check_page "$TMP/train.html" "$TMP/train.json"
 expect_eq "trainer: no console message" "$(jsq "$TMP/train.json" 'd.console.length')" 0
-# 5 span names and mlprobe.step + 4 metrics + timeline
-expect_eq "trainer: 11 charts, each drawn and non-empty" "$(charts_ok "$TMP/train.json" 11)" true
+# 5 span names and mlprobe.step + its steps + 4 metrics + timeline
+expect_eq "trainer: 12 charts, each drawn and non-empty" "$(charts_ok "$TMP/train.json" 12)" true
 check "trainer: the logs are listed" grep -q 'training started: mlp' "$TMP/train.html"
 check "trainer: no compare table without a baseline" test -z "$(grep 'id="compare"' "$TMP/train.html")"
 
@@ -60,6 +60,49 @@ expect_eq "report of odd names (UTF-8, NaN, infinities) exits 0" "$?" 0
 check_page "$TMP/strings.html" "$TMP/strings.json"
 expect_eq "odd names: no console message" "$(jsq "$TMP/strings.json" 'd.console.length')" 0
 check "odd names: UTF-8 kept" grep -q '损失/λ' "$TMP/strings.html"
+
+# Where each step's time went: a stacked bar per step of slowsteps (whose
+# steps are slow for known reasons), drawn, with a part per cause.
+"$MLPROBE" record -q -o "$TMP/slowsteps" -- "$PROGS/slowsteps" 20 "$TMP" >/dev/null 2>&1
+"$MLPROBE" report "$TMP/slowsteps" -o "$TMP/steps.html" 2>"$TMP/err"
+expect_eq "report of slowsteps exits 0" "$?" 0
+check_page "$TMP/steps.html" "$TMP/steps.json"
+expect_eq "steps: no console message" "$(jsq "$TMP/steps.json" 'd.console.length')" 0
+expect_eq "steps: the chart of the main thread's steps is there, drawn and non-empty" \
+	"$(jsq "$TMP/steps.json" 'const c = d.charts.filter(c => c.id === "steps-0"); c.length === 1 && c[0].w > 1000 && c[0].h > 200 && c[0].shapes >= 5 && c[0].share > 0.02 && c[0].colors >= 5 || JSON.stringify(c)')" true
+chart=$(sed -n '/<svg class="chart" id="steps-0"/,/<\/svg>/p' "$TMP/steps.html")
+expect_eq "steps: one bar per step, each with its numbers" \
+	"$(echo "$chart" | grep -c '<title>step [0-9]*: ')" 20
+expect_eq "steps: the legend names the five parts" \
+	"$(echo "$chart" | grep -o 'y="15">[a-z]*</text>' | grep -o '>[a-z]*<' | tr -d '<>' | tr '\n' ' ')" \
+	"cpu runq io wait gc "
+# the bar of each slow step holds the most of its cause (the tip's numbers)
+tipcause() { # STEP: the part with the most ms in that step's tip
+	echo "$chart" | grep -o "<title>step $1: [^<]*" | tr -d ',' |
+		awk '{ best = ""; for (i = 5; i < NF; i += 2) if (best == "" || $(i + 1) + 0 > max) { max = $(i + 1) + 0; best = $i } print best }'
+}
+expect_eq "steps: step 3 is mostly wait, 9 cpu (faulting), 0 cpu" \
+	"$(tipcause 3) $(tipcause 9) $(tipcause 0)" "wait cpu cpu"
+# the step with the spinner (7) has more runnable time than the median
+# step, the one that saves (5) more I/O
+tips=$(echo "$chart" | grep -o '<title>step [^<]*' | tr -d ',:')
+part() { # STEP FIELD: that part's ms in the step's tip ("median": the median)
+	if [ "$1" = median ]; then
+		echo "$tips" | awk -v f="$2" '{ print $f }' | sort -g |
+			awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	else
+		echo "$tips" | awk -v s="$1" -v f="$2" '$2 == s { print $f }'
+	fi
+}
+check "steps: step 7's runq and step 5's io are above the median step's" \
+	awk -v a="$(part 7 8)" -v b="$(part median 8)" -v c="$(part 5 10)" \
+		-v d="$(part median 10)" 'BEGIN { exit !(a > b && c > d) }'
+check "steps: the slowest steps are listed with their cause" \
+	grep -Eq '<tr><td>3</td><td class="l">pid [0-9]+</td><td>[^<]*</td><td>[^<]*</td><td class="l">wait</td><td>\+[^<]*</td><td class="l">data</td></tr>' "$TMP/steps.html"
+"$MLPROBE" record -q -o "$TMP/nosteps" -- "$PROGS/burst" sleep 3 0 >/dev/null 2>&1
+"$MLPROBE" report "$TMP/nosteps" -o "$TMP/nosteps.html" 2>"$TMP/err"
+expect_eq "a run with spans but no steps: report exits 0" "$?" 0
+check "  ... and has no step chart" test -z "$(grep 'id="steps' "$TMP/nosteps.html")"
 
 # The checker can fail: a console error and an empty chart are seen.
 cat >"$TMP/broken.html" <<'HTML'

@@ -68,7 +68,12 @@ check "header: METRIC LAST MIN MAX STEP RATE/s RECENT" \
 	grep -Eq '^ METRIC +LAST +MIN +MAX +STEP +RATE/s RECENT' "$TMP/s1"
 check "a loss row with a value and a sparkline" grep -Eq '^ loss +[0-9.]+ .*[▁▂▃▄▅▆▇█]{6}' "$TMP/s1"
 check "grad_norm is 1 throughout" grep -Eq '^ grad_norm +1 +1 +1 ' "$TMP/s1"
-check "the span header" grep -Eq '^ SPAN +COUNT +P50 +P99 +TIME%' "$TMP/s1"
+check "the span header, with where the time went" \
+	grep -Eq '^ SPAN +COUNT +P50 +P99 +TIME% +CPU +RUNQ +IO +WAIT$' "$TMP/s1"
+check "backward sleeps: its time is blocked (WAIT 90% or more), not on CPU" \
+	grep -Eq '^ backward +[0-9]+ .*% +[0-9]% +[0-9]+% +[0-9]+% +(9[0-9]|100)%$' "$TMP/s1"
+check "the step is a span too, with its split" \
+	grep -Eq '^ mlprobe.step +[0-9]+ .*% +[0-9]+% +[0-9]+% +[0-9]+% +[0-9]+%$' "$TMP/s1"
 check "backward: count, p50 and p99 in ms" grep -Eq '^ backward +[0-9]+ +1[0-9.]+ms +[0-9.]+ms +[0-9.]+%' "$TMP/s1"
 check "forward: count, p50 and p99 in ms" grep -Eq '^ forward +[0-9]+ +[5-9][0-9.]*ms +[0-9.]+ms +[0-9.]+%' "$TMP/s1"
 check "events per second and drops in the title" grep -Eq 'ev/s  drops 0' "$TMP/s1"

@@ -116,7 +116,10 @@ static void test_live_and_prom(void **state)
 		struct row_metric m = { .step = i, .name = "loss", .name_len = 4,
 					.value = i == 50 ? NAN : 100 - i, .proc = &p0 };
 		struct row_span sp = { .dur_ns = (i + 1) * 1000000, .name = "fwd",
-				       .name_len = 3, .proc = &p0 };
+				       .name_len = 3, .proc = &p0,
+				       .cpu_ns = (i + 1) * 250000,
+				       .runq_ns = i == 7 ? 1000 : 0,
+				       .wait_ns = (i + 1) * 750000 - (i == 7 ? 1000 : 0) };
 
 		s.metric(s.ctx, &m);
 		m.proc = &pn;
@@ -151,6 +154,11 @@ static void test_live_and_prom(void **state)
 	/* p50 of 1..100 ms is 50 ms, p99 99 ms, within 1/32 */
 	assert_true(fabs((double)snap.spans[0].p50_ns - 50e6) <= 50e6 / 32);
 	assert_true(fabs((double)snap.spans[0].p99_ns - 99e6) <= 99e6 / 32);
+	/* where the time went, summed: 5050 ms in all, a quarter on CPU */
+	assert_true(snap.spans[0].part_ns[LIVE_CPU] == 5050ull * 250000);
+	assert_true(snap.spans[0].part_ns[LIVE_RUNQ] == 1000);
+	assert_true(snap.spans[0].part_ns[LIVE_IO] == 0);
+	assert_true(snap.spans[0].part_ns[LIVE_WAIT] == 5050ull * 750000 - 1000);
 	assert_true(snap.steps == 42 && snap.events[1] == 8 && snap.dropped[2] == 3);
 	assert_int_equal(snap.nrules, 1);
 	assert_true(snap.rules[0].fired == 2);

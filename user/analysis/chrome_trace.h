@@ -2,8 +2,10 @@
 /*
  * chrome_trace - a loaded run as Trace Event Format JSON, which
  * ui.perfetto.dev and chrome://tracing open: spans are complete ("X")
- * events, metrics counter ("C") events, logs instant ("i") events, plus a
- * name ("M") for each process and thread.
+ * events (with depth, step and where their time went as args: cpu_ns,
+ * runq_ns, io_ns, wait_ns, minflt, majflt), metrics counter ("C") events,
+ * logs instant ("i") events, plus a name ("M") for each process and
+ * thread.
  */
 #ifndef MLPROBE_CHROME_TRACE_H
 #define MLPROBE_CHROME_TRACE_H

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "explain.h"
 #include "report.h"
 #include "stats.h"
 #include "svg.h"
@@ -254,6 +255,146 @@ static void histograms(FILE *f, const struct rl_groups *g,
 	if (n > MAX_CHARTS)
 		fprintf(f, "<p class=\"muted\">%zu more span names not shown.</p>\n",
 			n - MAX_CHARTS);
+}
+
+#define MAX_STEP_CHARTS 4
+#define SLOW_STEPS 5
+
+/* Colours of the parts of a step (svg__css's c0..c9): on CPU blue,
+ * runnable red, I/O orange, blocked teal, gc green. */
+static const int part_color[EX_NPARTS] = { 0, 3, 1, 4, 2 };
+static const char *const part_label[EX_NPARTS] = { "cpu", "runq", "io",
+						   "wait", "gc" };
+
+static void fmt_ms_plain(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%g", fabs(v) < 1e-9 ? 0 : v);
+}
+
+static int cmp_step_no(const void *a, const void *b)
+{
+	const struct explain_step *p = *(struct explain_step *const *)a;
+	const struct explain_step *q = *(struct explain_step *const *)b;
+
+	if (p->step != q->step)
+		return p->step < q->step ? -1 : 1;
+	return (p->ts > q->ts) - (p->ts < q->ts);
+}
+
+/* One thread's steps as stacked bars of their parts, in ms. */
+static int step_chart(FILE *f, const struct explain_result *x, size_t t,
+		      const struct explain_step *first, size_t id)
+{
+	const struct explain_thread *th = &x->threads[t];
+	size_t n = th->nsteps;
+	const struct explain_step **st = malloc(n * sizeof(*st));
+	double *xs = malloc(n * sizeof(*xs)), *ys = malloc(n * EX_NPARTS * sizeof(*ys));
+	char (*tips)[160] = n <= 600 ? calloc(n, sizeof(*tips)) : NULL;
+	const char **tp = n <= 600 ? calloc(n, sizeof(*tp)) : NULL;
+	struct svg_stack stack[EX_NPARTS];
+	char cid[32], title[160];
+	struct svg_chart c = { .id = cid, .title = title, .xlabel = "step",
+			       .ylabel = "ms", .yfmt = fmt_ms_plain,
+			       .width = 1100, .height = 260 };
+	int ret = -ENOMEM;
+
+	if (!st || !xs || !ys || (n <= 600 && (!tips || !tp)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		st[i] = first + i;
+	qsort(st, n, sizeof(*st), cmp_step_no);
+	for (size_t i = 0; i < n; i++) {
+		const int64_t *p = st[i]->part;
+
+		xs[i] = (double)st[i]->step;
+		for (int k = 0; k < EX_NPARTS; k++)
+			ys[k * n + i] = (double)p[k] / 1e6;
+		if (tips) {
+			snprintf(tips[i], sizeof(tips[i]), "step %lld: %.3g ms: cpu %.3g, "
+				 "runq %.3g, io %.3g, wait %.3g, gc %.3g ms",
+				 (long long)st[i]->step, (double)st[i]->dur / 1e6,
+				 p[EX_CPU] / 1e6, p[EX_RUNQ] / 1e6, p[EX_IO] / 1e6,
+				 p[EX_WAIT] / 1e6, p[EX_GC] / 1e6);
+			tp[i] = tips[i];
+		}
+	}
+	for (int k = 0; k < EX_NPARTS; k++)
+		stack[k] = (struct svg_stack){ part_label[k], part_color[k], ys + k * n };
+	snprintf(cid, sizeof(cid), "steps-%zu", id);
+	if (th->has_rank)
+		snprintf(title, sizeof(title), "rank %d, %s %u: %zu steps",
+			 (int)th->rank, th->pid == th->tid ? "pid" : "tid", th->tid, n);
+	else
+		snprintf(title, sizeof(title), "%s %u: %zu steps",
+			 th->pid == th->tid ? "pid" : "tid", th->tid, n);
+	svg__stacked_bars(f, &c, xs, n, stack, EX_NPARTS, tp);
+	ret = 0;
+out:
+	free(st);
+	free(xs);
+	free(ys);
+	free(tips);
+	free(tp);
+	return ret;
+}
+
+/* Where each step's time went (explain.h), and the slowest steps. */
+static int steps_section(FILE *f, const struct runload *run)
+{
+	struct explain_opts o;
+	struct explain_result *x;
+	const struct explain_step *first;
+	char err[256], a[32], b[32], e[32];
+
+	if (runload__find(run, EXPLAIN_STEP_SPAN) == UINT32_MAX)
+		return 0;
+	explain__defaults(&o);
+	o.top = SLOW_STEPS;
+	if (!(x = explain__run(run, &o, err, sizeof(err))))
+		return -ENOMEM;	/* it has steps: only memory fails */
+	fputs("<h2 id=\"steps\">Where each step's time went</h2>\n<p class=\"muted\">"
+	      "Each thread's steps (from one <code>MLPROBE_STEP</code> to the "
+	      "next), as the kernel split them: on CPU, runnable (waiting for "
+	      "a CPU), in I/O wait, blocked otherwise, and in Python's garbage "
+	      "collections; hover for a step's numbers. <code>mlprobe explain"
+	      "</code> says the same in text.</p>\n<div class=\"charts\">\n", f);
+	first = x->steps;
+	for (size_t t = 0; t < x->nthreads; t++) {
+		if (t < MAX_STEP_CHARTS && step_chart(f, x, t, first, t)) {
+			explain__free(x);
+			return -ENOMEM;
+		}
+		first += x->threads[t].nsteps;
+	}
+	fputs("</div>\n", f);
+	if (x->nthreads > MAX_STEP_CHARTS)
+		fprintf(f, "<p class=\"muted\">%zu more threads with steps not "
+			"shown.</p>\n", x->nthreads - MAX_STEP_CHARTS);
+	fputs("<table id=\"slow-steps\"><tr><th>step</th><th class=\"l\">thread"
+	      "</th><th>duration</th><th>median</th><th class=\"l\">cause</th>"
+	      "<th>beyond the median</th><th class=\"l\">in span</th></tr>\n", f);
+	for (size_t i = 0; i < x->nslow; i++) {
+		const struct explain_slow *sl = &x->slow[i];
+		const struct explain_step *s = sl->s;
+
+		compare__fmt_ns(a, sizeof(a), (double)s->dur);
+		compare__fmt_ns(b, sizeof(b), (double)x->threads[s->thread].median_dur);
+		if (sl->cause >= 0)
+			compare__fmt_ns(e, sizeof(e), (double)sl->excess[sl->cause]);
+		fprintf(f, "<tr><td>%lld</td><td class=\"l\">", (long long)s->step);
+		if (s->has_rank)
+			fprintf(f, "rank %d, ", (int)s->rank);
+		fprintf(f, "%s %u</td><td>%s</td><td>%s</td><td class=\"l\">%s</td>"
+			"<td>%s%s</td><td class=\"l\">", s->pid == s->tid ? "pid" : "tid",
+			s->tid, a, b, explain__cause_str(sl->cause),
+			sl->cause >= 0 ? "+" : "", sl->cause >= 0 ? e : "-");
+		if (sl->cause >= 0 && sl->where[sl->cause] != UINT32_MAX)
+			esc(f, runload__str(run, sl->where[sl->cause]));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	explain__free(x);
+	return 0;
 }
 
 struct point {
@@ -549,10 +690,14 @@ int report__write(FILE *f, const struct runload *run,
 	header(f, run, base);
 	if (res)
 		compare_section(f, res);
-	if (n) {
+	if (n)
 		span_table(f, &g, run, ns, n);
-		histograms(f, &g, run, &gb, base, ns, n);
+	if (steps_section(f, run)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
 	}
+	if (n)
+		histograms(f, &g, run, &gb, base, ns, n);
 	if (metrics_section(f, run, base) ||
 	    (run->nspans && timeline(f, run, ns, n, o))) {
 		snprintf(err, errlen, "out of memory");

@@ -403,3 +403,99 @@ size_t svg__timeline(FILE *f, const struct svg_chart *c, double x0, double x1,
 	fputs("</svg>\n", f);
 	return drawn;
 }
+
+size_t svg__stacked_bars(FILE *f, const struct svg_chart *c, const double *x,
+			 size_t n, const struct svg_stack *stack, int nstack,
+			 const char *const *tips)
+{
+	struct frame fr = { .ylo = 0, .yhi = 0 };
+	size_t nb = n > MAX_POINTS ? MAX_POINTS : n, drawn = 0;
+	double *bx = calloc(nb + 1, sizeof(*bx));
+	double *by = calloc((nb + 1) * (size_t)(nstack > 0 ? nstack : 1), sizeof(*by));
+	size_t *bn = calloc(nb + 1, sizeof(*bn));
+	double lx, bw;
+	int w, h;
+
+	open_chart(f, c, &w, &h);
+	make_frame(&fr, w, h);
+	if (!n || nstack < 1 || !bx || !by || !bn) {
+		free(bx);
+		free(by);
+		free(bn);
+		note(f, w, h, n ? "out of memory" : "no steps");
+		return 0;
+	}
+	/* Bars, averaged into buckets of x when there are too many. */
+	for (size_t i = 0; i < n; i++) {
+		size_t b = n > MAX_POINTS ? (size_t)((x[i] - x[0]) /
+			   (x[n - 1] - x[0] + 1e-9) * (MAX_POINTS - 1)) : i;
+
+		bx[b] += x[i];
+		bn[b]++;
+		for (int k = 0; k < nstack; k++)
+			by[b * nstack + k] += stack[k].y[i] > 0 ? stack[k].y[i] : 0;
+	}
+	for (size_t b = 0; b < nb; b++) {
+		double tot = 0;
+
+		if (!bn[b])
+			continue;
+		bx[b] /= (double)bn[b];
+		for (int k = 0; k < nstack; k++)
+			tot += by[b * nstack + k] /= (double)bn[b];
+		fr.yhi = fmax(fr.yhi, tot);
+	}
+	/* one step of x per bar: the bars touch when x is dense */
+	bw = n > 1 ? (x[n - 1] - x[0]) / (double)(nb - 1) : 1;
+	fr.xlo = x[0] - bw / 2;
+	fr.xhi = x[n - 1] + bw / 2;
+	fr.yhi *= 1.08;
+	widen(&fr.ylo, &fr.yhi);
+	axes(f, &fr, c, true);
+	for (int k = 0; k < nstack; k++) {
+		fprintf(f, "<path class=\"c%d\" d=\"", stack[k].color % SVG_NCOLORS);
+		for (size_t b = 0; b < nb; b++) {
+			double y0 = 0, px, pw;
+
+			if (!bn[b] || by[b * nstack + k] <= 0)
+				continue;
+			for (int j = 0; j < k; j++)
+				y0 += by[b * nstack + j];
+			px = fx(&fr, bx[b] - bw / 2);
+			pw = fmax(fx(&fr, bx[b] + bw / 2) - px - (bw > 0 ? 0.3 : 0), 0.6);
+			fprintf(f, "M%.1f,%.1fh%.1fV%.1fh%.1fZ", px, fy(&fr, y0), pw,
+				fy(&fr, y0 + by[b * nstack + k]), -pw);
+		}
+		fputs("\"/>\n", f);
+	}
+	/* Hover text per bar, on a transparent rectangle over the stack. */
+	for (size_t b = 0; tips && n <= MAX_POINTS && b < nb; b++) {
+		double px = fx(&fr, bx[b] - bw / 2);
+
+		fprintf(f, "<rect fill=\"transparent\" x=\"%.1f\" y=\"%.1f\" "
+			"width=\"%.1f\" height=\"%.1f\"><title>", px, fr.y,
+			fx(&fr, bx[b] + bw / 2) - px, fr.h);
+		svg__escape(f, tips[b] ? tips[b] : "");
+		fputs("</title></rect>\n", f);
+	}
+	for (size_t b = 0; b < nb; b++)
+		drawn += bn[b] > 0;
+	/* The legend, ending at the frame's right edge: about 6.5 px a
+	 * character. */
+	lx = fr.x + fr.w;
+	for (int k = 0; k < nstack; k++)
+		lx -= 24 + 6.5 * (double)strlen(stack[k].label ? stack[k].label : "");
+	for (int k = 0; k < nstack; k++) {
+		fprintf(f, "<rect class=\"c%d\" x=\"%.1f\" y=\"6\" width=\"10\" "
+			"height=\"10\"/><text x=\"%.1f\" y=\"15\">",
+			stack[k].color % SVG_NCOLORS, lx, lx + 13);
+		svg__escape(f, stack[k].label ? stack[k].label : "");
+		fputs("</text>\n", f);
+		lx += 24 + 6.5 * (double)strlen(stack[k].label ? stack[k].label : "");
+	}
+	fputs("</svg>\n", f);
+	free(bx);
+	free(by);
+	free(bn);
+	return drawn;
+}

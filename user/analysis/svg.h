@@ -77,4 +77,23 @@ size_t svg__timeline(FILE *f, const struct svg_chart *c, double x0, double x1,
 		     const struct svg_lane *lanes, int nlanes,
 		     const struct svg_bar *bars, size_t nbars);
 
+/* Series of stacked bars: one value per bar, drawn in colour class
+ * c<color>, named in the legend. */
+struct svg_stack {
+	const char *label;
+	int color;		/* 0 .. SVG_NCOLORS - 1 */
+	const double *y;	/* n values, >= 0 */
+};
+
+/*
+ * Stacked bars at x[0..n) (sorted ascending; one bar per x, e.g. a step),
+ * each the nstack values stacked from 0 in order, with a legend.  More
+ * than about 600 bars are averaged into 600 buckets of x.  tips[i] (tips
+ * may be NULL) is the hover text of bar i when bars are not averaged.
+ * Returns the number of bars drawn.
+ */
+size_t svg__stacked_bars(FILE *f, const struct svg_chart *c, const double *x,
+			 size_t n, const struct svg_stack *stack, int nstack,
+			 const char *const *tips);
+
 #endif

@@ -142,6 +142,10 @@ static int on_span(void *ctx, const struct row_span *r)
 	s = &l->s[i];
 	s->v.count++;
 	s->v.total_ns += d;
+	s->v.part_ns[LIVE_CPU] += r->cpu_ns > 0 ? (uint64_t)r->cpu_ns : 0;
+	s->v.part_ns[LIVE_RUNQ] += r->runq_ns > 0 ? (uint64_t)r->runq_ns : 0;
+	s->v.part_ns[LIVE_IO] += r->io_ns > 0 ? (uint64_t)r->io_ns : 0;
+	s->v.part_ns[LIVE_WAIT] += r->wait_ns > 0 ? (uint64_t)r->wait_ns : 0;
 	qhist_add(&s->h, d);
 	for (int b = LIVE_BUCKETS - 1; b >= 0 && d <= bucket_ns[b]; b--)
 		s->v.le[b]++;

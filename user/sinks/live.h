@@ -5,8 +5,9 @@
  *
  * Per metric and rank: last value and step, min, max (NaN left out), count
  * and the last LIVE_RING values (the sparkline).  Per span name and rank:
- * count, total time, p50/p99 (qhist.h) and cumulative counts for the
- * Prometheus buckets (LIVE_BUCKETS, in seconds).  Events and drops per
+ * count, total time and where it went (cpu, runq, io, wait), p50/p99
+ * (qhist.h) and cumulative counts for the Prometheus buckets
+ * (LIVE_BUCKETS, in seconds).  Events and drops per
  * table from the kernel's counters, alert firings per rule, the last log.
  *
  * Memory is bounded: past LIVE_MAX_METRICS metrics or LIVE_MAX_SPANS span
@@ -33,6 +34,9 @@
  * Prometheus label say the same as the Parquet file. */
 #define LIVE_NAME_MAX 136
 #define LIVE_BUCKETS 22
+/* A span's time: cpu, runq, io, wait (enum live_part). */
+#define LIVE_PARTS 4
+enum live_part { LIVE_CPU, LIVE_RUNQ, LIVE_IO, LIVE_WAIT };
 
 /* Upper bounds of the span histogram buckets, seconds (+Inf is implied). */
 extern const double live_bucket_le[LIVE_BUCKETS];
@@ -55,6 +59,9 @@ struct live_span {
 	uint64_t total_ns;
 	uint64_t p50_ns, p99_ns;	/* filled by the snapshot */
 	uint64_t le[LIVE_BUCKETS];	/* cumulative: count <= live_bucket_le */
+	/* Where the time went, summed over the spans (rows.h): on CPU,
+	 * runnable, in I/O wait, blocked otherwise. */
+	uint64_t part_ns[LIVE_PARTS];
 };
 
 struct live_rule {

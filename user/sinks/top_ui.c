@@ -34,6 +34,10 @@ struct topui {
 	uint64_t win_start, win_events;
 	uint64_t prev_m[LIVE_MAX_METRICS], prev_s[LIVE_MAX_SPANS];
 	double rate_m[LIVE_MAX_METRICS], share_s[LIVE_MAX_SPANS], ev_rate;
+	/* where each span's time went over the window: its parts' sums at
+	 * the start, and their shares (< 0: none ended yet) */
+	uint64_t prev_p[LIVE_MAX_SPANS][LIVE_PARTS];
+	double share_p[LIVE_MAX_SPANS][LIVE_PARTS];
 };
 
 static uint64_t mono_ns(void)
@@ -128,8 +132,20 @@ static void update_rates(struct topui *u, uint64_t now)
 		u->prev_m[i] = s->metrics[i].count;
 	}
 	for (int i = 0; i < s->nspans; i++) {
-		u->share_s[i] = (s->spans[i].total_ns - u->prev_s[i]) / 1e9 / dt;
-		u->prev_s[i] = s->spans[i].total_ns;
+		const struct live_span *sp = &s->spans[i];
+		uint64_t parts = 0;
+
+		u->share_s[i] = (sp->total_ns - u->prev_s[i]) / 1e9 / dt;
+		u->prev_s[i] = sp->total_ns;
+		/* No span of this name ended in the window (a long step):
+		 * the last shares stand. */
+		for (int k = 0; k < LIVE_PARTS; k++)
+			parts += sp->part_ns[k] - u->prev_p[i][k];
+		for (int k = 0; k < LIVE_PARTS && parts; k++) {
+			u->share_p[i][k] = (double)(sp->part_ns[k] - u->prev_p[i][k]) /
+					   (double)parts;
+			u->prev_p[i][k] = sp->part_ns[k];
+		}
 	}
 	u->ev_rate = (ev - u->win_events) / dt;
 	u->win_events = ev;
@@ -196,8 +212,8 @@ void topui__draw(struct topui *u)
 		mvprintw(y++, 0, " (no metric yet)");
 	y++;
 	attron(A_BOLD);
-	mvprintw(y++, 0, " %-16s %10s %10s %10s %8s", "SPAN", "COUNT", "P50", "P99",
-		 "TIME%");
+	mvprintw(y++, 0, " %-16s %10s %10s %10s %8s %4s %4s %4s %4s", "SPAN",
+		 "COUNT", "P50", "P99", "TIME%", "CPU", "RUNQ", "IO", "WAIT");
 	attroff(A_BOLD);
 	for (int i = 0; i < ss; i++, y++) {
 		const struct live_span *sp = &s->spans[i];
@@ -212,6 +228,13 @@ void topui__draw(struct topui *u)
 		fmt_dur(b, sizeof(b), sp->p99_ns);
 		mvprintw(y, 0, " %s %10llu %10s %10s %7.1f%%", name,
 			 (unsigned long long)sp->count, a, b, 100 * u->share_s[i]);
+		/* where its time went over the last second or so */
+		for (int k = 0; k < LIVE_PARTS; k++) {
+			if (u->share_p[i][k] < 0)
+				addstr("    -");
+			else
+				printw(" %3.0f%%", 100 * u->share_p[i][k]);
+		}
 	}
 	if (!s->nspans)
 		mvprintw(y++, 0, " (no span yet)");
@@ -374,6 +397,9 @@ struct topui *topui__new(struct live *l, const char *what, const char *title)
 	u->live = l;
 	snprintf(u->title, sizeof(u->title), "%s", title);
 	u->start = u->win_start = mono_ns();
+	for (int i = 0; i < LIVE_MAX_SPANS; i++)
+		for (int k = 0; k < LIVE_PARTS; k++)
+			u->share_p[i][k] = -1;
 	u->next_draw = u->start + DRAW_NS;
 	topui__draw(u);
 	return u;

@@ -2,7 +2,8 @@
 /*
  * top_ui.h - the live terminal view (ncurses) of the live state (live.h):
  * per metric last, min, max, step, rate and a sparkline of the last values;
- * per span count, p50, p99 and share of the wall time; events per second,
+ * per span count, p50, p99, share of the wall time and where its time went
+ * (on CPU, runnable, I/O, blocked, over the last second); events per second,
  * drops, the last alert and the last log line.
  *
  * Draws on the engine's ticks, at most 10 times a second, with erase() and
