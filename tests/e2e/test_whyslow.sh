@@ -48,12 +48,18 @@ jl() {
 causes() { jl "d.filter(o => o.step % 10 === $1).sort((a, b) => a.step - b.step).map(o => o.step + ':' + o.cause + ':' + o.span).join(' ')"; }
 expect_eq "json: the sleeps are wait in data" "$(causes 3)" "3:wait:data 13:wait:data 23:wait:data 33:wait:data"
 expect_eq "json: the spinner's steps are runq in compute" "$(causes 7)" "7:runq:compute 17:runq:compute 27:runq:compute 37:runq:compute"
-expect_eq "json: fresh memory is fault in alloc" "$(causes 9)" "9:fault:alloc 19:fault:alloc 29:fault:alloc 39:fault:alloc"
+# A long step on a busy machine can wait for a CPU longer than it faulted:
+# then runq is its cause, and the faults come second.
+expect_eq "json: fresh memory is fault in alloc (the cause, or second to runq)" \
+	"$(jl "d.filter(o => o.step % 10 === 9).map(o => o.causes.includes('fault') && o.spans.fault === 'alloc' && (o.cause === 'fault' || o.causes.join() === 'runq,fault')).join(' ')")" \
+	"true true true true"
+expect_eq "json: most alloc steps have fault as their cause" \
+	"$(jl "d.filter(o => o.step % 10 === 9 && o.cause === 'fault').length >= 2")" true
 # Writing 16 MiB into the page cache costs CPU too (on this VM often more
-# than fsync's I/O wait): the save steps' cause is io or cpu, and their I/O
-# wait beyond the median is always named, in save.
-expect_eq "json: the saves have io beyond the median, in save (cause io or cpu)" \
-	"$(jl "d.filter(o => o.step % 10 === 5).map(o => o.excess_ns.io > 0 && o.spans.io === 'save' && ['io', 'cpu'].includes(o.cause) && o.spans[o.cause] === 'save').join(' ')")" \
+# than fsync's I/O wait): the save steps' cause is io or cpu (or runq on a
+# busy machine), and their I/O wait beyond the median is in save.
+expect_eq "json: the saves have io beyond the median, in save" \
+	"$(jl "d.filter(o => o.step % 10 === 5).map(o => o.excess_ns.io > 0 && o.spans.io === 'save' && o.spans[o.cause] === 'save').join(' ')")" \
 	"true true true true"
 expect_eq "json: every object has the fields (parts add up to duration_ns)" \
 	"$(jl "d.filter(o => !(Number.isInteger(o.step) && o.rank === null && o.pid > 0 && o.duration_ns === o.cpu_ns + o.runq_ns + o.io_ns + o.wait_ns + o.gc_ns && o.median_ns > 0 && 'fault' in o.excess_ns)).length")" 0
@@ -68,8 +74,9 @@ line() { grep -E "^step $1: " <<<"$joined"; }
 check "table: step 3 is wait in data" grep -Eq '^step 3: [0-9.]+ ms, \+[0-9.]+ ms wait in data' <<<"$(line 3)"
 check "table: step 7 is runq in compute" grep -Eq '^step 7: [0-9.]+ ms, \+[0-9.]+ ms runq in compute' <<<"$(line 7)"
 check "table: step 9 is fault in alloc, with the count" \
-	grep -Eq '^step 9: [0-9.]+ ms, \+[0-9.]+ ms fault \([0-9]+ faults\) in alloc' <<<"$(line 9)"
-check "table: step 5 names io in save" grep -Eq '^step 5: .*\+[0-9.]+ ms io in save' <<<"$(line 5)"
+	grep -Eq '^step 9: [0-9.]+ ms, .*\+[0-9.]+ ms fault \([0-9]+ faults\) in alloc' <<<"$(line 9)"
+check "table: a save step names io in save" \
+	grep -Eq '^step [0-9]*5: .*\+[0-9.]+ ms io in save' <<<"$joined"
 check "table: the header names the run, its steps and the median" \
 	grep -Eq "^$TMP/ss: 40 steps of one thread \(pid [0-9]+\), median [0-9.]+ ms$" "$TMP/ss.txt"
 check "table: no line over 80 columns" test "$(wc -L <"$TMP/ss.txt")" -le 80

@@ -202,18 +202,28 @@ static void test_fault_threshold(void **state)
 	char err[256];
 
 	(void)state;
-	for (int i = 0; i < 20; i++) {
-		uint32_t f = i == 4 ? 900 : i == 6 ? 5000 : 100;
-		int64_t d = i == 4 || i == 6 ? 20 * MS : 10 * MS;
+	const struct explain_slow *sl;
 
+	for (int i = 0; i < 20; i++) {
+		uint32_t f = i == 4 ? 900 : i == 6 || i == 8 ? 5000 : 100;
+		int64_t d = i == 4 || i == 6 ? 20 * MS : i == 8 ? 35 * MS : 10 * MS;
+
+		/* step 8: as many faults, and more time runnable besides */
 		span(r, "mlprobe.step", 1, 1, i, 0, i * 100 * MS, d,
-		     (struct t){ .minflt = f });
+		     (struct t){ .minflt = f, .runq = i == 8 ? 15 * MS : 0 });
 	}
 	x = explain__run(r, NULL, err, sizeof(err));
 	assert_non_null(x);
 	/* 900 is 800 more: cpu; 5000 is 4900 more and 50 times: fault */
 	assert_string_equal(explain__cause_str(slow_step(x, 4)->cause), "cpu");
 	assert_string_equal(explain__cause_str(slow_step(x, 6)->cause), "fault");
+	/* the faults' time is named even when another part is the cause,
+	 * and their CPU time is not named twice */
+	sl = slow_step(x, 8);
+	assert_int_equal(sl->ncauses, 2);
+	assert_string_equal(explain__cause_str(sl->causes[0]), "runq");
+	assert_string_equal(explain__cause_str(sl->causes[1]), "fault");
+	assert_int_equal(sl->excess[EX_FAULT], 10 * MS);
 	explain__free(x);
 	runload__free(r);
 }
@@ -432,7 +442,8 @@ static void test_table(void **state)
 	fclose(f);
 	/* one object a line, the name in JSON escapes */
 	assert_non_null(strstr(out, "{\"step\":2,"));
-	assert_non_null(strstr(out, "\"cause\":\"wait\",\"span\":\"da\\u001b[2Jta\","));
+	assert_non_null(strstr(out, "\"cause\":\"wait\",\"span\":\"da\\u001b[2Jta\","
+			       "\"causes\":[\"wait\",\"io\",\"runq\"],"));
 	assert_non_null(strstr(out, "\"duration_ns\":90000000,\"median_ns\":10000000,"));
 	assert_non_null(strstr(out, "\"excess_ns\":{\"cpu\":0,\"runq\":10000000,"
 			       "\"io\":30000000,\"wait\":40000000,\"gc\":0,\"fault\":0}"));

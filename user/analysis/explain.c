@@ -470,7 +470,37 @@ static uint32_t gc_name(const struct ctx *c, const struct explain_step *st)
 	return best < 0 ? UINT32_MAX : names[best];
 }
 
-/* The excess, cause and places of one listed step. */
+/* The causes a line names, into sl->causes: the one with the largest
+ * excess (the cause), then the others whose excess is at least a tenth
+ * of its (and 10 us); at most EXPLAIN_MAX_CAUSES.  Faults stand for the
+ * part they took (fault_for), which is not named apart. */
+static void pick_causes(struct explain_slow *sl, int fault_for)
+{
+	bool taken[EX_NCAUSES] = { false };
+
+	taken[fault_for < 0 ? EX_FAULT : fault_for] = true;
+	sl->ncauses = 0;
+	while (sl->ncauses < EXPLAIN_MAX_CAUSES) {
+		int best = -1;
+
+		for (int c = 0; c < EX_NCAUSES; c++)
+			if (!taken[c] && (best < 0 || sl->excess[c] > sl->excess[best]))
+				best = c;
+		if (best < 0)
+			break;
+		if (!sl->ncauses)
+			sl->cause = best;
+		else if (sl->excess[best] < 10000 ||
+			 sl->excess[best] * 10 < sl->excess[sl->cause])
+			break;
+		if (sl->excess[best] <= 0)
+			break;
+		taken[best] = true;
+		sl->causes[sl->ncauses++] = best;
+	}
+}
+
+/* The excess, causes and places of one listed step. */
 static void judge(const struct ctx *c, const struct explain_result *x,
 		  size_t si, struct explain_slow *sl)
 {
@@ -478,6 +508,7 @@ static void judge(const struct ctx *c, const struct explain_result *x,
 	const struct explain_thread *th = &x->threads[s->thread];
 	int64_t faults = (int64_t)(s->minflt + s->majflt);
 	int64_t mf = (int64_t)th->median_faults;
+	int fault_for = -1;
 
 	sl->s = s;
 	sl->cause = -1;
@@ -487,21 +518,23 @@ static void judge(const struct ctx *c, const struct explain_result *x,
 	sl->faults_excess = faults - mf;
 	if (!s->has_time)
 		return;
-	for (int p = 0; p < EX_NPARTS; p++) {
+	for (int p = 0; p < EX_NPARTS; p++)
 		sl->excess[p] = s->part[p] - th->median[p];
-		if (sl->cause < 0 || sl->excess[p] > sl->excess[sl->cause])
-			sl->cause = p;
-	}
-	/* Faulting memory in is time on CPU (minor faults) or in I/O
-	 * (major ones): with far more faults than usual, that is the
-	 * cause. */
-	if ((sl->cause == EX_CPU || sl->cause == EX_IO) &&
-	    sl->faults_excess >= EXPLAIN_FAULTS_MIN &&
+	/* Faulting memory in takes time on CPU (minor faults) or in I/O
+	 * (major ones): with far more faults than usual, that time is the
+	 * faults'. */
+	if (sl->faults_excess >= EXPLAIN_FAULTS_MIN &&
 	    faults >= EXPLAIN_FAULTS_X * mf) {
-		sl->excess[EX_FAULT] = sl->excess[sl->cause];
-		sl->cause = EX_FAULT;
-		sl->where[EX_FAULT] = where(c, x, si, AM_FAULTS, sl->faults_excess);
+		fault_for = 2 * (int64_t)s->majflt > sl->faults_excess ? EX_IO : EX_CPU;
+		if (sl->excess[fault_for] > 0) {
+			sl->excess[EX_FAULT] = sl->excess[fault_for];
+			sl->where[EX_FAULT] = where(c, x, si, AM_FAULTS,
+						    sl->faults_excess);
+		} else {
+			fault_for = -1;
+		}
 	}
+	pick_causes(sl, fault_for);
 	for (int p = 0; p < EX_NPARTS; p++)
 		sl->where[p] = where(c, x, si, p, sl->excess[p]);
 	if (s->part[EX_GC] > 0)
@@ -760,39 +793,6 @@ static void fmt_who(char *b, size_t n, const struct explain_result *x,
 		snprintf(b, n, "pid %u tid %u ", s->pid, s->tid);
 }
 
-/* The causes a line names, the main one first: the others whose excess
- * is at least a tenth of its (and 10 us); at most 3.  Returns how many. */
-static int listed(const struct explain_slow *sl, int *out)
-{
-	int n = 0;
-
-	if (sl->cause < 0 || sl->excess[sl->cause] <= 0)
-		return 0;
-	out[n++] = sl->cause;
-	for (int k = 0; k < 3 && n < 3; k++) {
-		int best = -1;
-
-		for (int p = 0; p < EX_NPARTS; p++) {
-			bool taken = false;
-
-			for (int i = 0; i < n; i++)
-				taken |= out[i] == p;
-			/* fault stands for cpu or io: not both */
-			taken |= sl->cause == EX_FAULT && sl->excess[EX_FAULT] ==
-				 sl->excess[p] && (p == EX_CPU || p == EX_IO);
-			if (taken || sl->excess[p] < 10000 ||
-			    sl->excess[p] * 10 < sl->excess[sl->cause])
-				continue;
-			if (best < 0 || sl->excess[p] > sl->excess[best])
-				best = p;
-		}
-		if (best < 0)
-			break;
-		out[n++] = best;
-	}
-	return n;
-}
-
 /* Writes fragments as lines of at most 80 columns: joined by ", ",
  * continued on lines indented by 4. */
 struct wrap {
@@ -856,7 +856,7 @@ static void print_line(FILE *f, const struct explain_result *x,
 	char who[64], d[32], m[32];
 	struct wrap w = { f, 0 };
 	struct frag fr = { .len = 0 };
-	int causes[3], n = listed(sl, causes);
+	int n = sl->ncauses;
 
 	fmt_who(who, sizeof(who), x, s);
 	fmt_ms(d, sizeof(d), s->dur);
@@ -875,7 +875,7 @@ static void print_line(FILE *f, const struct explain_result *x,
 	else if (!n)
 		put(&w, "no part above its median", 24);
 	for (int i = 0; i < n; i++) {
-		int c = causes[i];
+		int c = sl->causes[i];
 
 		fr = (struct frag){ .len = 0 };
 		fmt_ms(d, sizeof(d), sl->excess[c]);
@@ -987,6 +987,10 @@ void explain__print_json(FILE *f, const struct explain_result *x)
 			fprintf(f, "\"%s\"", explain__cause_str(sl->cause));
 		fputs(",\"span\":", f);
 		json_name(f, x->run, sl->cause < 0 ? UINT32_MAX : sl->where[sl->cause]);
+		fputs(",\"causes\":[", f);
+		for (int k = 0; k < sl->ncauses; k++)
+			fprintf(f, "%s\"%s\"", k ? "," : "", explain__cause_str(sl->causes[k]));
+		fputc(']', f);
 		for (int p = 0; p < EX_NPARTS; p++)
 			fprintf(f, ",\"%s\":%lld", parts[p], (long long)s->part[p]);
 		fprintf(f, ",\"minflt\":%llu,\"majflt\":%llu", (unsigned long long)s->minflt,

@@ -13,9 +13,11 @@
  *         other four, whose time they hold)
  * and the page faults it took.  The cause of a slow step is the part with
  * the largest excess over the median of that part across the thread's
- * steps; "fault" instead of cpu or io when the step also took far more page
- * faults than the median (at least EXPLAIN_FAULTS_MIN more, and
- * EXPLAIN_FAULTS_X times as many): the time went to faulting memory in.
+ * steps.  When the step also took far more page faults than the median (at
+ * least EXPLAIN_FAULTS_MIN more, and EXPLAIN_FAULTS_X times as many), the
+ * excess on CPU (or in I/O, when most are major faults) is "fault"'s: the
+ * time went to faulting memory in.  Other parts whose excess is at least a
+ * tenth of the cause's are named after it.
  * The span named for a cause is the deepest span of the step's thread,
  * inside the step, whose excess of that part (over the median of the same
  * span name per step) holds more than half of the step's excess.
@@ -40,6 +42,7 @@
 #define EXPLAIN_GC_PREFIX "python.gc."
 #define EXPLAIN_FAULTS_MIN 1000
 #define EXPLAIN_FAULTS_X 4
+#define EXPLAIN_MAX_CAUSES 3
 
 /* The parts of a step's time (EX_CPU .. EX_GC, ns), and EX_FAULT, the
  * cause that stands for cpu or io when the faults are far above. */
@@ -76,7 +79,11 @@ struct explain_slow {
 	int64_t excess[EX_NCAUSES];	/* ns; EX_FAULT: the cpu or io
 					 * excess it stands for, else 0 */
 	int64_t faults_excess;		/* minflt + majflt over the median */
-	int cause;			/* enum explain_part; -1: no split */
+	int cause;			/* enum explain_part or EX_FAULT;
+					 * -1: no split */
+	int causes[EXPLAIN_MAX_CAUSES];	/* what its line names: the cause,
+					 * then the others of note */
+	int ncauses;			/* 0: nothing above the medians */
 	uint32_t where[EX_NCAUSES];	/* span name id, UINT32_MAX: none */
 	uint32_t gc_name;		/* the python.gc.genN holding most gc
 					 * time, UINT32_MAX: none */
