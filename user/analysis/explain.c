@@ -282,6 +282,8 @@ static void merge_agg(struct ctx *c)
 {
 	size_t out = 0;
 
+	if (!c->nagg)
+		return;		/* steps with nothing in them: no array */
 	qsort(c->agg, c->nagg, sizeof(*c->agg), cmp_agg);
 	for (size_t i = 0; i < c->nagg; i++) {
 		struct agg *o = out ? &c->agg[out - 1] : NULL;
