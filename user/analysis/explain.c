@@ -10,6 +10,7 @@
  * the name counting 0, so a span that runs only in slow steps ("data" in
  * one step of ten) has a median of 0 and all of its time is excess.
  */
+#define _GNU_SOURCE	/* qsort_r */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -92,12 +93,11 @@ static int64_t median_pad(const int64_t *v, size_t k, size_t n)
 	return a + (b - a) / 2;
 }
 
-static const struct runload *sort_run;	/* qsort has no context */
-
-static int cmp_span(const void *x, const void *y)
+static int cmp_span(const void *x, const void *y, void *run)
 {
-	const struct rl_span *a = &sort_run->spans[*(const size_t *)x];
-	const struct rl_span *b = &sort_run->spans[*(const size_t *)y];
+	const struct runload *r = run;
+	const struct rl_span *a = &r->spans[*(const size_t *)x];
+	const struct rl_span *b = &r->spans[*(const size_t *)y];
 
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
@@ -336,13 +336,12 @@ static int thread_medians(struct explain_result *x)
 	return 0;
 }
 
-static const struct explain_result *sort_x;
-
 /* agg entries by (thread, name). */
-static int cmp_agg_name(const void *x, const void *y)
+static int cmp_agg_name(const void *x, const void *y, void *res)
 {
+	const struct explain_result *xr = res;
 	const struct agg *a = *(struct agg *const *)x, *b = *(struct agg *const *)y;
-	size_t ta = sort_x->steps[a->step].thread, tb = sort_x->steps[b->step].thread;
+	size_t ta = xr->steps[a->step].thread, tb = xr->steps[b->step].thread;
 
 	if (ta != tb)
 		return ta < tb ? -1 : 1;
@@ -362,8 +361,7 @@ static int name_medians(struct ctx *c, const struct explain_result *x)
 		goto out;
 	for (size_t i = 0; i < c->nagg; i++)
 		by[i] = &c->agg[i];
-	sort_x = x;
-	qsort(by, c->nagg, sizeof(*by), cmp_agg_name);
+	qsort_r(by, c->nagg, sizeof(*by), cmp_agg_name, (void *)x);
 	for (size_t i = 0; i < c->nagg;) {
 		size_t j = i, t = x->steps[by[i]->step].thread;
 		struct name_med *m = &c->nm[c->nnm++];
@@ -555,23 +553,25 @@ static int64_t score(const struct explain_result *x, size_t si)
 	return x->steps[si].dur - x->threads[x->steps[si].thread].median_dur;
 }
 
-static int cmp_score(const void *p, const void *q)
+static int cmp_score(const void *p, const void *q, void *res)
 {
+	const struct explain_result *x = res;
 	size_t a = ((const struct cand *)p)->si, b = ((const struct cand *)q)->si;
-	int64_t sa = score(sort_x, a), sb = score(sort_x, b);
+	int64_t sa = score(x, a), sb = score(x, b);
 
 	if (sa != sb)
 		return sa > sb ? -1 : 1;
-	if (sort_x->steps[a].step != sort_x->steps[b].step)
-		return sort_x->steps[a].step < sort_x->steps[b].step ? -1 : 1;
+	if (x->steps[a].step != x->steps[b].step)
+		return x->steps[a].step < x->steps[b].step ? -1 : 1;
 	return (a > b) - (a < b);
 }
 
 /* Rank mode: by step number, then rank, the longest first. */
-static int cmp_by_number(const void *p, const void *q)
+static int cmp_by_number(const void *p, const void *q, void *res)
 {
-	const struct explain_step *a = &sort_x->steps[((const struct cand *)p)->si];
-	const struct explain_step *b = &sort_x->steps[((const struct cand *)q)->si];
+	const struct explain_result *x = res;
+	const struct explain_step *a = &x->steps[((const struct cand *)p)->si];
+	const struct explain_step *b = &x->steps[((const struct cand *)q)->si];
 
 	if (a->step != b->step)
 		return a->step < b->step ? -1 : 1;
@@ -593,8 +593,7 @@ static size_t candidates(const struct explain_result *x,
 			cand[nc++] = (struct cand){ i, 1 };
 	if (!x->by_rank)
 		return nc;
-	sort_x = x;
-	qsort(cand, nc, sizeof(*cand), cmp_by_number);
+	qsort_r(cand, nc, sizeof(*cand), cmp_by_number, (void *)x);
 	for (size_t i = 0; i < nc;) {
 		int64_t num = x->steps[cand[i].si].step;
 		size_t j = i, best = cand[i].si;
@@ -652,8 +651,7 @@ static int load_steps(struct ctx *c, struct explain_result *x)
 		}
 	}
 	qsort(x->steps, x->nsteps, sizeof(*x->steps), cmp_step);
-	sort_run = r;
-	qsort(c->spans, c->nspans, sizeof(*c->spans), cmp_span);
+	qsort_r(c->spans, c->nspans, sizeof(*c->spans), cmp_span, (void *)r);
 	for (size_t i = 0; i < x->nsteps; i++)
 		x->nthreads += !i || x->steps[i].pid != x->steps[i - 1].pid ||
 			       x->steps[i].tid != x->steps[i - 1].tid;
@@ -730,8 +728,7 @@ struct explain_result *explain__run(const struct runload *r,
 		goto fail;
 	}
 	x->nlisted_from = nc;
-	sort_x = x;
-	qsort(cand, nc, sizeof(*cand), cmp_score);
+	qsort_r(cand, nc, sizeof(*cand), cmp_score, x);
 	x->nslow = o->top > 0 && (size_t)o->top < nc ? (size_t)o->top : nc;
 	if (!(x->slow = calloc(x->nslow, sizeof(*x->slow))))
 		goto oom;
