@@ -83,8 +83,9 @@ tipcause() { # STEP: the part with the most ms in that step's tip
 }
 expect_eq "steps: step 3 is mostly wait, 9 cpu (faulting), 0 cpu" \
 	"$(tipcause 3) $(tipcause 9) $(tipcause 0)" "wait cpu cpu"
-# the step with the spinner (7) has more runnable time than the median
-# step, the one that saves (5) more I/O
+# a step with the spinner (7 or 17; it may miss a short compute, see
+# test_whyslow.sh) has more runnable time than the median step, the one
+# that saves (5) more I/O
 tips=$(echo "$chart" | grep -o '<title>step [^<]*' | tr -d ',:')
 part() { # STEP FIELD: that part's ms in the step's tip ("median": the median)
 	if [ "$1" = median ]; then
@@ -94,9 +95,10 @@ part() { # STEP FIELD: that part's ms in the step's tip ("median": the median)
 		echo "$tips" | awk -v s="$1" -v f="$2" '$2 == s { print $f }'
 	fi
 }
-check "steps: step 7's runq and step 5's io are above the median step's" \
-	awk -v a="$(part 7 8)" -v b="$(part median 8)" -v c="$(part 5 10)" \
-		-v d="$(part median 10)" 'BEGIN { exit !(a > b && c > d) }'
+check "steps: step 7's (or 17's) runq and step 5's io are above the median step's" \
+	awk -v a="$(part 7 8)" -v a2="$(part 17 8)" -v b="$(part median 8)" \
+		-v c="$(part 5 10)" -v d="$(part median 10)" \
+		'BEGIN { exit !((a > b || a2 > b) && c > d) }'
 check "steps: the slowest steps are listed with their cause" \
 	grep -Eq '<tr><td>3</td><td class="l">pid [0-9]+</td><td>[^<]*</td><td>[^<]*</td><td class="l">wait</td><td>\+[^<]*</td><td class="l">data</td></tr>' "$TMP/steps.html"
 "$MLPROBE" record -q -o "$TMP/nosteps" -- "$PROGS/burst" sleep 3 0 >/dev/null 2>&1

@@ -29,8 +29,17 @@ expect_eq "data (a 40 ms sleep): wait, 90% of each span or more" \
 expect_eq "save (16 MiB fsynced): each span has I/O wait, and no other span has any" \
 	"$(duck1 "SELECT count(*) FILTER (WHERE name = 'save' AND io_ns = 0) || ' ' || count(*) FILTER (WHERE name NOT IN ('save', 'mlprobe.step') AND io_ns > 0) FROM $S")" \
 	'"0 0"'
-expect_eq "compute beside the spinner (step % 10 == 7): runnable, 20% of each span or more, above the other computes' median" \
-	"$(duck1 "SELECT min(runq_ns / duration_ns) FILTER (WHERE step % 10 = 7) > greatest(0.2, median(runq_ns / duration_ns) FILTER (WHERE step % 10 <> 7)) FROM $S WHERE name = 'compute'")" true
+# The spinner wakes during compute and takes about half the CPU from it;
+# other jobs on the machine add runnable time to every compute alike.  The
+# scheduler may also let a compute (2.5 ms, less than a tick and a time
+# slice) run to its end before the spinner gets the CPU: measured, 1 step
+# in 8.  So most, not all, of the spinner's steps have runnable time.
+runqsteps=$(duck1 "SELECT string_agg(step, ' ' ORDER BY step) FROM $S WHERE name = 'compute' AND step % 10 = 7 AND runq_ns >= 0.2 * duration_ns" | tr -d '"')
+echo "# computes beside the spinner with 20% or more runnable: $runqsteps"
+check "compute beside the spinner (step % 10 == 7): runnable, 20% of the span or more, in most" \
+	test "$(wc -w <<<"$runqsteps")" -ge 2
+expect_eq "  ... more of it than the other computes (medians)" \
+	"$(duck1 "SELECT median(runq_ns / duration_ns) FILTER (WHERE step % 10 = 7) > median(runq_ns / duration_ns) FILTER (WHERE step % 10 <> 7) FROM $S WHERE name = 'compute'")" true
 # 64 MiB touched: 16384 faults in 4 KiB pages, 32 at the least in 2 MiB ones
 expect_eq "alloc (64 MiB touched): the page faults, 10 times what any compute took" \
 	"$(duck1 "SELECT min(minflt) FILTER (WHERE name = 'alloc') >= greatest(32, 10 * (max(minflt) FILTER (WHERE name = 'compute') + 1)) FROM $S")" true
@@ -47,7 +56,14 @@ jl() {
 # causes K: "step:cause:span" of the steps with step % 10 == K
 causes() { jl "d.filter(o => o.step % 10 === $1).sort((a, b) => a.step - b.step).map(o => o.step + ':' + o.cause + ':' + o.span).join(' ')"; }
 expect_eq "json: the sleeps are wait in data" "$(causes 3)" "3:wait:data 13:wait:data 23:wait:data 33:wait:data"
-expect_eq "json: the spinner's steps are runq in compute" "$(causes 7)" "7:runq:compute 17:runq:compute 27:runq:compute 37:runq:compute"
+# On a busy machine another part of a short step can come out ahead (a
+# page of its code faulted back in is I/O): runq in compute is named for
+# each step whose compute the spinner slowed, and the cause of most.
+expect_eq "json: the spinner's steps (those it slowed) name runq in compute" \
+	"$(jl "d.filter(o => ' $runqsteps '.includes(' ' + o.step + ' ')).sort((a, b) => a.step - b.step).map(o => o.step + ':' + (o.causes.includes('runq') && o.spans.runq === 'compute')).join(' ')")" \
+	"$(for st in $runqsteps; do printf '%s:true ' "$st"; done | sed 's/ $//')"
+expect_eq "json: runq in compute is the cause of most of them" \
+	"$(jl "d.filter(o => ' $runqsteps '.includes(' ' + o.step + ' ') && o.cause === 'runq' && o.span === 'compute').length * 2 > $(wc -w <<<"$runqsteps")")" true
 # A long step on a busy machine can wait for a CPU longer than it faulted:
 # then runq is its cause, and the faults come second.
 expect_eq "json: fresh memory is fault in alloc (the cause, or second to runq)" \
@@ -66,13 +82,16 @@ expect_eq "json: every object has the fields (parts add up to duration_ns)" \
 expect_eq "json: the faults are counted (at least 32 for 64 MiB)" \
 	"$(jl "d.filter(o => o.cause === 'fault').every(o => o.minflt >= 32 && o.faults_excess >= 32)")" true
 
+# what explain said of the steps that have a cause, for the log
+jl "d.filter(o => [3, 5, 7, 9].includes(o.step % 10)).sort((a, b) => a.step - b.step).map(o => '# step ' + o.step + ': ' + o.causes.join(',') + ' ' + JSON.stringify(o.spans) + ' minflt ' + o.minflt + ' majflt ' + o.majflt + ' excess ' + JSON.stringify(o.excess_ns)).join('\\n')"
 "$MLPROBE" explain "$TMP/ss" --top 40 >"$TMP/ss.txt" 2>"$TMP/err"
 expect_eq "explain (table) exits 0, nothing on stderr" "$?:$(wc -c <"$TMP/err")" "0:0"
 # one line per step, continuation lines joined
 joined=$(sed -e ':a' -e 'N' -e '$!ba' -e 's/,\n    /, /g' "$TMP/ss.txt")
 line() { grep -E "^step $1: " <<<"$joined"; }
 check "table: step 3 is wait in data" grep -Eq '^step 3: [0-9.]+ ms, \+[0-9.]+ ms wait in data' <<<"$(line 3)"
-check "table: step 7 is runq in compute" grep -Eq '^step 7: [0-9.]+ ms, \+[0-9.]+ ms runq in compute' <<<"$(line 7)"
+st=${runqsteps%% *}
+check "table: step ${st:-7} names runq in compute" grep -Eq "^step ${st:-7}: [0-9.]+ ms, .*\\+[0-9.]+ ms runq in compute" <<<"$(line "${st:-7}")"
 check "table: step 9 is fault in alloc, with the count" \
 	grep -Eq '^step 9: [0-9.]+ ms, .*\+[0-9.]+ ms fault \([0-9]+ faults\) in alloc' <<<"$(line 9)"
 check "table: a save step names io in save" \
@@ -83,6 +102,35 @@ check "table: no line over 80 columns" test "$(wc -L <"$TMP/ss.txt")" -le 80
 "$MLPROBE" explain "$TMP/ss" --steps 20:29 --top 2 -f json >"$TMP/w.json"
 expect_eq "--steps 20:29 --top 2: the two slowest of those steps" \
 	"$(JL=$TMP/w.json jl "d.map(o => o.step % 10).sort().join(' ')")" "3 9"
+
+# --- several ranks (--partition --all): a step is as slow as its slowest
+# rank, which each line names ---
+"$MLPROBE" record -o "$TMP/part" --partition --all "$PROGS/slowsteps" -F 0.2 \
+	>/dev/null 2>"$TMP/part.err" &
+mpid=$!
+wait_for "$TMP/part.err" 'recording every process' 20 || not_ok "record --all did not start"
+# (mlprobe reads a process's rank from its environment when its first
+# rows arrive: a rank must still be running then, so not too short a run)
+for r in 0 1; do
+	RANK=$r WORLD_SIZE=2 "$PROGS/slowsteps" 30 "$TMP" >"$TMP/rank$r.out" &
+done
+wait_for "$TMP/rank0.out" '^done' 30 && wait_for "$TMP/rank1.out" '^done' 30
+kill -INT "$mpid"
+wait "$mpid"
+expect_eq "record --partition --all of two ranks exits 0" "$?" 0
+"$MLPROBE" explain "$TMP/part" --top 30 -f json >"$TMP/part.json" 2>"$TMP/err"
+expect_eq "ranks: explain lists each step number once, from 2 ranks" \
+	"$(JL=$TMP/part.json jl "d.length + ' ' + new Set(d.map(o => o.step)).size + ' ' + d.every(o => o.ranks === 2 && (o.rank === 0 || o.rank === 1))")" \
+	"30 30 true"
+# the straggler is the rank whose step span is the longest (DuckDB reads
+# the rank from the rank=R folders)
+expect_eq "ranks: each line is its step's longest rank" \
+	"$(duck1 "SELECT string_agg(step || ':' || r || ':' || d, ' ') FROM (SELECT step, arg_max(rank, duration_ns) r, max(duration_ns) d FROM read_parquet('$TMP/part/**/spans-*.parquet', hive_partitioning = true) WHERE name = 'mlprobe.step' GROUP BY step)" | tr -d '"' | tr ' ' '\n' | sort)" \
+	"$(JL=$TMP/part.json jl "d.map(o => o.step + ':' + o.rank + ':' + o.duration_ns).join('\\n')" | sort)"
+"$MLPROBE" explain "$TMP/part" --steps 3 >"$TMP/part.txt"
+check "ranks: the table names the straggler, and the cause" \
+	grep -Eq '^step 3: [0-9.]+ ms on rank [01] of 2 \(median [0-9.]+ ms\), \+[0-9.]+ ms wait in data' "$TMP/part.txt"
+check "ranks: the header counts them" grep -q ": 60 steps of 2 ranks" "$TMP/part.txt"
 
 # --- a DataLoader's shape: the main thread waits for the worker's batches ---
 "$MLPROBE" record -q -o "$TMP/ld" -- "$PROGS/slowsteps" loader 20 >/dev/null 2>"$TMP/ld.err"
@@ -132,12 +180,16 @@ expect_eq "module: the collections inside forward spans nest in them (depth 1)" 
 		ON g.tid = f.tid AND g.ts >= f.ts AND epoch_us(g.ts) * 1000 + g.duration_ns <= epoch_us(f.ts) * 1000 + f.duration_ns + 1000
 		WHERE g.name LIKE 'python.gc.%' AND f.name = 'forward'")" '"0 true"'
 "$MLPROBE" explain "$TMP/gcm" --top 30 -f json >"$TMP/gcm.json"
-expect_eq "explain: steps 9, 19, 29 are gc (python.gc.gen2) in forward" \
-	"$(JL=$TMP/gcm.json jl "d.filter(o => o.step % 10 === 9).sort((a, b) => a.step - b.step).map(o => o.step + ':' + o.cause + ':' + o.gc_span + ':' + o.span).join(' ')")" \
-	"9:gc:python.gc.gen2:forward 19:gc:python.gc.gen2:forward 29:gc:python.gc.gen2:forward"
-"$MLPROBE" explain "$TMP/gcm" --steps 19 >"$TMP/gcm.txt"
-check "table: step 19 names gc, the generation and the span" \
-	grep -Eq '^step 19: [0-9.]+ ms, \+[0-9.]+ ms gc \(python\.gc\.gen2\) in forward' "$TMP/gcm.txt"
+# (a busy machine can add more runnable time to a step, after its sleep,
+# than the collection took: gc is named for each, and the cause of most)
+expect_eq "explain: steps 9, 19, 29 name gc (python.gc.gen2) in forward" \
+	"$(JL=$TMP/gcm.json jl "d.filter(o => o.step % 10 === 9).sort((a, b) => a.step - b.step).map(o => o.step + ':' + o.causes.includes('gc') + ':' + o.gc_span + ':' + o.spans.gc).join(' ')")" \
+	"9:true:python.gc.gen2:forward 19:true:python.gc.gen2:forward 29:true:python.gc.gen2:forward"
+gcstep=$(JL=$TMP/gcm.json jl "d.filter(o => o.step % 10 === 9 && o.cause === 'gc').map(o => o.step).sort((a, b) => a - b).join(' ')")
+check "explain: gc is the cause of most of them ($gcstep)" test "$(wc -w <<<"$gcstep")" -ge 2
+"$MLPROBE" explain "$TMP/gcm" --steps "${gcstep%% *}" >"$TMP/gcm.txt"
+check "table: step ${gcstep%% *} names gc, the generation and the span" \
+	grep -Eq "^step ${gcstep%% *}: [0-9.]+ ms, \\+[0-9.]+ ms gc \\(python\\.gc\\.gen2\\) in forward" "$TMP/gcm.txt"
 
 # --- compare beside two CPU hogs ---
 # These assert compare's verdicts, not durations: that the verdict stays

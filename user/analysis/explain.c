@@ -472,7 +472,7 @@ static uint32_t gc_name(const struct ctx *c, const struct explain_step *st)
 
 /* The causes a line names, into sl->causes: the one with the largest
  * excess (the cause), then the others whose excess is at least a tenth
- * of its (and 10 us); at most EXPLAIN_MAX_CAUSES.  Faults stand for the
+ * of its; each at least 10 us; at most EXPLAIN_MAX_CAUSES.  Faults stand for the
  * part they took (fault_for), which is not named apart. */
 static void pick_causes(struct explain_slow *sl, int fault_for)
 {
@@ -490,11 +490,10 @@ static void pick_causes(struct explain_slow *sl, int fault_for)
 			break;
 		if (!sl->ncauses)
 			sl->cause = best;
-		else if (sl->excess[best] < 10000 ||
-			 sl->excess[best] * 10 < sl->excess[sl->cause])
+		else if (sl->excess[best] * 10 < sl->excess[sl->cause])
 			break;
-		if (sl->excess[best] <= 0)
-			break;
+		if (sl->excess[best] < 10000)
+			break;		/* under 10 us: noise, not a cause */
 		taken[best] = true;
 		sl->causes[sl->ncauses++] = best;
 	}
@@ -872,7 +871,7 @@ static void print_line(FILE *f, const struct explain_result *x,
 	if (!s->has_time)
 		put(&w, "no time split in this recording", 31);
 	else if (!n)
-		put(&w, "no part above its median", 24);
+		put(&w, "nothing beyond its median", 25);
 	for (int i = 0; i < n; i++) {
 		int c = sl->causes[i];
 
