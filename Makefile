@@ -64,11 +64,14 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 # Header dependencies, as the compiler saw them (-MMD -MP).
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)
 
-.PHONY: FORCE all deps demo test test-san unit e2e fuzz bench clean python demo-python
+.PHONY: FORCE all deps deps-no-torch demo test test-san unit e2e fuzz bench clean python demo-python
 all: $(OUT)/mlprobe $(OUT)/examples/train $(PROG_BINS) $(TOOL_BINS)
 
 deps:
 	$(Q)scripts/deps.sh
+# The demos of the C trainer and the numpy one need no PyTorch.
+deps-no-torch:
+	$(Q)scripts/deps.sh --no-torch
 
 $(OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -244,7 +247,7 @@ build/python/mlprobe%: $(PY_SRCS) $(wildcard python/*.h) include/mlprobe.h
 unit: $(UNIT_BINS)
 e2e: all python
 
-demo: deps
+demo: deps-no-torch
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
@@ -261,7 +264,7 @@ bench: deps
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-python.sh
 
-demo-python: deps
+demo-python: deps-no-torch
 	$(Q)$(MAKE) --no-print-directory all python
 	$(Q)scripts/demo-python.sh
 
