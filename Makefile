@@ -226,23 +226,30 @@ build/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(wildcard user/*/*.h)
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< \
 		$(FUZZ_DEPS_$*) -lz -lsnappy -o $@
 
-# The Python extension module, for the interpreter that will run it:
-# build/python/mlprobe<EXT_SUFFIX>; use it with PYTHONPATH=build/python.
-# (`pip install ./python` builds the same sources through setuptools.)
+# The Python package, for the interpreter that will run it: the C extension
+# build/python/mlprobe/_core<EXT_SUFFIX> (the probes) beside the package's
+# pure Python files; use it with PYTHONPATH=build/python.
+# (`pip install ./python` builds the same through setuptools.)
 PYTHON   ?= /usr/bin/python3
 PY_SRCS  := $(wildcard python/*.c)
+PY_FILES := $(patsubst python/%,build/python/%,$(wildcard python/mlprobe/*.py))
 PY_EXT    = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 PY_INC    = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
-PY_MOD    = build/python/mlprobe$(PY_EXT)
+PY_MOD    = build/python/mlprobe/_core$(PY_EXT)
 
-python: $(PY_MOD)
+python: $(PY_MOD) $(PY_FILES)
 
-build/python/mlprobe%: $(PY_SRCS) $(wildcard python/*.h) include/mlprobe.h
+build/python/mlprobe/_core%: $(PY_SRCS) $(wildcard python/*.h) include/mlprobe.h
 	$(call msg,PYEXT,$@)
 	$(Q)test -f $(PY_INC)/Python.h || { echo "mlprobe: no Python.h for $(PYTHON) in $(PY_INC): install python3-dev (make deps)" >&2; exit 1; }
 	$(Q)mkdir -p $(@D)
+	$(Q)rm -f build/python/mlprobe.*.so	# the module before it was a package
 	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -fPIC -shared -Iinclude \
 		-isystem $(PY_INC) $(PY_SRCS) -o $@
+
+build/python/mlprobe/%.py: python/mlprobe/%.py
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
 
 unit: $(UNIT_BINS)
 e2e: all python

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python extension module (python/, `make python`): its probes are found
+# The Python package (python/, `make python`): its probes are found
 # in the .so and in a running interpreter; examples/train.py recorded by
 # launch and by attach, every metric exact in DuckDB; multiprocessing
 # workers under --children; 4 threads at once; spans balanced when the body
@@ -10,11 +10,14 @@
 PY=${PYTHON:-/usr/bin/python3}
 export PYTHONPATH=$ROOT/build/python
 EMIT=$ROOT/tests/python/emit.py
-MOD=$(ls "$ROOT"/build/python/mlprobe*.so 2>/dev/null | head -1)
-[ -n "$MOD" ] || { not_ok "build/python/mlprobe*.so missing: run make python"; done_testing; }
+MOD=$(ls "$ROOT"/build/python/mlprobe/_core*.so 2>/dev/null | head -1)
+[ -n "$MOD" ] || { not_ok "build/python/mlprobe/_core*.so missing: run make python"; done_testing; }
 count_of() { # FILE KIND STAT from run.json
 	jsq "$1" "d.events['$2']['$3']"
 }
+# The spans the script made: not mlprobe's own (mlprobe.step, from one
+# step to the next; python.gc.genN, the interpreter's collections).
+OWN="name <> 'mlprobe.step' AND name NOT LIKE 'python.gc.gen_'"
 
 # --- the module's probes ---
 out=$("$MLPROBE" list "$MOD")
@@ -42,7 +45,7 @@ expect_eq "launch: loss, accuracy, lr and grad_norm for all 500 steps from step 
 expect_eq "launch: the loss falls (first > 0.5, last < 0.1)" \
 	"$(duck1 "SELECT (SELECT value FROM $M WHERE name = 'loss' AND step = 0) > 0.5 AND (SELECT value FROM $M WHERE name = 'loss' AND step = 499) < 0.1")" true
 expect_eq "launch: spans data, forward, backward, update in step, 500 each" \
-	"$(duck1 "SELECT string_agg(name || ':' || depth || ':' || n, ' ' ORDER BY name) FROM (SELECT name, depth, count(*) n FROM '$TMP/tr/spans-*.parquet' GROUP BY ALL)")" \
+	"$(duck1 "SELECT string_agg(name || ':' || depth || ':' || n, ' ' ORDER BY name) FROM (SELECT name, depth, count(*) n FROM '$TMP/tr/spans-*.parquet' WHERE $OWN GROUP BY ALL)")" \
 	'"backward:1:500 data:1:500 forward:1:500 step:0:500 update:1:500"'
 expect_eq "launch: logs (start, 4 evaluations, finished)" \
 	"$(duck1 "SELECT count(*) FROM '$TMP/tr/logs-*.parquet' WHERE message LIKE 'start:%' OR message LIKE 'eval at step %' OR message = 'finished'")" 6
@@ -69,7 +72,7 @@ expect_eq "launch, --prometheus: no descriptor of mlprobe's leaks into the comma
 tpid=$!
 wait_for "$TMP/at.out" '^step 200 ' 30 || not_ok "train.py did not start"
 check "mlprobe list -p finds the module in the running interpreter" \
-	eval '"$MLPROBE" list -p "$tpid" | grep -q "mlprobe.cpython.*(5 probes"'
+	eval '"$MLPROBE" list -p "$tpid" | grep -q "mlprobe/_core.cpython.*(5 probes"'
 "$MLPROBE" record -q -o "$TMP/at" -p "$tpid" --flush-interval 0.2 2>"$TMP/at.err"
 expect_eq "record -p ends when the trainer exits, exit 0" "$?" 0
 wait "$tpid"
@@ -115,12 +118,12 @@ expect_eq "threads: 4 threads seen" \
 expect_eq "record -- python3 (raising bodies) exits 0" "$?" 0
 check "every exception reached the caller" grep -q 'caught 2000' "$TMP/rs.out"
 expect_eq "outer, inner (depth 1) and decorated spans: 1000 each" \
-	"$(duck1 "SELECT string_agg(name || ':' || depth || ':' || n, ' ' ORDER BY name) FROM (SELECT name, depth, count(*) n FROM '$TMP/rs/spans-*.parquet' GROUP BY ALL)")" \
+	"$(duck1 "SELECT string_agg(name || ':' || depth || ':' || n, ' ' ORDER BY name) FROM (SELECT name, depth, count(*) n FROM '$TMP/rs/spans-*.parquet' WHERE $OWN GROUP BY ALL)")" \
 	'"deco:0:1000 inner:1:1000 outer:0:1000"'
 expect_eq "no unmatched span_begin or span_end" \
 	"$(count_of "$TMP/rs/run.json" span_end unmatched)/$(count_of "$TMP/rs/run.json" span_begin unmatched)" 0/0
 expect_eq "each span carries its step" \
-	"$(duck1 "SELECT count(*) FROM '$TMP/rs/spans-*.parquet' WHERE step IS NULL")" 0
+	"$(duck1 "SELECT count(*) FROM '$TMP/rs/spans-*.parquet' WHERE $OWN AND step IS NULL")" 0
 
 # --- bad values raise TypeError, attached or not ---
 "$PY" "$EMIT" errors >"$TMP/er1.out" 2>&1
@@ -155,9 +158,12 @@ else
 	not_ok "pip install ./python: $(tail -3 "$TMP/pip.out")"
 fi
 rm -rf "$ROOT/python/build" "$ROOT"/python/*.egg-info
+expect_eq "pip installed the C extension and every file of the package" \
+	"$(cd "$TMP/site" && ls mlprobe/_core.*.so mlprobe/*.py | sed 's/\.cpython.*//' | sort | tr '\n' ' ')" \
+	"$(cd "$ROOT/python" && { echo mlprobe/_core; ls mlprobe/*.py; } | sort | tr '\n' ' ')"
 PYTHONPATH=$TMP/site "$MLPROBE" record -q -o "$TMP/pip" -- "$PY" -c \
 	'import mlprobe, sys; assert mlprobe.__file__.startswith(sys.argv[1]); mlprobe.metric("pip", 1, 2.5)' "$TMP/site"
-expect_eq "the pip-installed module is recorded" \
+expect_eq "the pip-installed package is recorded" \
 	"$(duck1 "SELECT name || ' ' || value FROM '$TMP/pip/metrics-*.parquet'")" '"pip 2.5"'
 
 done_testing
