@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The Python package on real PyTorch (Debian's python3-torch): scripts that
+# log through TensorBoard's SummaryWriter, wandb or logging, changed only
+# in their imports, record every value exact; mlprobe.torch.watch gives
+# nested per-module spans whose counts match the forward calls, and puts
+# its hooks in only while a tracer is attached; DataLoader workers under
+# --children and torch.multiprocessing spawn under --all have every row.
+. "$(dirname "$0")/lib.sh"
+
+PY=${PYTHON:-/usr/bin/python3}
+export PYTHONPATH=$ROOT/build/python
+T=$ROOT/tests/python
+"$PY" -c 'import torch' 2>/dev/null || { not_ok "no torch for $PY: run make deps"; done_testing; }
+[ -f "$ROOT/build/python/mlprobe/torch.py" ] || { not_ok "build/python/mlprobe/ missing: run make python"; done_testing; }
+# The spans a script made, not mlprobe's own.
+OWN="name <> 'mlprobe.step' AND name NOT LIKE 'python.gc.gen_'"
+# want FILE: DuckDB's view of the expected rows spy.py wrote
+want() {
+	echo "read_json('$1', format = 'newline_delimited', columns = {t: 'VARCHAR', name: 'VARCHAR', step: 'BIGINT', value: 'DOUBLE', level: 'VARCHAR', message: 'VARCHAR'})"
+}
+
+# --- adoption: each script recorded by launch, under spy.py, which writes
+# down what each of its calls must record ---
+for s in tb wandb logging; do
+	"$MLPROBE" record -q -o "$TMP/$s" -- "$PY" "$T/adopt/spy.py" "$TMP/$s.jsonl" \
+		"$T/adopt/${s}_style.py" >"$TMP/$s.out" 2>"$TMP/$s.err"
+	expect_eq "$s: record -- python3 ${s}_style.py exits 0" "$?" 0
+	check "$s: the script ran to its end" grep -q "^${s}_style: " "$TMP/$s.out"
+	W=$(want "$TMP/$s.jsonl")
+	M="'$TMP/$s/metrics-*.parquet'"
+	n=$(duck1 "SELECT count(*) FROM $W WHERE t = 'metrics'")
+	if [ "$s" != logging ]; then
+		check "$s: the script logged metrics ($n)" test "${n:-0}" -gt 100
+		expect_eq "$s: as many metric rows as the calls make ($n)" \
+			"$(duck1 "SELECT count(*) FROM $M")" "$n"
+		expect_eq "$s: each one exact (name, step and value bits)" \
+			"$(duck1 "SELECT count(*) FROM $M m JOIN (SELECT DISTINCT * FROM $W WHERE t = 'metrics') w ON m.name = w.name AND m.step = w.step AND m.value = w.value")" "$n"
+	fi
+	# A message over 255 bytes is cut there and ends in ... (README,
+	# Output), as a traceback is.
+	n=$(duck1 "SELECT count(*) FROM $W WHERE t = 'logs'")
+	expect_eq "$s: each log the calls make, exact, at its level" \
+		"$(duck1 "SELECT count(*) FROM (SELECT DISTINCT w.* FROM '$TMP/$s/logs-*.parquet' l JOIN $W w ON w.t = 'logs' AND l.level = w.level AND (l.message = w.message OR (strlen(w.message) > 255 AND l.message LIKE '%…' AND starts_with(w.message, rtrim(l.message, '…')))))")" \
+		"$(duck1 "SELECT count(*) FROM (SELECT DISTINCT * FROM $W WHERE t = 'logs')")"
+	[ "$s" = wandb ] && n=$((n + 3))	# init, config, alert: below
+	expect_eq "$s: no other log" \
+		"$(duck1 "SELECT count(*) FROM '$TMP/$s/logs-*.parquet'")" "$n"
+	check "$s: accounting ok" grep -q '"accounting_ok": true' "$TMP/$s/run.json"
+done
+
+for s in tb wandb logging; do
+	"$PY" "$T/adopt/${s}_style.py" >"$TMP/$s.un.out" 2>&1
+	expect_eq "$s: ${s}_style.py runs as well with no tracer (exit 0)" "$?" 0
+done
+
+# --- what each script's rows mean, by hand ---
+sq() { duck1 "SELECT string_agg(CAST($2 AS VARCHAR), ' ' ORDER BY $2) FROM '$TMP/$1/metrics-*.parquet' WHERE $3"; }
+expect_eq "tb: a scalar without a step is at step 0" "$(sq tb step "name = 'final/loss'")" '"0"'
+expect_eq "tb: numpy value and step (eval/mae every 10 steps)" \
+	"$(sq tb step "name = 'eval/mae'")" "\"$(seq -s ' ' 0 10 190)\""
+expect_eq "tb: add_histogram's summary metrics" \
+	"$(duck1 "SELECT string_agg(DISTINCT name, ' ' ORDER BY name) FROM '$TMP/tb/metrics-*.parquet' WHERE name LIKE 'weights/0.weight/%'")" \
+	'"weights/0.weight/count weights/0.weight/max weights/0.weight/mean weights/0.weight/min weights/0.weight/std"'
+expect_eq "tb: add_histogram count is the tensor's size (16 x 8)" \
+	"$(sq tb value "name = 'weights/0.weight/count' AND step = 0")" '"128.0"'
+re='^status \(step ([0-9]+)\): step ([0-9]+): loss [0-9.]+$'
+expect_eq "tb: add_text is an info log with its step, each 10 steps" \
+	"$(duck1 "SELECT count(*) FROM '$TMP/tb/logs-*.parquet' WHERE level = 'info' AND regexp_extract(message, '$re', 1) = regexp_extract(message, '$re', 2) AND regexp_extract(message, '$re', 1) <> ''")" 20
+expect_eq "tb: one warning for add_image (20 calls) and one for add_hparams" \
+	"$(grep -o 'SummaryWriter.add_[a-z]*() is not recorded' "$TMP/tb.err" | tr '\n' ' ')" \
+	"SummaryWriter.add_image() is not recorded SummaryWriter.add_hparams() is not recorded "
+
+expect_eq "wandb: train/loss at steps 0..95, one commit each" \
+	"$(duck1 "SELECT count(*) || ' ' || min(step) || ' ' || max(step) FROM '$TMP/wandb/metrics-*.parquet' WHERE name = 'train/loss'")" '"96 0 95"'
+expect_eq "wandb: val/acc (commit=False) at the step of the next train/loss" \
+	"$(sq wandb step "name = 'val/acc'")" '"16 32 48 64 80 96"'
+expect_eq "wandb: below the current step kept there; a step ahead, then the next" \
+	"$(duck1 "SELECT string_agg(name || '@' || step, ' ' ORDER BY step, name) FROM '$TMP/wandb/metrics-*.parquet' WHERE name IN ('late', 'jump', 'after_jump', 'best_acc')")" \
+	'"late@3 after_jump@106 jump@106 best_acc@107"'
+expect_eq "wandb: a bool is 1 or 0; a Histogram's summary (1 2 2 5)" \
+	"$(duck1 "SELECT (SELECT bool_and(value IN (0, 1)) FROM '$TMP/wandb/metrics-*.parquet' WHERE name = 'improved') || ' ' || string_agg(name || '=' || value, ' ' ORDER BY name) FROM '$TMP/wandb/metrics-*.parquet' WHERE name LIKE 'hist/%' AND step = 96")" \
+	'"true hist/count=4.0 hist/max=5.0 hist/mean=2.5 hist/min=1.0 hist/std=1.5"'
+expect_eq "wandb: init, config change and alert are logs, with wandb's step" \
+	"$(duck "SELECT level, message, step FROM '$TMP/wandb/logs-*.parquet' ORDER BY ts" | tr -d '\n')" \
+	'{"level":"info","message":"wandb.init: project=tiny name=run-1 group=tests config={\"batch\": 32, \"hidden\": 16, \"lr\": 0.1}","step":0}{"level":"info","message":"wandb.config: epochs_done = 6","step":107}{"level":"warn","message":"done: best acc '"$(sed -n 's/.*best acc \([0-9.]*\),.*/\1/p' "$TMP/wandb.out")"'","step":107}'
+expect_eq "wandb: one warning per kind of value left out (Image, str)" \
+	"$(grep -o 'mlprobe.wandb: [A-Za-z]* values are not recorded' "$TMP/wandb.err" | tr '\n' ' ')" \
+	"mlprobe.wandb: Image values are not recorded mlprobe.wandb: str values are not recorded "
+
+expect_eq "logging: levels (NOTICE 25 is info, CRITICAL error, exception error)" \
+	"$(duck1 "SELECT string_agg(level || ':' || n, ' ' ORDER BY level) FROM (SELECT level, count(*) n FROM '$TMP/logging/logs-*.parquet' GROUP BY level)")" \
+	'"debug:100 error:3 info:6 warn:1"'
+check "logging: basicConfig's console handler prints as before" \
+	grep -q '^INFO trainer: start: 100 steps' "$TMP/logging.err"
