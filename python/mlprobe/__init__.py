@@ -14,6 +14,7 @@ when asked for:
     from mlprobe.tensorboard import SummaryWriter   (torch's SummaryWriter)
     import mlprobe.wandb as wandb                   (wandb's init/log)
     import mlprobe.logging as logging               (basicConfig adds LogHandler)
+    import mlprobe.torch                            (watch(model), loader(it))
 """
 from mlprobe._core import (DEBUG, ERROR, INFO, WARN, Span, __version__,  # noqa: F401
                            _names, _noop, enabled, log, metric, metrics, span,

@@ -92,3 +92,48 @@ expect_eq "logging: levels (NOTICE 25 is info, CRITICAL error, exception error)"
 	'"debug:100 error:3 info:6 warn:1"'
 check "logging: basicConfig's console handler prints as before" \
 	grep -q '^INFO trainer: start: 100 steps' "$TMP/logging.err"
+
+# --- watch: a span per module call, nested like the modules, forward and
+# backward; the same numbers as without watch ---
+"$MLPROBE" record -q -o "$TMP/w" -- "$PY" "$T/watch.py" run 20 "$TMP/w.jsonl" >"$TMP/w.out" 2>&1
+expect_eq "watch: record -- python3 watch.py exits 0" "$?" 0
+check "watch: losses and gradients bit-identical to an unwatched twin" \
+	grep -q 'watched and unwatched the same: True' "$TMP/w.out"
+W="read_json('$TMP/w.jsonl', format = 'newline_delimited', columns = {name: 'VARCHAR', fwd: 'BIGINT', bwd: 'BIGINT', parent: 'VARCHAR', bparent: 'VARCHAR'})"
+S="'$TMP/w/spans-*.parquet'"
+n=$(duck1 "SELECT sum(fwd) + sum(bwd) FROM $W")
+check "watch: the model ran ($n module calls)" test "${n:-0}" -gt 1000
+expect_eq "watch: each module's forward spans, as many as torch's hooks counted calls" \
+	"$(duck1 "SELECT string_agg(name, ' ') FROM $W w WHERE fwd <> (SELECT count(*) FROM $S s WHERE s.name = w.name)")" null
+expect_eq "watch: its backward spans, one per call with grad to pass back" \
+	"$(duck1 "SELECT string_agg(name, ' ') FROM $W w WHERE bwd <> (SELECT count(*) FROM $S s WHERE s.name = w.name || '.backward')")" null
+expect_eq "watch: no other span ($n in all)" \
+	"$(duck1 "SELECT count(*) FROM $S WHERE $OWN AND name NOT IN ('forward', 'backward')")" "$n"
+expect_eq "watch: a module that never ran (out_proj: attention uses its weight) has none" \
+	"$(duck1 "SELECT count(*) FROM $S WHERE name LIKE '%out_proj%'")" 0
+expect_eq "watch: every span inside its parent's, one deeper, same thread" \
+	"$(duck1 "SELECT count(*) FROM $S s JOIN (SELECT name, parent p FROM $W UNION ALL SELECT name || '.backward', bparent FROM $W WHERE bparent IS NOT NULL) w ON s.name = w.name WHERE NOT EXISTS (SELECT 1 FROM $S r WHERE r.name = w.p AND r.tid = s.tid AND r.depth = s.depth - 1 AND r.ts <= s.ts AND epoch_us(r.ts) * 1000 + r.duration_ns + 1000 >= epoch_us(s.ts) * 1000 + s.duration_ns)")" 0
+expect_eq "watch: depth from the model's span (forward > Net > encoder > layers.0 > self_attn)" \
+	"$(duck1 "SELECT string_agg(DISTINCT name || ':' || depth, ' ' ORDER BY name || ':' || depth) FROM $S WHERE name IN ('forward', 'Net', 'encoder', 'encoder.layers.0', 'encoder.layers.0.self_attn', 'encoder.layers.0.self_attn.backward', 'head.backward')")" \
+	'"Net:1 encoder.layers.0.self_attn.backward:3 encoder.layers.0.self_attn:4 encoder.layers.0:3 encoder:2 forward:0 head.backward:1"'
+expect_eq "watch: no unmatched span" \
+	"$(jsq "$TMP/w/run.json" "d.events.span_end.unmatched + '/' + d.events.span_begin.unmatched")" 0/0
+
+# --- watch puts its hooks in only while a tracer is attached ---
+"$PY" "$T/watch.py" hooks >"$TMP/hk.out" 2>&1 &
+hp=$!
+wait_for "$TMP/hk.out" '^hooks 1 enabled False' 30 || not_ok "watch.py hooks did not start"
+"$MLPROBE" record -q -o "$TMP/hk" -p "$hp" 2>"$TMP/hk.err" &
+rp=$!
+wait_for "$TMP/hk.out" 'enabled True' 30 || not_ok "watch.py hooks saw no tracer"
+kill -INT "$rp"
+wait "$rp"
+expect_eq "hooks: record -p, Ctrl-C, exits 0" "$?" 0
+wait_for "$TMP/hk.out" '^done' 30
+wait "$hp"
+expect_eq "hooks: watch.py hooks exits 0" "$?" 0
+mods=$(sed -n 's/^modules //p' "$TMP/hk.out")
+expect_eq "hooks: 1 unattached, 2 per module attached ($mods modules), 1 after detach" \
+	"$(awk '/^hooks/ { printf "%s ", $2 }' "$TMP/hk.out")" "1 $((2 * ${mods:-0})) 1 "
+check "hooks: spans while attached" \
+	test "$(duck1 "SELECT count(*) FROM '$TMP/hk/spans-*.parquet' WHERE name = 'encoder.layers.0'")" -gt 0
