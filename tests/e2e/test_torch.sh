@@ -137,3 +137,39 @@ expect_eq "hooks: 1 unattached, 2 per module attached ($mods modules), 1 after d
 	"$(awk '/^hooks/ { printf "%s ", $2 }' "$TMP/hk.out")" "1 $((2 * ${mods:-0})) 1 "
 check "hooks: spans while attached" \
 	test "$(duck1 "SELECT count(*) FROM '$TMP/hk/spans-*.parquet' WHERE name = 'encoder.layers.0'")" -gt 0
+
+# --- DataLoader with 2 worker processes (fork) under --children: every
+# row of every worker, with its pid and ppid ---
+"$MLPROBE" record -q -o "$TMP/dl" --children -- "$PY" "$T/workers.py" loader 1000 10 2 \
+	"$TMP/dl.csv" >"$TMP/dl.out" 2>&1
+expect_eq "loader: record --children -- python3 workers.py exits 0" "$?" 0
+parent=$(sed -n 's/^parent //p' "$TMP/dl.out")
+M="'$TMP/dl/metrics-*.parquet'"
+expect_eq "loader: every item of both epochs, once each, in a worker whose ppid is the trainer" \
+	"$(duck1 "SELECT count(*) FROM (SELECT step FROM $M WHERE name = 'item' AND value = step / 4 AND ppid = ${parent:-0} AND pid <> ${parent:-0} GROUP BY step HAVING count(*) = 2)")" 1000
+expect_eq "loader: no other item row" \
+	"$(duck1 "SELECT count(*) FROM $M WHERE name = 'item'")" 2000
+expect_eq "loader: 2 workers an epoch (4 processes), about half the items each" \
+	"$(duck1 "SELECT count(*) || ' ' || (min(n) > 400) FROM (SELECT pid, count(*) n FROM $M WHERE name = 'item' GROUP BY pid)")" '"4 true"'
+expect_eq "loader: each worker's item spans, with pid and ppid" \
+	"$(duck1 "SELECT count(*) FROM '$TMP/dl/spans-*.parquet' s WHERE name = 'item' AND ppid = ${parent:-0} AND pid IN (SELECT pid FROM $M WHERE name = 'item')")" 2000
+CSV="read_csv('$TMP/dl.csv', header = false, columns = {'name': 'VARCHAR', 'step': 'BIGINT', 'value': 'DOUBLE'})"
+expect_eq "loader: the trainer's batch sums, all 200 exact" \
+	"$(duck1 "SELECT count(*) FROM $M m JOIN $CSV d ON m.name = d.name AND m.step = d.step AND m.value = d.value WHERE m.pid = ${parent:-0}")" 200
+expect_eq "loader: a data span per next() in the trainer (100 batches + the end, twice)" \
+	"$(duck1 "SELECT count(*) FROM '$TMP/dl/spans-*.parquet' WHERE name = 'data' AND pid = ${parent:-0}")" 202
+check "loader: accounting ok" grep -q '"accounting_ok": true' "$TMP/dl/run.json"
+
+# --- torch.multiprocessing spawn under --all PYTHON: each spawned process
+# from its first event.  The interpreter is a copy of $PY, so that --all
+# traces this test's processes and no others on a shared machine ---
+cp "$(readlink -f "$PY")" "$TMP/python3"
+"$MLPROBE" record -q -o "$TMP/sp" --all "$TMP/python3" -- "$TMP/python3" "$T/workers.py" \
+	spawn 2 500 >"$TMP/sp.out" 2>&1
+expect_eq "spawn: record --all PYTHON -- PYTHON workers.py spawn exits 0" "$?" 0
+check "spawn: the processes ran" grep -q 'spawned ok' "$TMP/sp.out"
+parent=$(sed -n 's/^parent //p' "$TMP/sp.out")
+expect_eq "spawn: 2 processes, 500 rows each from step 0, ppid the trainer, value its rank" \
+	"$(duck1 "SELECT string_agg(CAST(v AS VARCHAR), ' ' ORDER BY v) FROM (SELECT min(value) v FROM '$TMP/sp/metrics-*.parquet' WHERE name = 'rank_item' AND ppid = ${parent:-0} AND pid <> ${parent:-0} GROUP BY pid HAVING count(*) = 500 AND count(DISTINCT step) = 500 AND min(step) = 0 AND max(value) = min(value))")" '"0.0 1.0"'
+expect_eq "spawn: their spans" \
+	"$(duck1 "SELECT count(*) FROM '$TMP/sp/spans-*.parquet' WHERE name = 'rank_work' AND ppid = ${parent:-0}")" 1000
