@@ -64,7 +64,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 # Header dependencies, as the compiler saw them (-MMD -MP).
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)
 
-.PHONY: FORCE all deps deps-no-torch demo test test-san unit e2e fuzz bench clean python demo-python
+.PHONY: FORCE all deps deps-no-torch demo test test-san unit e2e fuzz bench clean python \
+	demo-python demo-torch
 all: $(OUT)/mlprobe $(OUT)/examples/train $(PROG_BINS) $(TOOL_BINS)
 
 deps:
@@ -274,6 +275,10 @@ bench: deps
 demo-python: deps-no-torch
 	$(Q)$(MAKE) --no-print-directory all python
 	$(Q)scripts/demo-python.sh
+
+demo-torch: deps
+	$(Q)$(MAKE) --no-print-directory all python
+	$(Q)scripts/demo-torch.sh
 
 clean:
 	rm -rf build runs

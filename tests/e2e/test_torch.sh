@@ -173,3 +173,22 @@ expect_eq "spawn: 2 processes, 500 rows each from step 0, ppid the trainer, valu
 	"$(duck1 "SELECT string_agg(CAST(v AS VARCHAR), ' ' ORDER BY v) FROM (SELECT min(value) v FROM '$TMP/sp/metrics-*.parquet' WHERE name = 'rank_item' AND ppid = ${parent:-0} AND pid <> ${parent:-0} GROUP BY pid HAVING count(*) = 500 AND count(DISTINCT step) = 500 AND min(step) = 0 AND max(value) = min(value))")" '"0.0 1.0"'
 expect_eq "spawn: their spans" \
 	"$(duck1 "SELECT count(*) FROM '$TMP/sp/spans-*.parquet' WHERE name = 'rank_work' AND ppid = ${parent:-0}")" 1000
+
+# --- examples/train_torch.py (make demo-torch, make bench), briefly ---
+"$MLPROBE" record -q -o "$TMP/ex" --children -- "$PY" "$ROOT/examples/train_torch.py" \
+	--steps 30 --watch --quiet --dump "$TMP/ex.csv" >"$TMP/ex.out" 2>&1
+expect_eq "example: record --children -- python3 train_torch.py --watch exits 0" "$?" 0
+M="'$TMP/ex/metrics-*.parquet'"
+CSV="read_csv('$TMP/ex.csv', header = false, columns = {'name': 'VARCHAR', 'step': 'BIGINT', 'value': 'DOUBLE'})"
+expect_eq "example: loss, accuracy, grad_norm, lr for 30 steps, each exact" \
+	"$(duck1 "SELECT count(*) FROM $M m JOIN $CSV d ON m.name = d.name AND m.step = d.step AND m.value = d.value")/$(duck1 "SELECT count(*) FROM $M")" 120/120
+S="'$TMP/ex/spans-*.parquet'"
+expect_eq "example: collate spans in 2 worker processes, 30 batches" \
+	"$(duck1 "SELECT count(DISTINCT pid) || ' ' || count(*) FROM $S WHERE name = 'collate' AND ppid = (SELECT min(pid) FROM $M)")" '"2 30"'
+expect_eq "example: a data, forward, Model and encoder.layers.1.self_attn span per step" \
+	"$(duck1 "SELECT string_agg(name || ':' || depth || ':' || n, ' ' ORDER BY name) FROM (SELECT name, depth, count(*) n FROM $S WHERE name IN ('data', 'forward', 'Model', 'encoder.layers.1.self_attn', 'encoder.layers.1.self_attn.backward') AND step IS NOT NULL GROUP BY ALL)")" \
+	'"Model:1:30 data:0:30 encoder.layers.1.self_attn:4:30 encoder.layers.1.self_attn.backward:3:30 forward:0:30"'
+expect_eq "example: its logs, through mlprobe.LogHandler" \
+	"$(duck1 "SELECT count(*) FROM '$TMP/ex/logs-*.parquet' WHERE message LIKE 'start: 30 steps%' OR message LIKE 'step 0: loss %' OR message LIKE 'finished: accuracy %'")" 3
+
+done_testing
