@@ -26,6 +26,7 @@ What it shows of the package:
 float); --timing FILE writes each step's seconds as JSON (for make bench).
 """
 import argparse
+import csv
 import json
 import logging
 import sys
@@ -99,13 +100,8 @@ def main():
     data = DataLoader(Reverse(), batch_size=args.batch, num_workers=args.workers,
                       collate_fn=collate, sampler=range(args.steps * args.batch),
                       persistent_workers=args.workers > 0)
-    dump = open(args.dump, "w") if args.dump else None
-
-    def emit(step, **values):
-        mlprobe.metrics(step, **values)
-        if dump:
-            for k, v in values.items():
-                dump.write(f"{k},{step},{float(v)!r}\n")
+    dump = open(args.dump, "w", newline="") if args.dump else None
+    rows = csv.writer(dump) if dump else None
 
     log.info("start: %d steps, batch %d, %d workers, watch %s", args.steps, args.batch,
              args.workers, args.watch)
@@ -124,8 +120,11 @@ def main():
             opt.step()
             sched.step()
         acc = (logits.argmax(-1) == y).float().mean()
-        emit(step, loss=loss.detach(), accuracy=acc, grad_norm=grad_norm,
-             lr=sched.get_last_lr()[0])
+        values = {"loss": loss.detach(), "accuracy": acc, "grad_norm": grad_norm,
+                  "lr": sched.get_last_lr()[0]}
+        mlprobe.metrics(step, **values)
+        if rows:
+            rows.writerows((k, step, repr(float(v))) for k, v in values.items())
         if step % 100 == 0 or step == args.steps - 1:
             log.info("step %d: loss %.4f, accuracy %.3f", step, loss.item(), acc.item())
         if args.sleep:

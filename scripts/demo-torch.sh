@@ -5,15 +5,8 @@
 # loss curve, the time per span of the step, the modules that took the most
 # time, and the logs.  Run by `make demo-torch`.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/demo-lib.sh"
 out=runs/demo-torch
-PY=${PYTHON:-/usr/bin/python3}
-export PYTHONPATH=$PWD/build/python
-
-if [ "$(id -u)" != 0 ]; then
-	echo "mlprobe demo-torch: recording needs root (BPF, uprobes): run 'sudo make demo-torch'" >&2
-	exit 1
-fi
 "$PY" -c 'import torch' 2>/dev/null || {
 	echo "mlprobe demo-torch: no PyTorch for $PY: run 'make deps' (python3-torch)" >&2
 	exit 1
