@@ -8,7 +8,8 @@ clipping and a DataLoader with 2 worker processes.  The token accuracy
 climbs from chance (1/32) to 1.0 in about 100 steps.
 
     PYTHONPATH=build/python python3 examples/train_torch.py [--steps N]
-        [--workers N] [--watch] [--sleep S] [--dump FILE] [--timing FILE] [--quiet]
+        [--workers N] [--watch] [--sleep S] [--seconds S] [--dump FILE]
+        [--timing FILE] [--quiet]
     mlprobe record -o runs/torch --children -- python3 examples/train_torch.py --watch
     mlprobe record -o runs/live -p PID --children      (start it with --sleep 0.05)
 
@@ -23,7 +24,8 @@ What it shows of the package:
     mlprobe.LogHandler()            the logging module's records (start, an
                                     evaluation every 100 steps, finish)
 --dump FILE writes every metric it emits as CSV (name,step,value, the exact
-float); --timing FILE writes each step's seconds as JSON (for make bench).
+float); --timing FILE writes each step's seconds as JSON, and whether a
+tracer was attached at its end (for make bench).
 """
 import argparse
 import csv
@@ -83,6 +85,8 @@ def main():
     ap.add_argument("--sleep", type=float, default=0.0,
                     help="seconds to sleep each step (to attach with -p)")
     ap.add_argument("--dump", help="write every emitted metric to this CSV")
+    ap.add_argument("--seconds", type=float, default=0.0,
+                    help="stop after this many seconds, if before --steps")
     ap.add_argument("--timing", help="write each step's seconds to this JSON file")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
@@ -105,8 +109,8 @@ def main():
 
     log.info("start: %d steps, batch %d, %d workers, watch %s", args.steps, args.batch,
              args.workers, args.watch)
-    times = []
-    t = time.perf_counter()
+    times, attached = [], []
+    t = t0 = time.perf_counter()
     for step, (x, y) in enumerate(mlprobe.torch.loader(data)):
         mlprobe.step(step)
         with mlprobe.span("forward"):
@@ -131,13 +135,16 @@ def main():
             time.sleep(args.sleep)
         now = time.perf_counter()
         times.append(now - t)
+        attached.append(mlprobe.enabled())
         t = now
+        if args.seconds and now - t0 >= args.seconds:
+            break
     log.info("finished: accuracy %.3f", acc.item())
     if dump:
         dump.close()
     if args.timing:
         with open(args.timing, "w") as f:
-            json.dump({"steps": times, "attached": mlprobe.enabled(), "watch": args.watch}, f)
+            json.dump({"steps": times, "attached": attached, "watch": args.watch}, f)
     return 0
 
 
