@@ -19,7 +19,8 @@ when asked for:
 from mlprobe._core import (DEBUG, ERROR, INFO, WARN, Span, __version__,  # noqa: F401
                            _names, _noop, enabled, log, metric, metrics, span,
                            step)
+from mlprobe._adapt import IgnoredWarning  # noqa: F401
 from mlprobe._handler import LogHandler  # noqa: F401
 
 __all__ = ["metric", "metrics", "span", "Span", "step", "log", "enabled",
-           "LogHandler", "DEBUG", "INFO", "WARN", "ERROR"]
+           "LogHandler", "IgnoredWarning", "DEBUG", "INFO", "WARN", "ERROR"]
