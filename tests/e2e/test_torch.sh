@@ -4,7 +4,8 @@
 # in their imports, record every value exact; mlprobe.torch.watch gives
 # nested per-module spans whose counts match the forward calls, and puts
 # its hooks in only while a tracer is attached; DataLoader workers under
-# --children and torch.multiprocessing spawn under --all have every row.
+# --children and torch.multiprocessing spawn under --all have every row;
+# bad input to each gets one clear error.
 . "$(dirname "$0")/lib.sh"
 
 PY=${PYTHON:-/usr/bin/python3}
@@ -190,5 +191,14 @@ expect_eq "example: a data, forward, Model and encoder.layers.1.self_attn span p
 	'"Model:1:30 data:0:30 encoder.layers.1.self_attn:4:30 encoder.layers.1.self_attn.backward:3:30 forward:0:30"'
 expect_eq "example: its logs, through mlprobe.LogHandler" \
 	"$(duck1 "SELECT count(*) FROM '$TMP/ex/logs-*.parquet' WHERE message LIKE 'start: 30 steps%' OR message LIKE 'step 0: loss %' OR message LIKE 'finished: accuracy %'")" 3
+
+# --- bad input: one error each, naming the call, attached or not ---
+"$PY" "$T/adopt/errors.py" >"$TMP/er1.out" 2>&1
+"$MLPROBE" record -q -o "$TMP/er" -- "$PY" "$T/adopt/errors.py" >"$TMP/er2.out" 2>&1
+for f in er1 er2; do
+	grep '^not ok' "$TMP/$f.out"
+	expect_eq "$f: every bad call raised its error ($(grep -c '^ok' "$TMP/$f.out") ok)" \
+		"$(grep -c '^ok' "$TMP/$f.out") $(grep -c '^not ok' "$TMP/$f.out")" "21 0"
+done
 
 done_testing
