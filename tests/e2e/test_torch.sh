@@ -193,8 +193,8 @@ expect_eq "example: its logs, through mlprobe.LogHandler" \
 	"$(duck1 "SELECT count(*) FROM '$TMP/ex/logs-*.parquet' WHERE message LIKE 'start: 30 steps%' OR message LIKE 'step 0: loss %' OR message LIKE 'finished: accuracy %'")" 3
 
 # --- bad input: one error each, naming the call, attached or not ---
-"$PY" "$T/adopt/errors.py" >"$TMP/er1.out" 2>&1
-"$MLPROBE" record -q -o "$TMP/er" -- "$PY" "$T/adopt/errors.py" >"$TMP/er2.out" 2>&1
+"$PY" "$T/bad_input.py" >"$TMP/er1.out" 2>&1
+"$MLPROBE" record -q -o "$TMP/er" -- "$PY" "$T/bad_input.py" >"$TMP/er2.out" 2>&1
 for f in er1 er2; do
 	grep '^not ok' "$TMP/$f.out"
 	expect_eq "$f: every bad call raised its error ($(grep -c '^ok' "$TMP/$f.out") ok)" \
