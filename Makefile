@@ -64,11 +64,15 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 # Header dependencies, as the compiler saw them (-MMD -MP).
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)
 
-.PHONY: FORCE all deps demo test test-san unit e2e fuzz bench clean python demo-python
+.PHONY: FORCE all deps deps-no-torch demo test test-san unit e2e fuzz bench clean python \
+	demo-python demo-torch
 all: $(OUT)/mlprobe $(OUT)/examples/train $(PROG_BINS) $(TOOL_BINS)
 
 deps:
 	$(Q)scripts/deps.sh
+# The demos of the C trainer and the numpy one need no PyTorch.
+deps-no-torch:
+	$(Q)scripts/deps.sh --no-torch
 
 $(OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -223,28 +227,35 @@ build/fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c) $(wildcard user/*/*.h)
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< \
 		$(FUZZ_DEPS_$*) -lz -lsnappy -o $@
 
-# The Python extension module, for the interpreter that will run it:
-# build/python/mlprobe<EXT_SUFFIX>; use it with PYTHONPATH=build/python.
-# (`pip install ./python` builds the same sources through setuptools.)
+# The Python package, for the interpreter that will run it: the C extension
+# build/python/mlprobe/_core<EXT_SUFFIX> (the probes) beside the package's
+# pure Python files; use it with PYTHONPATH=build/python.
+# (`pip install ./python` builds the same through setuptools.)
 PYTHON   ?= /usr/bin/python3
 PY_SRCS  := $(wildcard python/*.c)
+PY_FILES := $(patsubst python/%,build/python/%,$(wildcard python/mlprobe/*.py))
 PY_EXT    = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 PY_INC    = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
-PY_MOD    = build/python/mlprobe$(PY_EXT)
+PY_MOD    = build/python/mlprobe/_core$(PY_EXT)
 
-python: $(PY_MOD)
+python: $(PY_MOD) $(PY_FILES)
 
-build/python/mlprobe%: $(PY_SRCS) $(wildcard python/*.h) include/mlprobe.h
+build/python/mlprobe/_core%: $(PY_SRCS) $(wildcard python/*.h) include/mlprobe.h
 	$(call msg,PYEXT,$@)
 	$(Q)test -f $(PY_INC)/Python.h || { echo "mlprobe: no Python.h for $(PYTHON) in $(PY_INC): install python3-dev (make deps)" >&2; exit 1; }
 	$(Q)mkdir -p $(@D)
+	$(Q)rm -f build/python/mlprobe.*.so	# the module before it was a package
 	$(Q)$(CC) -std=gnu11 -g -O2 -Wall -Wextra -Werror -fPIC -shared -Iinclude \
 		-isystem $(PY_INC) $(PY_SRCS) -o $@
+
+build/python/mlprobe/%.py: python/mlprobe/%.py
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
 
 unit: $(UNIT_BINS)
 e2e: all python
 
-demo: deps
+demo: deps-no-torch
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
@@ -261,9 +272,13 @@ bench: deps
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-python.sh
 
-demo-python: deps
+demo-python: deps-no-torch
 	$(Q)$(MAKE) --no-print-directory all python
 	$(Q)scripts/demo-python.sh
+
+demo-torch: deps
+	$(Q)$(MAKE) --no-print-directory all python
+	$(Q)scripts/demo-torch.sh
 
 clean:
 	rm -rf build runs

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mlprobe.c - the CPython extension module `mlprobe`: the static probes of
- * include/mlprobe.h, callable from Python.
+ * mlprobe.c - the CPython extension module `mlprobe._core`: the static
+ * probes of include/mlprobe.h, callable from Python.  The package
+ * (python/mlprobe/__init__.py) re-exports every name of it:
  *
  *   mlprobe.metric(name, step, value)      mlprobe.metrics(step, **values)
  *   with mlprobe.span("forward"): ...      @mlprobe.span("data")
@@ -9,7 +10,9 @@
  *
  * The probe sites live in this module's .so, with its own semaphore, so
  * `mlprobe list -p PID` and `mlprobe record -p PID` find them in a running
- * interpreter.  Provider and argument ABI are those of the C header.
+ * interpreter.  Provider and argument ABI are those of the C header.  The
+ * package's pure Python parts (tensorboard, wandb, logging, torch) call
+ * only these functions: every event of theirs goes through these sites.
  *
  * Cost: arguments are checked on every call, attached or not, so a bad
  * value raises TypeError at once rather than only under a tracer.  All the
@@ -288,13 +291,13 @@ static PyMethodDef methods[] = {
 };
 
 PyDoc_STRVAR(module_doc,
-"Static probes (USDT) for Python trainers; see `mlprobe record`.\n\n"
+"The probes of the mlprobe package (import mlprobe, not this).\n\n"
 "Unattached, each call costs one C call and a semaphore test.  Attach at\n"
 "any time with `mlprobe record -p PID`.");
 
 static struct PyModuleDef moddef = {
 	PyModuleDef_HEAD_INIT,
-	.m_name = "mlprobe",
+	.m_name = "mlprobe._core",
 	.m_doc = module_doc,
 	.m_size = -1,
 	.m_methods = methods,
@@ -315,7 +318,7 @@ static Py_ssize_t names_max(void)
 
 /* Launched by `mlprobe record -- python3 ...`, whose dlopen watch attaches
  * this module's probes a moment after the loader maps it, while this
- * import goes on.  So that no event of the script is missed, the process
+ * import (the first thing `import mlprobe` does) goes on.  So that no event of the script is missed, the process
  * that record started (MLPROBE_ATTACH_WAIT is its PID; not a forked or
  * exec'd child) waits here until every site is attached, at most 5 s:
  * the kernel raises the semaphore once per attached site.  Not launched by
@@ -333,7 +336,7 @@ static void wait_for_record(void)
 	Py_END_ALLOW_THREADS
 }
 
-PyMODINIT_FUNC PyInit_mlprobe(void)
+PyMODINIT_FUNC PyInit__core(void)
 {
 	PyObject *m;
 

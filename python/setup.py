@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Builds the `mlprobe` extension module for `pip install ./python`.
+"""Builds the `mlprobe` package for `pip install ./python`: the pure Python
+package python/mlprobe/ and its C extension mlprobe._core (the probes).
 
 Offline with Debian's python3-setuptools:
     pip install --no-build-isolation ./python
-(`make python` builds the same sources into build/python without pip.)
+(`make python` builds the same into build/python without pip.)
 """
 import os
 
@@ -21,8 +22,9 @@ setup(
     description="Static probes (USDT) for Python trainers, recorded by mlprobe",
     license="MIT",
     python_requires=">=3.9",
+    packages=["mlprobe"],
     ext_modules=[Extension(
-        "mlprobe",
+        "mlprobe._core",
         sources=["mlprobe.c", "gc.c", "names.c", "span.c"],
         include_dirs=[include],
         # -O2: the probe sites are what users run.

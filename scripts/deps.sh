@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # deps.sh - install what mlprobe needs on a Debian 12 machine, and only what
 # is missing.  Idempotent and quiet when everything is there.
+#   scripts/deps.sh            everything: the build, the tests, make bench
+#   scripts/deps.sh --no-torch all but PyTorch (make demo, make demo-python)
 set -euo pipefail
+torch=1
+case "${1:-}" in
+--no-torch) torch=0 ;;
+"") ;;
+*) echo "usage: scripts/deps.sh [--no-torch]" >&2; exit 2 ;;
+esac
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libsnappy-dev			# the reader's SNAPPY codec (DuckDB's default)
@@ -11,6 +19,9 @@ pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libmicrohttpd-dev libncurses-dev	# --prometheus, top
       prometheus tmux curl		# the tests of --prometheus and top
       locales)			# test_top builds de_DE (decimal comma) with localedef
+# PyTorch (1.13 in Debian 12): the tests of mlprobe.torch, .tensorboard and
+# .wandb, make bench and make demo-torch run a real torch trainer.
+[ "$torch" = 1 ] && pkgs+=(python3-torch)
 need_node=0
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need_node=1
 [ "$need_node" = 1 ] && pkgs+=(nodejs npm)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python extension module (python/, `make python`): its probes are found
+# The Python package (python/, `make python`): its probes are found
 # in the .so and in a running interpreter; examples/train.py recorded by
 # launch and by attach, every metric exact in DuckDB; multiprocessing
 # workers under --children; 4 threads at once; spans balanced when the body
@@ -13,11 +13,14 @@ export PYTHONPATH=$ROOT/build/python
 # makes (mlprobe.step, python.gc.genN; test_whyslow checks those).
 OWN="name <> 'mlprobe.step' AND name NOT LIKE 'python.gc.%'"
 EMIT=$ROOT/tests/python/emit.py
-MOD=$(ls "$ROOT"/build/python/mlprobe*.so 2>/dev/null | head -1)
-[ -n "$MOD" ] || { not_ok "build/python/mlprobe*.so missing: run make python"; done_testing; }
+MOD=$(ls "$ROOT"/build/python/mlprobe/_core*.so 2>/dev/null | head -1)
+[ -n "$MOD" ] || { not_ok "build/python/mlprobe/_core*.so missing: run make python"; done_testing; }
 count_of() { # FILE KIND STAT from run.json
 	jsq "$1" "d.events['$2']['$3']"
 }
+# The spans the script made: not mlprobe's own (mlprobe.step, from one
+# step to the next; python.gc.genN, the interpreter's collections).
+OWN="name <> 'mlprobe.step' AND name NOT LIKE 'python.gc.gen_'"
 
 # --- the module's probes ---
 out=$("$MLPROBE" list "$MOD")
@@ -72,7 +75,7 @@ expect_eq "launch, --prometheus: no descriptor of mlprobe's leaks into the comma
 tpid=$!
 wait_for "$TMP/at.out" '^step 200 ' 30 || not_ok "train.py did not start"
 check "mlprobe list -p finds the module in the running interpreter" \
-	eval '"$MLPROBE" list -p "$tpid" | grep -q "mlprobe.cpython.*(5 probes"'
+	eval '"$MLPROBE" list -p "$tpid" | grep -q "mlprobe/_core.cpython.*(5 probes"'
 "$MLPROBE" record -q -o "$TMP/at" -p "$tpid" --flush-interval 0.2 2>"$TMP/at.err"
 expect_eq "record -p ends when the trainer exits, exit 0" "$?" 0
 wait "$tpid"
@@ -158,9 +161,12 @@ else
 	not_ok "pip install ./python: $(tail -3 "$TMP/pip.out")"
 fi
 rm -rf "$ROOT/python/build" "$ROOT"/python/*.egg-info
+expect_eq "pip installed the C extension and every file of the package" \
+	"$(cd "$TMP/site" && ls mlprobe/_core.*.so mlprobe/*.py | sed 's/\.cpython.*//' | sort | tr '\n' ' ')" \
+	"$(cd "$ROOT/python" && { echo mlprobe/_core; ls mlprobe/*.py; } | sort | tr '\n' ' ')"
 PYTHONPATH=$TMP/site "$MLPROBE" record -q -o "$TMP/pip" -- "$PY" -c \
 	'import mlprobe, sys; assert mlprobe.__file__.startswith(sys.argv[1]); mlprobe.metric("pip", 1, 2.5)' "$TMP/site"
-expect_eq "the pip-installed module is recorded" \
+expect_eq "the pip-installed package is recorded" \
 	"$(duck1 "SELECT name || ' ' || value FROM '$TMP/pip/metrics-*.parquet'")" '"pip 2.5"'
 
 done_testing

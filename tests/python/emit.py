@@ -20,6 +20,7 @@ import sys
 import threading
 
 import mlprobe
+from checks import raises as check_raises
 
 
 def threads(nthreads, n):
@@ -106,15 +107,7 @@ def errors():
     tag = "[attached] " if mlprobe.enabled() else "[not attached] "
 
     def raises_(exc, desc, f, *a, **kw):
-        try:
-            f(*a, **kw)
-        except exc as e:
-            print(f"ok - {tag}{desc}: {exc.__name__} ({e})")
-            return
-        except Exception as e:	# noqa: BLE001 - a wrong kind is a failure
-            print(f"not ok - {tag}{desc}: {type(e).__name__} ({e}), want {exc.__name__}")
-            return
-        print(f"not ok - {tag}{desc}: no {exc.__name__}")
+        check_raises(tag, exc, desc, None, f, *a, **kw)
 
     def accepts(desc, f, *a, **kw):
         try:

@@ -580,9 +580,11 @@ static void report(struct rec *r)
 			record_print_upload(r->sp, r->dir);
 	}
 	if (session__python(r->s) && !tracer__nattached(session__tracer(r->s)))
-		pr_warn("%s never imported the mlprobe module: nothing to record "
-			"(build it with 'make python' and set PYTHONPATH=build/python, "
-			"or pip install ./python)", r->a->cmd[0]);
+		pr_warn("%s%s %s the mlprobe module: nothing to record (build it with "
+			"'make python' and set PYTHONPATH=build/python, or pip install "
+			"./python)", r->a->all ? "no process of " : "",
+			r->a->all ? r->a->all : r->a->cmd[0],
+			r->a->all ? "imported" : "never imported");
 }
 
 /* Nothing ran: leave no recording behind. */

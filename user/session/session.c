@@ -128,8 +128,10 @@ int session__new(const struct session_opts *o, struct session **out)
 	}
 	/* A Python interpreter has no probes of its own: they come with the
 	 * mlprobe extension module when the script imports it, and the dlopen
-	 * watch attaches them then. */
-	s->python = !sites && !s->nfuncs && o->argc && !o->all &&
+	 * watch attaches them then: in the command, or with --all in every
+	 * process of the interpreter (torchrun's ranks, torch.multiprocessing
+	 * spawn's processes). */
+	s->python = !sites && !s->nfuncs && (o->argc || o->all) &&
 		    targets_is_python(s->path);
 	if (!sites && !s->nfuncs && !s->python) {
 		ret = no_probes(s);
