@@ -18,9 +18,6 @@ MOD=$(ls "$ROOT"/build/python/mlprobe/_core*.so 2>/dev/null | head -1)
 count_of() { # FILE KIND STAT from run.json
 	jsq "$1" "d.events['$2']['$3']"
 }
-# The spans the script made: not mlprobe's own (mlprobe.step, from one
-# step to the next; python.gc.genN, the interpreter's collections).
-OWN="name <> 'mlprobe.step' AND name NOT LIKE 'python.gc.gen_'"
 
 # --- the module's probes ---
 out=$("$MLPROBE" list "$MOD")
