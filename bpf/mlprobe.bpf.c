@@ -164,6 +164,18 @@ struct ncache {
 _Static_assert(MP_K_METRIC < NPEND && MP_K_SPAN_BEGIN < NPEND &&
 	       MP_K_SPAN_END < NPEND, "pending hits");
 
+/* The batch as the ring gets it (struct mp_batch_rec), with room behind:
+ * a record is written at an offset masked to the power of two below, so
+ * the verifier sees every write in bounds; only MP_BATCH_BYTES are used. */
+#define BATCH_MASK 2047
+_Static_assert(MP_BATCH_BYTES + MP_REC_MAX <= BATCH_MASK + 1, "batch buffer");
+struct batch_buf {
+	struct mp_hdr h;
+	__u32 n;
+	__u32 bytes;
+	__u8 recs[BATCH_MASK + 1 + MP_REC_MAX];
+};
+
 /* Per thread (task storage): what a sleepable program keeps across helper
  * calls, the name cache, the span stack and the batch of records not yet
  * sent.  The group leader's also holds the process's step. */
@@ -184,7 +196,7 @@ struct call {
 	__s64 pstep;		/* leader only: the process's step */
 	__u32 has_pstep;	/* leader only: MLPROBE_STEP seen in this image */
 	__u32 busy;		/* in a program that appends to the batch */
-	__u32 bn;		/* records in the batch */
+	__u32 bn;		/* the batch: records | bytes << 8 */
 	__u32 nflush;		/* batches sent from the hot path */
 	__u32 pend[NPEND];	/* hits not yet in the counters, per kind */
 	__u32 _pad3;
@@ -200,7 +212,7 @@ struct call {
 	struct frame sf;	/* the thread's step, since its last MLPROBE_STEP */
 	__u32 sf_open;
 	__u32 _pad5;
-	struct mp_batch_rec b;	/* the batch, sent as it is */
+	struct batch_buf b;	/* the batch, sent as it is */
 };
 
 struct {
@@ -331,7 +343,7 @@ static __always_inline __u64 wake_flag(void)
  * them never send the same records.
  */
 #define BATCH_GAP_NS 1000000ULL
-#define FLUSH_WAKE_EVERY (WAKE_EVERY / MP_BATCH_MAX)
+#define FLUSH_WAKE_EVERY 4	/* batches: about WAKE_EVERY records */
 
 
 static __always_inline void hold(struct call *c)
@@ -346,10 +358,15 @@ static __always_inline void release(struct call *c)
 	*(volatile __u32 *)&c->busy = 0;
 }
 
-/* The slot the thread's next record goes in. */
+/* c->bn packs the batch's records (low byte) and bytes (the rest), so one
+ * exchange takes both. */
+#define BN_RECS(bn) ((bn) & 0xff)
+#define BN_BYTES(bn) ((bn) >> 8)
+
+/* Where the thread's next record goes. */
 static __always_inline void *batch_slot(struct call *c)
 {
-	return &c->b.recs[(c->bn & (MP_BATCH_MAX - 1)) * MP_BATCH_REC];
+	return &c->b.recs[BN_BYTES(c->bn) & BATCH_MASK];
 }
 
 /* The thread's hits go into the per-CPU counters when its batch goes: one
@@ -373,11 +390,16 @@ static __always_inline void fold_hits(struct call *c, bool owner)
 	}
 }
 
-/* Sends the first n records of the batch as one ring record; on a full ring
- * each is counted as a drop of its own kind. */
-static __noinline int batch_send(struct call *c, __u32 n, __u64 flags)
+/* Sends the batch bn (records and bytes, see BN_*) as one ring record; on
+ * a full ring each record is counted as a drop of its own kind.  A batch
+ * holds metrics and spans only, so its bytes tell how many are spans. */
+#define SPAN_EXTRA (sizeof(struct mp_span_rec) - sizeof(struct mp_metric_rec))
+static __noinline int batch_send(struct call *c, __u32 bn, __u64 flags)
 {
-	if (!c || n == 0 || n > MP_BATCH_MAX)
+	__u32 n = BN_RECS(bn), bytes = BN_BYTES(bn), spans;
+
+	if (!c || n == 0 || n > MP_BATCH_MAX || bytes > MP_BATCH_BYTES ||
+	    bytes < n * sizeof(struct mp_metric_rec))
 		return 0;
 	c->b.h.type = MP_REC_BATCH;
 	c->b.h.flags = 0;
@@ -386,37 +408,37 @@ static __noinline int batch_send(struct call *c, __u32 n, __u64 flags)
 	c->b.h.tid = (__u32)c->id;
 	c->b.h.ts = ((struct mp_hdr *)c->b.recs)->ts;
 	c->b.n = n;
-	c->b._pad = 0;
+	c->b.bytes = bytes;
 	if (bpf_ringbuf_output(&rb, &c->b, offsetof(struct mp_batch_rec, recs) +
-			       n * MP_BATCH_REC, flags) == 0)
+			       bytes, flags) == 0)
 		return 0;
-	for (int i = 0; i < MP_BATCH_MAX; i++) {
-		struct mp_hdr *h = (void *)&c->b.recs[i * MP_BATCH_REC];
-
-		if (i >= n)
-			break;
-		count(h->type == MP_REC_SPAN ? MP_K_SPAN_END : MP_K_METRIC,
-		      MP_S_DROP_RING);
-	}
+	spans = (bytes - n * sizeof(struct mp_metric_rec)) / SPAN_EXTRA;
+	if (spans > n)
+		spans = n;
+	count_n(MP_K_SPAN_END, MP_S_DROP_RING, spans);
+	count_n(MP_K_METRIC, MP_S_DROP_RING, n - spans);
 	return 0;
 }
 
-/* The thread's record is in batch_slot(c): count it in, and send the batch
- * if it is full or the thread writes slowly. */
-static __always_inline void batch_commit(struct call *c)
+/* The thread's record, size bytes, is in batch_slot(c): count it in, and
+ * send the batch if no record of any kind fits behind it or the thread
+ * writes slowly. */
+static __always_inline void batch_commit(struct call *c, __u32 size)
 {
-	__u32 n = c->bn + 1;
+	__u32 bn = c->bn + 1 + (size << 8);
 	__u64 last = c->blast;
 
 	c->blast = c->ts;
-	if (n < MP_BATCH_MAX && c->ts - last < BATCH_GAP_NS) {
-		c->bn = n;
+	if (BN_RECS(bn) < MP_BATCH_MAX &&
+	    BN_BYTES(bn) + MP_REC_MAX <= MP_BATCH_BYTES &&
+	    c->ts - last < BATCH_GAP_NS) {
+		c->bn = bn;
 		return;
 	}
 	c->bn = 0;
 	fold_hits(c, true);
-	batch_send(c, n, (++c->nflush & (FLUSH_WAKE_EVERY - 1)) ?
-				 BPF_RB_NO_WAKEUP : wake_flag());
+	batch_send(c, bn, (++c->nflush & (FLUSH_WAKE_EVERY - 1)) ?
+				  BPF_RB_NO_WAKEUP : wake_flag());
 }
 
 /* Sends the batch of a thread that is not appending (see above). */
@@ -785,7 +807,7 @@ static __always_inline void metric(struct pt_regs *ctx, struct call *c)
 	r->step = c->step;
 	r->value = c->bits;
 	count_flags(MP_K_METRIC, c->flags);
-	batch_commit(c);
+	batch_commit(c, sizeof(*r));
 }
 
 SEC("usdt")
@@ -878,7 +900,7 @@ static __always_inline void step_span(__u64 id, __s64 step)
 		span_time(&r->t, &c->sf.t, &c->snap);
 		/* Counted as a span: the books see one more. */
 		c->pend[MP_K_SPAN_END]++;
-		batch_commit(c);
+		batch_commit(c, sizeof(*r));
 	}
 	c->sf.start = c->ts;
 	c->sf.step = step;
@@ -982,7 +1004,7 @@ static __noinline void span_pop(struct call *c, __u32 nid)
 	r->depth = match;
 	span_time(&r->t, &st->f[match].t, &c->snap);
 	count_flags(MP_K_SPAN_END, r->h.flags);
-	batch_commit(c);
+	batch_commit(c, sizeof(*r));
 }
 
 /* True when the thread has a span to close (else counted).  A frame begun

@@ -123,23 +123,23 @@ struct mp_log_rec {
 };
 
 /* A thread's hot records (metric and span), gathered in its task storage
- * and sent as one ring record: n whole records of MP_BATCH_REC bytes each,
- * in the order the thread wrote them.  h carries the thread (h.ts is the
- * first record's).  See docs/bpf.md, "Batching". */
-#define MP_BATCH_MAX	16
-#define MP_BATCH_REC	80
+ * and sent as one ring record: n whole records back to back, each of its
+ * own type's size (a metric 48 bytes, a span 80), bytes in all, in the
+ * order the thread wrote them.  h carries the thread (h.ts is the first
+ * record's).  See docs/bpf.md, "Batching". */
+#define MP_BATCH_MAX	32	/* records */
+#define MP_BATCH_BYTES	1280	/* bytes of records */
+#define MP_REC_MAX	80	/* the largest record in a batch (a span) */
 
 struct mp_batch_rec {
 	struct mp_hdr h;
 	__u32 n;
-	__u32 _pad;
-	__u8 recs[MP_BATCH_MAX * MP_BATCH_REC];
+	__u32 bytes;
+	__u8 recs[MP_BATCH_BYTES];
 };
 
-/* A slot holds the larger of the two; a metric leaves the rest of its slot
- * as it was (the decoder reads only the record). */
-_Static_assert(sizeof(struct mp_metric_rec) <= MP_BATCH_REC, "batch slot");
-_Static_assert(sizeof(struct mp_span_rec) == MP_BATCH_REC, "batch slot");
+_Static_assert(sizeof(struct mp_metric_rec) == 48, "batched metric");
+_Static_assert(sizeof(struct mp_span_rec) == MP_REC_MAX, "batched span");
 
 /* What the probes count, per CPU, per kind.  A "kind" is a probe. */
 enum mp_kind {

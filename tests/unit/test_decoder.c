@@ -208,43 +208,58 @@ static void test_batch(void **state)
 	struct mp_metric_rec m = { .h = { .type = MP_REC_METRIC, .pid = 7,
 					  .tid = 9 } };
 	struct mp_span_rec s = { .h = { .type = MP_REC_SPAN, .pid = 7 } };
-	size_t hdr = offsetof(struct mp_batch_rec, recs);
+	size_t hdr = offsetof(struct mp_batch_rec, recs), off = 0;
 
 	(void)state;
 	feed_name(d, 3, "loss", 0);
 	feed_name(d, 4, "fwd", 0);
 	m.name_id = 3;
+	/* Records of their own sizes, back to back: metric, span, metrics. */
 	for (int i = 0; i < 3; i++) {
 		m.step = 100 + i;
-		memcpy(b.recs + i * MP_BATCH_REC, &m, sizeof(m));
+		memcpy(b.recs + off, &m, sizeof(m));
+		off += sizeof(m);
+		if (i == 0) {
+			s.name_id = 4;
+			s.dur_ns = 42;
+			s.t.wait_ns = 40;
+			memcpy(b.recs + off, &s, sizeof(s));
+			off += sizeof(s);
+		}
 	}
-	s.name_id = 4;
-	s.dur_ns = 42;
-	memcpy(b.recs + 3 * MP_BATCH_REC, &s, sizeof(s));
 	b.n = 4;
-	assert_int_equal(decoder__feed(d, &b, hdr + 4 * MP_BATCH_REC), 0);
+	b.bytes = (uint32_t)off;
+	assert_int_equal(off, 3 * 48 + 80);
+	assert_int_equal(decoder__feed(d, &b, hdr + off), 0);
 	assert_int_equal(nrows, 4);
 	assert_int_equal(decoder__stats(d)->rows[ROW_METRICS], 3);
 	assert_int_equal(decoder__stats(d)->rows[ROW_SPANS], 1);
 	assert_int_equal(last_m.step, 102);
 	assert_int_equal(last_m.tid, 9);
 	assert_int_equal(last_s.dur_ns, 42);
-	assert_string_equal(last_name, "fwd");
+	assert_int_equal(last_s.wait_ns, 40);
+	assert_int_equal(last_s.cpu_ns, 2);
+	assert_string_equal(last_name, "loss");
 	assert_int_equal(decoder__stats(d)->batches, 1);
 
-	/* Short by one byte, a count of 0, a count past the maximum. */
-	assert_int_equal(decoder__feed(d, &b, hdr + 4 * MP_BATCH_REC - 1), -EINVAL);
+	/* Short by one byte, a count of 0, a count past the maximum, bytes
+	 * that do not add up to the records. */
+	assert_int_equal(decoder__feed(d, &b, hdr + off - 1), -EINVAL);
 	b.n = 0;
 	assert_int_equal(decoder__feed(d, &b, sizeof(b)), -EINVAL);
 	b.n = MP_BATCH_MAX + 1;
 	assert_int_equal(decoder__feed(d, &b, sizeof(b)), -EINVAL);
 	assert_int_equal(decoder__feed(d, &b, hdr - 1), -EINVAL);
+	b.n = 4;
+	b.bytes = (uint32_t)off + 8;	/* the 4 records kept, the tail not */
+	assert_int_equal(decoder__feed(d, &b, sizeof(b)), -EINVAL);
 	/* A batch inside a batch, after one good record. */
 	b.n = 2;
-	memcpy(b.recs + MP_BATCH_REC, &b.h, sizeof(b.h));
+	b.bytes = (uint32_t)off;
+	memcpy(b.recs + sizeof(m), &b.h, sizeof(b.h));
 	assert_int_equal(decoder__feed(d, &b, sizeof(b)), -EINVAL);
-	assert_int_equal(decoder__stats(d)->malformed, 5);
-	assert_int_equal(nrows, 5);
+	assert_int_equal(decoder__stats(d)->malformed, 6);
+	assert_int_equal(nrows, 4 + 4 + 1);
 	decoder__free(d);
 }
 

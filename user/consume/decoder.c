@@ -212,25 +212,37 @@ static void span_time(struct row_span *s, const struct mp_span_rec *r)
 	s->majflt = r->t.majflt;
 }
 
-/* A thread's batch: n whole metric or span records (wire.h).  A batch with
- * a bad count or a record of another type is malformed as a whole; the
- * records before a bad one are kept. */
+/* A thread's batch: n whole metric or span records, back to back, bytes in
+ * all (wire.h).  A batch whose count or sizes do not add up, or with a
+ * record of another type, is malformed as a whole; the records before a
+ * bad one are kept. */
 static int feed_batch(struct decoder *d, const struct mp_batch_rec *b,
 		      size_t size)
 {
-	size_t hdr = offsetof(struct mp_batch_rec, recs);
+	size_t hdr = offsetof(struct mp_batch_rec, recs), off = 0;
 
 	if (size < hdr || b->n == 0 || b->n > MP_BATCH_MAX ||
-	    size < hdr + (size_t)b->n * MP_BATCH_REC)
+	    b->bytes > MP_BATCH_BYTES || size < hdr + b->bytes)
 		goto malformed;
 	for (uint32_t i = 0; i < b->n; i++) {
-		const void *r = b->recs + (size_t)i * MP_BATCH_REC;
-		const struct mp_hdr *h = r;
+		const struct mp_hdr *h = (const void *)(b->recs + off);
+		size_t len;
 
-		if (h->type != MP_REC_METRIC && h->type != MP_REC_SPAN)
+		if (off + sizeof(*h) > b->bytes)
 			goto malformed;
-		decoder__feed(d, r, MP_BATCH_REC);
+		if (h->type == MP_REC_METRIC)
+			len = sizeof(struct mp_metric_rec);
+		else if (h->type == MP_REC_SPAN)
+			len = sizeof(struct mp_span_rec);
+		else
+			goto malformed;
+		if (off + len > b->bytes)
+			goto malformed;
+		decoder__feed(d, h, len);
+		off += len;
 	}
+	if (off != b->bytes)
+		goto malformed;
 	d->st.batches++;
 	return 0;
 malformed:
