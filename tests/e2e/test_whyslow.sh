@@ -61,9 +61,10 @@ jl() {
 }
 # causes K: "step:cause:span" of the steps with step % 10 == K
 causes() { jl "d.filter(o => o.step % 10 === $1).sort((a, b) => a.step - b.step).map(o => o.step + ':' + o.cause + ':' + o.span).join(' ')"; }
-echo "# sleep steps: $(causes 3)"
+sleeps=$(causes 3)
+echo "# sleep steps: $sleeps"
 check "json: the sleeps are wait in data (3 of 4 or more; see the data rows above)" \
-	test "$(causes 3 | tr ' ' '\n' | grep -c ':wait:data$')" -ge 3
+	test "$(tr ' ' '\n' <<<"$sleeps" | grep -c ':wait:data$')" -ge 3
 # On a busy machine another part of a short step can come out ahead (a
 # page of its code faulted back in is I/O): runq in compute is named for
 # each step whose compute the spinner slowed, and the cause of most.
