@@ -8,8 +8,10 @@
  *                        with PIDFILE, SIGINT to the process it names
  *                        right after the records (the recorder stops while
  *                        the batch is still held)
- * Waits until a tracer is attached (and 300 ms more, for every probe), and
- * prints "burst done" after the records. */
+ * Waits until a tracer is attached (and 300 ms more, for every probe; with
+ * PIDFILE, until the file names a process: the test writes it once the
+ * recorder says it is recording, as 300 ms may not be enough beside a busy
+ * core), and prints "burst done" after the records. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,21 +35,25 @@ int main(int argc, char **argv)
 	double secs = argc > 3 ? atof(argv[3]) : 5, t;
 	volatile unsigned long x = 0;
 
+	int pid = 0;
+
 	while (!MLPROBE_ENABLED())
 		usleep(1000);
 	usleep(300000);
+	while (argc > 4 && pid <= 0) {
+		FILE *f = fopen(argv[4], "r");
+
+		if (!f || fscanf(f, "%d", &pid) != 1)
+			usleep(10000);
+		if (f)
+			fclose(f);
+	}
 	for (int i = 0; i < n; i++)
 		MLPROBE_METRIC("burst", i, i * 0.5);
 	MLPROBE_SPAN_BEGIN("quiet");
 	MLPROBE_SPAN_END("quiet");
-	if (argc > 4) {
-		FILE *f = fopen(argv[4], "r");
-		int pid = 0;
-
-		if (!f || fscanf(f, "%d", &pid) != 1 || kill(pid, SIGINT))
-			return 2;
-		fclose(f);
-	}
+	if (pid > 0 && kill(pid, SIGINT))
+		return 2;
 	printf("burst done\n");
 	fflush(stdout);
 	t = now();
