@@ -26,6 +26,14 @@
  * microseconds apart, a scheduler slice or two on a busy machine; a person
  * who presses Ctrl-C again to abort takes longer than this. */
 #define SIG_BURST_MS 250
+/* One drain in the run loop gives way after this long, so that the timer
+ * (flushes, rules, the target's exit) and the signals are served even when
+ * the producers outpace us: ring_buffer__consume() returns only once the
+ * ring is empty, which a fast enough trainer (or a slow consumer: one
+ * under the sanitizers) never lets happen.  The clock is read every
+ * SLICE_CHECK records. */
+#define SLICE_NS (20 * 1000000ull)
+#define SLICE_CHECK 256
 
 enum { TAG_RING, TAG_TIMER, TAG_SIGNAL, TAG_PID };
 
@@ -36,6 +44,9 @@ struct engine {
 	int pidfds[MAX_PIDS];
 	int npids, nexited;
 	uint64_t records;
+	uint64_t slice_end;	/* run loop's drain: give way then; 0: none */
+	uint32_t slice_n;
+	bool more;		/* the last slice gave way: the ring holds more */
 	sigset_t oldmask;
 	int req_signo;		/* the request to stop taken; 0: none yet */
 	int stash;		/* a signal read while settling, to return */
@@ -55,6 +66,11 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	e->records++;
 	decoder__feed(e->o.dec, data, size);
+	/* libbpf has consumed this record; a negative return stops it there
+	 * (Debian 12's libbpf has no ring_buffer__consume_n). */
+	if (e->slice_end && ++e->slice_n % SLICE_CHECK == 0 &&
+	    now_ns() >= e->slice_end)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -164,6 +180,17 @@ int engine__drain(struct engine *e)
 	return n;
 }
 
+/* The run loop's drain: at most SLICE_NS of it.  The ring's fd is
+ * edge-triggered, so what is left is remembered (more): the loop then
+ * looks at its other fds without blocking and comes back to the ring. */
+static void drain_slice(struct engine *e)
+{
+	e->slice_end = now_ns() + SLICE_NS;
+	e->slice_n = 0;
+	e->more = ring_buffer__consume(e->rb) == -EAGAIN;
+	e->slice_end = 0;
+}
+
 /* After the first request to stop: waits up to SIG_BURST_MS for copies of
  * it and drops them, so that every signal read later is a new request.
  * (Judging a copy by when it is read would not do: the stop sequence can
@@ -268,19 +295,21 @@ int engine__run(struct engine *e, int *signo)
 			*signo = sig;
 			return ENGINE_SIGNAL;
 		}
-		n = epoll_wait(e->epfd, evs, 8, -1);
+		n = epoll_wait(e->epfd, evs, 8, e->more ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		if (n == 0 && e->more)
+			drain_slice(e);
 		for (int i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
 
 			switch (tag & 0xff) {
 			case TAG_RING:
-				engine__drain(e);
+				drain_slice(e);
 				break;
 			case TAG_TIMER: {
 				uint64_t ticks;
@@ -288,7 +317,7 @@ int engine__run(struct engine *e, int *signo)
 				if (read(e->tfd, &ticks, sizeof(ticks)) < 0 &&
 				    errno != EAGAIN)
 					return -errno;
-				engine__drain(e);
+				drain_slice(e);
 				tick(e);
 				if (e->o.done && e->o.done(e->o.done_ctx))
 					return ENGINE_TARGETS_EXITED;
