@@ -55,4 +55,5 @@ expect_eq "160 threads' spans" "$(duck1 "SELECT count(DISTINCT tid) FROM $S")" 1
 expect_eq "every log arrived exactly once, 32 per thread" \
 	"$(duck1 "SELECT count(*) = 5120 AND count(DISTINCT (tid, ts)) = 5120 FROM $L")" true
 check "run.json accounting ok" grep -q '"accounting_ok": true' "$TMP/ch/run.json"
+echo "# drops (metrics, spans, logs): $(jsq "$TMP/ch/run.json" '["metrics", "spans", "logs"].map(t => d.tables[t].dropped).join(" ")')"
 done_testing
