@@ -34,7 +34,6 @@ int main(int argc, char **argv)
 	int n = argc > 2 ? atoi(argv[2]) : 5;
 	double secs = argc > 3 ? atof(argv[3]) : 5, t;
 	volatile unsigned long x = 0;
-
 	int pid = 0;
 
 	while (!MLPROBE_ENABLED())

@@ -45,7 +45,6 @@ struct engine {
 	int npids, nexited;
 	uint64_t records;
 	uint64_t slice_end;	/* run loop's drain: give way then; 0: none */
-	uint32_t slice_n;
 	bool more;		/* the last slice gave way: the ring holds more */
 	sigset_t oldmask;
 	int req_signo;		/* the request to stop taken; 0: none yet */
@@ -68,7 +67,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	decoder__feed(e->o.dec, data, size);
 	/* libbpf has consumed this record; a negative return stops it there
 	 * (Debian 12's libbpf has no ring_buffer__consume_n). */
-	if (e->slice_end && ++e->slice_n % SLICE_CHECK == 0 &&
+	if (e->slice_end && e->records % SLICE_CHECK == 0 &&
 	    now_ns() >= e->slice_end)
 		return -EAGAIN;
 	return 0;
@@ -186,7 +185,6 @@ int engine__drain(struct engine *e)
 static void drain_slice(struct engine *e)
 {
 	e->slice_end = now_ns() + SLICE_NS;
-	e->slice_n = 0;
 	e->more = ring_buffer__consume(e->rb) == -EAGAIN;
 	e->slice_end = 0;
 }
