@@ -79,7 +79,7 @@ $(OUT)/vmlinux.h:
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/wire.h $(OUT)/vmlinux.h
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/wire.h bpf/ubatch.bpf.h $(OUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp

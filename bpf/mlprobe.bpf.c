@@ -47,6 +47,9 @@ const volatile __u32 exec_dev = 0;
 /* The name id of our own span k (wire.h: mp_own_span) is own_id_base + k;
  * 0: we make none. */
 const volatile __u32 own_id_base = 0;
+/* --batch: records a trainer wrote before this recording began (for an
+ * earlier one) are not ours. */
+const volatile __u64 start_ns = 0;
 
 /* The processes being traced (tgid -> 1).  User space adds the targets it
  * starts with; the fork and exec hooks add the rest, before the new process
@@ -176,6 +179,31 @@ struct batch_buf {
 	__u8 recs[BATCH_MASK + 1 + MP_REC_MAX];
 };
 
+/* --batch: the trainer appends records to its own buffer and sends a batch
+ * of them through the mlprobe:batch probe (bpf/ubatch.bpf.h).  A span's
+ * split of time is then computed after the fact, from a log of the thread's
+ * last scheduler transitions: ALOG entries, each the state entered at ts
+ * and the totals (and page faults) just after. */
+#define ALOG 32
+struct alog_e {
+	__u64 ts;
+	__u64 off[3];
+	__u32 state;
+	__u32 minflt, majflt;
+	__u32 _pad;
+};
+
+struct ubatch {
+	__u64 buf;		/* the trainer's buffer; 0: not batching */
+	__u64 done;		/* records below this sequence number are
+				 * handled (sent, or counted as held) */
+	__u64 q;		/* sequence number of the batch's first record */
+	__u32 busy;		/* unpacking a batch */
+	__u32 ahead;		/* log entries written */
+	struct mp_urec r[8];	/* records copied in, 8 at a time */
+	struct alog_e al[ALOG];
+};
+
 /* Per thread (task storage): what a sleepable program keeps across helper
  * calls, the name cache, the span stack and the batch of records not yet
  * sent.  The group leader's also holds the process's step. */
@@ -212,6 +240,7 @@ struct call {
 	struct frame sf;	/* the thread's step, since its last MLPROBE_STEP */
 	__u32 sf_open;
 	__u32 _pad5;
+	struct ubatch ub;	/* --batch */
 	struct batch_buf b;	/* the batch, sent as it is */
 };
 
@@ -271,6 +300,21 @@ static __always_inline void acct_move(struct call *c, enum acct_state s, __u64 n
 		c->aoff[old - A_RUNQ] += now - c->alast;
 	c->astate = s;
 	c->alast = now;
+}
+
+/* --batch: the transition just made goes into the thread's log. */
+static __always_inline void alog_push(struct call *c, struct task_struct *task)
+{
+	struct alog_e *e = &c->ub.al[c->ub.ahead & (ALOG - 1)];
+
+	e->ts = c->alast;
+	e->state = c->astate;
+	e->off[0] = c->aoff[0];
+	e->off[1] = c->aoff[1];
+	e->off[2] = c->aoff[2];
+	e->minflt = (__u32)task->min_flt;
+	e->majflt = (__u32)task->maj_flt;
+	c->ub.ahead++;
 }
 
 /* The totals at c->ts, the thread running (called at a probe's entry,
@@ -431,7 +475,7 @@ static __always_inline void batch_commit(struct call *c, __u32 size)
 	c->blast = c->ts;
 	if (BN_RECS(bn) < MP_BATCH_MAX &&
 	    BN_BYTES(bn) + MP_REC_MAX <= MP_BATCH_BYTES &&
-	    c->ts - last < BATCH_GAP_NS) {
+	    (c->ub.busy || c->ts - last < BATCH_GAP_NS)) {
 		c->bn = bn;
 		return;
 	}
@@ -785,15 +829,12 @@ static __always_inline void count_flags(enum mp_kind k, __u16 flags)
 		count(k, MP_S_FAULT);
 }
 
-static __always_inline void metric(struct pt_regs *ctx, struct call *c)
+/* A metric record from c->uptr, c->step, c->bits at c->ts. */
+static __always_inline void metric_emit(struct call *c)
 {
-	const struct __bpf_usdt_spec *sp = site_spec(ctx);
 	struct mp_metric_rec *r;
 	__u32 nid;
 
-	c->uptr = site_arg(ctx, sp, 0);
-	c->step = site_arg(ctx, sp, 1);
-	c->bits = site_arg(ctx, sp, 2);
 	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_METRIC, MP_S_DROP_NAME);
@@ -814,10 +855,15 @@ SEC("usdt")
 int mp_metric(struct pt_regs *ctx)
 {
 	struct call *c = probe_enter(MP_K_METRIC);
+	const struct __bpf_usdt_spec *sp;
 
 	if (!c)
 		return 0;
-	metric(ctx, c);
+	sp = site_spec(ctx);
+	c->uptr = site_arg(ctx, sp, 0);
+	c->step = site_arg(ctx, sp, 1);
+	c->bits = site_arg(ctx, sp, 2);
+	metric_emit(c);
 	release(c);
 	return 0;
 }
@@ -877,18 +923,10 @@ static __always_inline void span_time(struct mp_span_time *t,
 /* A thread's step is a span too (named "mlprobe.step"): from one
  * MLPROBE_STEP of the thread to its next, so the step's row says where its
  * time went.  It is the thread's own, beside its span stack. */
-static __always_inline void step_span(__u64 id, __s64 step)
+static __always_inline void step_emit(struct call *c, __s64 step)
 {
-	struct call *c = call_begin(id, true);
 	struct mp_span_rec *r;
 
-	if (!c)
-		return;
-	hold(c);
-	if (*(volatile __u32 *)&stopped) {
-		release(c);
-		return;
-	}
 	if (c->sf_open) {
 		r = batch_slot(c);
 		fill_hdr(&r->h, MP_REC_SPAN, c->id, c->sf.start);
@@ -907,22 +945,26 @@ static __always_inline void step_span(__u64 id, __s64 step)
 	c->sf.flags = 0;
 	c->sf.t = c->snap;
 	c->sf_open = 1;
+}
+
+static __always_inline void step_span(__u64 id, __s64 step)
+{
+	struct call *c = call_begin(id, true);
+
+	if (!c)
+		return;
+	hold(c);
+	if (!*(volatile __u32 *)&stopped)
+		step_emit(c, step);
 	release(c);
 }
 
-SEC("usdt")
-int mp_step(struct pt_regs *ctx)
+/* The process's step is step from now (the leader's storage, else procs). */
+static __always_inline void set_pstep(__u64 id, __s64 step)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct mp_proc *p;
 	struct call *lc;
-	__s64 step;
 
-	KERNEL_STACK(ctx);
-	if (not_ours(id))
-		return 0;
-	count(MP_K_STEP, MP_S_HITS);
-	step = site_arg(ctx, site_spec(ctx), 0);
 	lc = leader_call(NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (lc) {
 		lc->pstep = step;
@@ -931,6 +973,20 @@ int mp_step(struct pt_regs *ctx)
 		p->step = step;
 		p->has_step = 1;
 	}
+}
+
+SEC("usdt")
+int mp_step(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__s64 step;
+
+	KERNEL_STACK(ctx);
+	if (not_ours(id))
+		return 0;
+	count(MP_K_STEP, MP_S_HITS);
+	step = site_arg(ctx, site_spec(ctx), 0);
+	set_pstep(id, step);
 	if (own_id_base)
 		step_span(id, step);
 	return 0;
@@ -1026,11 +1082,11 @@ static __always_inline bool end_stack(struct call *c)
 	return true;
 }
 
-static __always_inline void span_begin(struct pt_regs *ctx, struct call *c)
+/* Opens the span named at c->uptr, at c->ts. */
+static __always_inline void span_begin_emit(struct call *c)
 {
 	__u32 nid;
 
-	c->uptr = site_arg(ctx, site_spec(ctx), 0);
 	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		count(MP_K_SPAN_BEGIN, MP_S_DROP_NAME);
@@ -1046,18 +1102,19 @@ int mp_span_begin(struct pt_regs *ctx)
 
 	if (!c)
 		return 0;
-	span_begin(ctx, c);
+	c->uptr = site_arg(ctx, site_spec(ctx), 0);
+	span_begin_emit(c);
 	release(c);
 	return 0;
 }
 
-static __always_inline void span_end(struct pt_regs *ctx, struct call *c)
+/* Closes the span named at c->uptr, at c->ts. */
+static __always_inline void span_end_emit(struct call *c)
 {
 	__u32 nid;
 
 	if (!end_stack(c))
 		return;
-	c->uptr = site_arg(ctx, site_spec(ctx), 0);
 	nid = intern_name(c);
 	if (nid == MP_ID_NONE) {
 		/* The name is unknown; the innermost frame is the best guess,
@@ -1076,7 +1133,8 @@ int mp_span_end(struct pt_regs *ctx)
 
 	if (!c)
 		return 0;
-	span_end(ctx, c);
+	c->uptr = site_arg(ctx, site_spec(ctx), 0);
+	span_end_emit(c);
 	release(c);
 	return 0;
 }
@@ -1210,6 +1268,8 @@ int mp_bare(void *ctx)
 	return 0;
 }
 
+#include "ubatch.bpf.h"
+
 /* Tells user space about a traced process.  Rare, so it wakes the consumer:
  * there may be probes to attach (exec, mmap) or context to read. */
 static __always_inline void proc_event(__u32 tgid, __u32 event, __u32 ppid)
@@ -1270,9 +1330,13 @@ int BPF_PROG(mp_exit, struct task_struct *task)
 		cl->st.depth = 0;
 		count_n(MP_K_SPAN_BEGIN, MP_S_UNMATCHED, d);
 	}
-	/* Its batch goes now: the storage goes with the task. */
-	if (cl)
+	/* Its batch goes now: the storage goes with the task.  (--batch: what
+	 * the trainer still held is counted; its memory is still mapped here,
+	 * the tracepoint comes before exit_mm() since 6.16.) */
+	if (cl) {
 		batch_take(cl);
+		ub_held_current(cl);
+	}
 	if (tid != tgid)
 		return 0;
 	bpf_map_delete_elem(&procs, &tgid);
@@ -1305,11 +1369,16 @@ int BPF_PROG(mp_switch, bool preempt, struct task_struct *prev,
 			acct_move(c, preempt || !prev_state ? A_RUNQ :
 				     BPF_CORE_READ_BITFIELD(prev, in_iowait) ?
 				     A_IO : A_WAIT, now);
+			if (c->ub.buf)
+				alog_push(c, prev);
 		}
 	}
 	if (next->bpf_storage &&
-	    (c = bpf_task_storage_get(&calls, next, 0, 0)) && c->alast)
+	    (c = bpf_task_storage_get(&calls, next, 0, 0)) && c->alast) {
 		acct_move(c, A_CPU, now ? now : bpf_ktime_get_boot_ns());
+		if (c->ub.buf)
+			alog_push(c, next);
+	}
 	return 0;
 }
 
@@ -1324,14 +1393,17 @@ int BPF_PROG(mp_wakeup, struct task_struct *p)
 	    (c->astate != A_IO && c->astate != A_WAIT) || !c->alast)
 		return 0;
 	acct_move(c, A_RUNQ, bpf_ktime_get_boot_ns());
+	if (c->ub.buf)
+		alog_push(c, p);
 	return 0;
 }
 
 /* Run by user space (a task iterator) after it stopped recording: sends
  * every batch still held (see Batching; user space has made every CPU pass
- * a barrier since it set "stopped").  A thread caught inside a program is
+ * a barrier since it set "stopped"), and counts the records trainers still
+ * hold (--batch).  Sleepable, to read their memory.  A thread caught inside a program is
  * skipped: its batch goes on the next run, or when it leaves its CPU. */
-SEC("iter/task")
+SEC("iter.s/task")
 int mp_flush(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
@@ -1340,8 +1412,10 @@ int mp_flush(struct bpf_iter__task *ctx)
 	if (!task || !stopped)
 		return 0;
 	c = bpf_task_storage_get(&calls, task, 0, 0);
-	if (c)
+	if (c) {
 		batch_take(c);
+		ub_held_task(c, task);
+	}
 	return 0;
 }
 
@@ -1360,6 +1434,8 @@ int BPF_PROG(mp_exec, struct task_struct *task, pid_t old_pid,
 		lc->has_pstep = 0;
 		lc->sf_open = 0;	/* a step of the old image ends unseen */
 		batch_take(lc);
+		lc->ub.buf = 0;		/* counted in mp_exec_begin */
+		lc->ub.done = 0;
 	}
 	bpf_map_delete_elem(&procs, &tgid);
 	if (stopped)

@@ -141,6 +141,19 @@ struct mp_batch_rec {
 _Static_assert(sizeof(struct mp_metric_rec) == 48, "batched metric");
 _Static_assert(sizeof(struct mp_span_rec) == MP_REC_MAX, "batched span");
 
+/* --batch: the trainer's own buffer (include/mlprobe.h, struct mlprobe__buf):
+ * a 16-byte head (the sequence number of the first record, the count) and
+ * MP_UB_CAP records of 32 bytes, tk = boot-time ns | kind << 60. */
+#define MP_UB_CAP	64
+#define MP_UB_HEAD	16
+#define MP_UB_TS_MASK	((1ULL << 60) - 1)
+enum mp_ub_kind { MP_UB_METRIC, MP_UB_SPAN_BEGIN, MP_UB_SPAN_END, MP_UB_STEP };
+
+struct mp_urec {
+	__u64 tk;
+	__u64 a, b, c;
+};
+
 /* What the probes count, per CPU, per kind.  A "kind" is a probe. */
 enum mp_kind {
 	MP_K_METRIC,
@@ -158,7 +171,7 @@ enum mp_kind {
 };
 
 /* Records submitted for a kind = HITS - DROP_RING - DROP_NAME - UNMATCHED -
- * DEPTH; user space derives it instead of paying a second atomic add. */
+ * DEPTH - HELD; user space derives it instead of paying a second atomic add. */
 enum mp_stat {
 	MP_S_HITS,		/* probe fired */
 	MP_S_DROP_RING,		/* ring full: reserve failed, record lost */
@@ -169,6 +182,9 @@ enum mp_stat {
 	MP_S_DEPTH,		/* spans nested deeper than MP_SPAN_DEPTH */
 	MP_S_TRUNCATED,		/* record written with a truncated string */
 	MP_S_FAULT,		/* record written, a string was unreadable */
+	MP_S_HELD,		/* --batch: held in the trainer's buffer when its
+				 * thread ended without sending it (killed,
+				 * exec), or when recording stopped; no record */
 	MP_S_MAX,
 };
 

@@ -3,7 +3,8 @@
  * mlprobe.h - static probes for ML training programs.
  *
  * Header only: include it, nothing to link, no daemon.  Each macro compiles
- * to a one-byte nop plus the moves that put its arguments in registers.
+ * to a test of a semaphore (two instructions) and, behind it, a one-byte nop
+ * plus the moves that put its arguments in registers.
  * When `mlprobe record` (or bpftrace, or any USDT tool) attaches, the kernel
  * turns the nop into a breakpoint and an eBPF program copies the arguments.
  *
@@ -22,8 +23,31 @@
  *   log         arg0 level (int64: 0 debug, 1 info, 2 warn, 3 error),
  *               arg1 message (char *)
  *   step        arg0 step (int64)
- * All probes share one semaphore, mlprobe_semaphore, which the kernel raises
- * while any probe site of this module is attached.
+ * These five probes share one semaphore, mlprobe_semaphore, which the kernel raises
+ * while any probe site of this module is attached.  Each site tests it
+ * first (two instructions while nothing is attached: compare in memory,
+ * branch not taken), and its arguments are computed behind the test.
+ *
+ * Batching (`mlprobe record --batch`).  One more probe, mlprobe:batch,
+ * has a semaphore of its own, mlprobe_batch_semaphore.  While a tracer has
+ * it attached, metric, span_begin, span_end and step no longer trap one by
+ * one: each appends a 32-byte record (CLOCK_BOOTTIME from the vDSO, the
+ * kind, the three arguments) to a buffer of the thread, and the thread
+ * fires one batch probe when the buffer is full, at each step, and when its
+ * oldest record is older than MLPROBE_BATCH_AGE_NS; also when the thread
+ * ends (a pthread key's destructor) and when the process exits (a forked
+ * child empties its copy: those records are the parent's).  Logs still trap one by one.
+ *   batch       arg0 the buffer (struct mlprobe__buf *), arg1 records in it
+ *               (uint64, at most MLPROBE_BATCH_CAP), arg2 the sequence
+ *               number of its first record (uint64: records the thread
+ *               sent before)
+ *   record      tk: CLOCK_BOOTTIME ns in bits 0..59, the kind in bits 60..63
+ *               (0 metric, 1 span_begin, 2 span_end, 3 step); a, b, c: the
+ *               probe's arguments as above (unused ones 0)
+ * The buffer is one per thread and process (a weak TLS symbol, versioned by
+ * its layout), so a span begun in one module and ended in another stays in
+ * order.  Not async-signal-safe while batching: a probe in a signal
+ * handler may overwrite a record of the code it interrupted.
  *
  * MLPROBE_NOP5 (x86-64, opt-in): each site becomes `lea -128(%rsp),%rsp;
  * nop5; lea 128(%rsp),%rsp` behind a test of the semaphore.  Kernel 6.18
@@ -49,8 +73,8 @@
  * (snprintf into a reused buffer, strcpy into a heap block) past the probe.
  *
  * Define MLPROBE_DISABLE before including to compile every probe out.
- * Safe across fork(): the header keeps no state but the semaphore, which the
- * kernel owns.
+ * Safe across fork(): the semaphores are the kernel's, and the batch buffer
+ * is emptied in the child (its records are the parent's to send).
  */
 #ifndef MLPROBE_H
 #define MLPROBE_H
@@ -63,6 +87,9 @@
 #if !defined(MLPROBE_DISABLE) && (defined(__x86_64__) || defined(__aarch64__)) && \
 	(defined(__GNUC__) || defined(__clang__))
 
+#include <pthread.h>
+#include <time.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -70,6 +97,33 @@ extern "C" {
  * every translation unit, hidden keeps each .so's copy its own. */
 __attribute__((weak, used, visibility("hidden"), section(".probes")))
 volatile unsigned short mlprobe_semaphore;
+__attribute__((weak, used, visibility("hidden"), section(".probes")))
+volatile unsigned short mlprobe_batch_semaphore;
+
+#define MLPROBE_BATCH_CAP 64			/* records per batch */
+#ifndef MLPROBE_BATCH_AGE_NS
+#define MLPROBE_BATCH_AGE_NS 100000000ULL	/* 100 ms */
+#endif
+#define MLPROBE__TS_MASK ((1ULL << 60) - 1)
+enum { MLPROBE__METRIC, MLPROBE__SPAN_BEGIN, MLPROBE__SPAN_END, MLPROBE__STEP };
+
+struct mlprobe__rec {
+	unsigned long long tk;		/* ts | kind << 60 */
+	unsigned long long a, b, c;
+};
+
+struct mlprobe__buf {
+	unsigned long long seq;		/* sequence number of r[0] */
+	unsigned int n;			/* records in r */
+	unsigned int state;		/* 1: this thread's exit hook is set */
+	struct mlprobe__rec r[MLPROBE_BATCH_CAP];
+};
+
+/* The thread's buffer: one per process (weak, default visibility: every
+ * module binds to the first definition), named by its layout. */
+__attribute__((weak)) __thread struct mlprobe__buf mlprobe__tls_v1;
+__attribute__((weak)) pthread_key_t mlprobe__key_v1;
+__attribute__((weak)) pthread_once_t mlprobe__once_v1 = PTHREAD_ONCE_INIT;
 #ifdef __cplusplus
 }
 #endif
@@ -77,33 +131,46 @@ volatile unsigned short mlprobe_semaphore;
 /* The note: pc, link-time base (for prelink correction), semaphore address,
  * provider, probe name and argument spec.  The arg spec names the registers
  * the compiler chose, e.g. "8@%rdi -8@%rsi 8@%rax". */
-/* The probe instruction (label 990, the note's pc) and what guards it. */
+/* The probe instruction (label 990, the note's pc). */
 #if defined(__x86_64__) && defined(MLPROBE_NOP5)
 #define _MLPROBE_INSN                                                          \
 	"lea -128(%%rsp),%%rsp\n"                                             \
 	"990:\t.byte 0x0f,0x1f,0x44,0x00,0x00\n"                               \
 	"\tlea 128(%%rsp),%%rsp\n"
-/* Two instructions while nothing is attached: compare the semaphore in
- * memory, branch (not taken) to the probe.  A plain C test would load it
- * into a register first (three).  Opens a block that _MLPROBE_END closes;
- * the labels are local to it. */
-#define _MLPROBE_BEGIN                                                         \
+#else
+#define _MLPROBE_INSN "990:\tnop\n"
+#endif
+
+/* What guards a site: two instructions while nothing is attached (x86-64:
+ * compare the semaphore in memory, branch not taken to the probe; a plain
+ * C test would load it into a register first, three).  The block behind
+ * the branch appends to the batch while mlprobe:batch is attached, else
+ * runs the probe.  The labels are local to the block. */
+#if defined(__x86_64__)
+#define _MLPROBE_ON(body)                                                      \
 	do {                                                                   \
 		__label__ _mlp_on, _mlp_off;                                   \
 		__asm__ goto("cmpw $0, %0\n\tjne %l[_mlp_on]"                  \
 			     : : "m"(mlprobe_semaphore) : "cc" : _mlp_on);     \
 		goto _mlp_off;                                                 \
-	_mlp_on:
-#define _MLPROBE_END                                                           \
+	_mlp_on:                                                               \
+		body                                                           \
 	_mlp_off:;                                                             \
 	} while (0)
 #else
-#define _MLPROBE_INSN "990:\tnop\n"
-#define _MLPROBE_BEGIN do {
-#define _MLPROBE_END } while (0)
+#define _MLPROBE_ON(body)                                                      \
+	do {                                                                   \
+		if (__builtin_expect(mlprobe_semaphore != 0, 0)) {             \
+			body                                                   \
+		}                                                              \
+	} while (0)
 #endif
+#define _MLPROBE_GUARD(put, site)                                              \
+	_MLPROBE_ON(if (mlprobe_batch_semaphore) put; else site;)
 
 #define _MLPROBE_SITE(probe, argfmt, ...)                                      \
+	_MLPROBE_SITE_SEM(probe, "mlprobe_semaphore", argfmt, __VA_ARGS__)
+#define _MLPROBE_SITE_SEM(probe, sem, argfmt, ...)                             \
 	__asm__ __volatile__(                                                  \
 		_MLPROBE_INSN                                                  \
 		"\t.pushsection .note.stapsdt,\"?\",\"note\"\n"                \
@@ -113,7 +180,7 @@ volatile unsigned short mlprobe_semaphore;
 		"992:\t.balign 4\n"                                            \
 		"993:\t.8byte 990b\n"                                          \
 		"\t.8byte _.stapsdt.base\n"                                    \
-		"\t.8byte mlprobe_semaphore\n"                                 \
+		"\t.8byte " sem "\n"                                           \
 		"\t.asciz \"mlprobe\"\n"                                       \
 		"\t.asciz \"" probe "\"\n"                                     \
 		"\t.asciz \"" argfmt "\"\n"                                    \
@@ -136,6 +203,89 @@ volatile unsigned short mlprobe_semaphore;
  * work that costs more than the probe itself. */
 #define MLPROBE_ENABLED() __builtin_expect(mlprobe_semaphore != 0, 0)
 
+/* Batching (see the top of this file).  Static: each translation unit has
+ * its own copy, with its own batch site; all of them share the module's
+ * semaphores and the process's buffer. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Sends the thread's records: one batch probe hit. */
+static __attribute__((noinline, unused)) void
+mlprobe__flush(struct mlprobe__buf *b)
+{
+	unsigned long long p = _MLPROBE_U64(b), n = b->n, q = b->seq;
+
+	if (!n)
+		return;
+	_MLPROBE_SITE_SEM("batch", "mlprobe_batch_semaphore",
+			  "8@%[p] 8@%[n] 8@%[q]", [p] "r"(p), [n] "r"(n),
+			  [q] "r"(q));
+	b->seq = q + n;
+	b->n = 0;
+}
+
+static __attribute__((unused)) void mlprobe__thread_end(void *b)
+{
+	mlprobe__flush((struct mlprobe__buf *)b);
+}
+
+/* A forked child holds a copy of its parent's records: they are the
+ * parent's to send. */
+static __attribute__((unused)) void mlprobe__fork_child(void)
+{
+	mlprobe__tls_v1.seq += mlprobe__tls_v1.n;
+	mlprobe__tls_v1.n = 0;
+}
+
+static __attribute__((unused)) void mlprobe__key_init(void)
+{
+	if (pthread_key_create(&mlprobe__key_v1, mlprobe__thread_end) == 0)
+		pthread_atfork(0, 0, mlprobe__fork_child);
+}
+
+/* exit() runs no key destructor for the thread that calls it. */
+static __attribute__((destructor, unused)) void mlprobe__exit(void)
+{
+	mlprobe__flush(&mlprobe__tls_v1);
+}
+
+static __attribute__((noinline, unused)) void
+mlprobe__put(unsigned long long kind, unsigned long long a,
+	     unsigned long long b, unsigned long long c)
+{
+	struct mlprobe__buf *t = &mlprobe__tls_v1;
+	struct mlprobe__rec *r;
+	unsigned long long now;
+	struct timespec ts;
+	unsigned int n;
+
+	if (__builtin_expect(!t->state, 0)) {
+		pthread_once(&mlprobe__once_v1, mlprobe__key_init);
+		pthread_setspecific(mlprobe__key_v1, t);
+		t->state = 1;
+	}
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000000000ULL +
+	      (unsigned long long)ts.tv_nsec;
+	n = t->n;
+	if (n >= MLPROBE_BATCH_CAP) {	/* a flush was not seen: start over */
+		t->seq += n;
+		n = 0;
+	}
+	r = &t->r[n];
+	r->tk = (now & MLPROBE__TS_MASK) | kind << 60;
+	r->a = a;
+	r->b = b;
+	r->c = c;
+	t->n = n + 1;
+	if (n + 1 == MLPROBE_BATCH_CAP || kind == MLPROBE__STEP ||
+	    now - (t->r[0].tk & MLPROBE__TS_MASK) > MLPROBE_BATCH_AGE_NS)
+		mlprobe__flush(t);
+}
+#ifdef __cplusplus
+}
+#endif
+
 #define MLPROBE_METRIC(name, step, value)                                      \
 	do {                                                                   \
 		unsigned long long _mlp_n = _MLPROBE_U64(name);                \
@@ -143,40 +293,41 @@ volatile unsigned short mlprobe_semaphore;
 		double _mlp_v = (double)(value);                               \
 		unsigned long long _mlp_bits;                                  \
 		__builtin_memcpy(&_mlp_bits, &_mlp_v, sizeof(_mlp_bits));      \
-		_MLPROBE_BEGIN                                                 \
-		_MLPROBE_SITE("metric", "8@%[n] -8@%[s] 8@%[v]",               \
-			      [n] "r"(_mlp_n), [s] "r"(_mlp_s),                \
-			      [v] "r"(_mlp_bits));                             \
-		_MLPROBE_END;                                                  \
+		_MLPROBE_GUARD(mlprobe__put(MLPROBE__METRIC, _mlp_n,           \
+					    (unsigned long long)_mlp_s,        \
+					    _mlp_bits),                        \
+			       _MLPROBE_SITE("metric", "8@%[n] -8@%[s] 8@%[v]", \
+					     [n] "r"(_mlp_n), [s] "r"(_mlp_s), \
+					     [v] "r"(_mlp_bits)));             \
 	} while (0)
 
 /* A probe with one argument of the given type. */
-#define _MLPROBE_SITE1(probe, spec, type, x)                                   \
+#define _MLPROBE_SITE1(kind, probe, spec, type, x)                             \
 	do {                                                                   \
 		type _mlp_x = (type)(x);                                       \
-		_MLPROBE_BEGIN                                                 \
-		_MLPROBE_SITE(probe, spec, [a] "r"(_mlp_x));                   \
-		_MLPROBE_END;                                                  \
+		_MLPROBE_GUARD(mlprobe__put(kind,                              \
+					    (unsigned long long)_mlp_x, 0, 0), \
+			       _MLPROBE_SITE(probe, spec, [a] "r"(_mlp_x)));   \
 	} while (0)
 
 #define MLPROBE_SPAN_BEGIN(name)                                               \
-	_MLPROBE_SITE1("span_begin", "8@%[a]", unsigned long long,             \
-		       _MLPROBE_U64(name))
+	_MLPROBE_SITE1(MLPROBE__SPAN_BEGIN, "span_begin", "8@%[a]",            \
+		       unsigned long long, _MLPROBE_U64(name))
 
 #define MLPROBE_SPAN_END(name)                                                 \
-	_MLPROBE_SITE1("span_end", "8@%[a]", unsigned long long,               \
-		       _MLPROBE_U64(name))
+	_MLPROBE_SITE1(MLPROBE__SPAN_END, "span_end", "8@%[a]",                \
+		       unsigned long long, _MLPROBE_U64(name))
 
-#define MLPROBE_STEP(step) _MLPROBE_SITE1("step", "-8@%[a]", long long, step)
+#define MLPROBE_STEP(step)                                                     \
+	_MLPROBE_SITE1(MLPROBE__STEP, "step", "-8@%[a]", long long, step)
 
+/* A log traps one by one, batching or not. */
 #define MLPROBE_LOG(level, msg)                                                \
 	do {                                                                   \
 		long long _mlp_l = (long long)(level);                         \
 		unsigned long long _mlp_m = _MLPROBE_U64(msg);                 \
-		_MLPROBE_BEGIN                                                 \
-		_MLPROBE_SITE("log", "-8@%[l] 8@%[m]", [l] "r"(_mlp_l),         \
-			      [m] "r"(_mlp_m));                                \
-		_MLPROBE_END;                                                  \
+		_MLPROBE_ON(_MLPROBE_SITE("log", "-8@%[l] 8@%[m]",             \
+					  [l] "r"(_mlp_l), [m] "r"(_mlp_m));); \
 	} while (0)
 
 #else /* probes compiled out */

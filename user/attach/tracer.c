@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -26,6 +27,7 @@
 struct tracer {
 	struct mlprobe *skel;
 	bool bare;
+	bool batch;
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
 	char *desc[MAX_LINKS];
@@ -55,7 +57,7 @@ static const char *const stat_names[MP_S_MAX] = {
 	[MP_S_HITS] = "hits",		[MP_S_DROP_RING] = "dropped_ring_full",
 	[MP_S_DROP_NAME] = "dropped_name",	[MP_S_UNMATCHED] = "unmatched",
 	[MP_S_DEPTH] = "too_deep",	[MP_S_TRUNCATED] = "truncated",
-	[MP_S_FAULT] = "unreadable",
+	[MP_S_FAULT] = "unreadable",	[MP_S_HELD] = "held_lost",
 };
 
 const char *tracer_kind_name(enum mp_kind k)
@@ -76,7 +78,15 @@ uint64_t tracer_emitted(const struct mp_counters *c, enum mp_kind k)
 	if (k == MP_K_NAME || k == MP_K_PROC)
 		return v[MP_S_HITS];
 	return v[MP_S_HITS] - v[MP_S_DROP_RING] - v[MP_S_DROP_NAME] -
-	       v[MP_S_UNMATCHED] - v[MP_S_DEPTH];
+	       v[MP_S_UNMATCHED] - v[MP_S_DEPTH] - v[MP_S_HELD];
+}
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int tracer__open(const struct tracer_opts *opts, struct tracer **out,
@@ -103,6 +113,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 	if (!t)
 		return -ENOMEM;
 	t->bare = opts && opts->bare;
+	t->batch = opts && opts->batch;
 	t->skel = mlprobe__open();
 	if (!t->skel) {
 		ret = -errno;
@@ -129,6 +140,9 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out,
 	bpf_program__set_flags(t->skel->progs.mp_span_begin, BPF_F_SLEEPABLE);
 	bpf_program__set_flags(t->skel->progs.mp_span_end, BPF_F_SLEEPABLE);
 	bpf_program__set_flags(t->skel->progs.mp_log, BPF_F_SLEEPABLE);
+	bpf_program__set_flags(t->skel->progs.mp_ubatch, BPF_F_SLEEPABLE);
+	/* --batch: records a trainer wrote before now are not ours. */
+	t->skel->rodata->start_ns = boot_ns();
 	ret = mlprobe__load(t->skel);
 	if (ret) {
 		if (ret == -EPERM || ret == -EACCES)
@@ -177,26 +191,33 @@ int tracer__attach(struct tracer *t, pid_t pid, const char *path, char *err,
 	/* step first, so records from the other probes carry the step as
 	 * soon as they are attached; span_begin before span_end. */
 	static const char *const probes[] = { "step", "metric", "span_begin",
-					      "span_end", "log" };
+					      "span_end", "log", "batch" };
 	struct bpf_program *progs[] = {
 		t->skel->progs.mp_step,
 		t->bare ? t->skel->progs.mp_bare : t->skel->progs.mp_metric,
 		t->skel->progs.mp_span_begin,
 		t->skel->progs.mp_span_end,
 		t->skel->progs.mp_log,
+		t->skel->progs.mp_ubatch,
 	};
+	enum { NPROBES = sizeof(probes) / sizeof(probes[0]) };
 	struct usdt_file f = { 0 };
-	int counts[5] = { 0 };
+	int counts[NPROBES] = { 0 };
 	int ret, total = 0;
 
 	ret = usdt_file__read(path, "mlprobe", &f, err, errlen);
 	if (ret)
 		return ret;
 	for (int i = 0; i < f.nsites; i++)
-		for (int p = 0; p < 5; p++)
+		for (int p = 0; p < NPROBES; p++)
 			if (!strcmp(f.sites[i].name, probes[p]))
 				counts[p]++;
-	for (int p = 0; p < 5; p++) {
+	/* --batch only: the trainer batches while the batch probe is
+	 * attached.  The batch probe goes last, once the others can take
+	 * what a trainer sends one by one. */
+	if (!t->batch)
+		counts[NPROBES - 1] = 0;
+	for (int p = 0; p < NPROBES; p++) {
 		struct bpf_link *l;
 
 		if (!counts[p])

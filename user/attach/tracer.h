@@ -23,6 +23,8 @@ struct tracer_opts {
 	size_t ring_bytes;	/* power of two, >= page size; 0: 16 MiB */
 	uint64_t wakeup_bytes;	/* force a wakeup above this fill; 0: ring/4 */
 	bool bare;		/* benchmark floor: metric probe runs a no-op */
+	bool batch;		/* attach mlprobe:batch: the trainer batches its
+				 * records (include/mlprobe.h) */
 	bool filter;		/* links for every process (pid -1) fire only
 				 * for tracked processes (tracer__track) */
 	bool follow_forks;	/* a tracked process's children are tracked */

@@ -79,7 +79,7 @@ static const char doc[] =
 	"  mlprobe record -o runs/x --live --prometheus 127.0.0.1:9464 -p 4242\n";
 
 enum { OPT_RUN_ID = 0x100, OPT_PARTITION, OPT_LIVE, OPT_UPLOAD_CMD = 0x500,
-       OPT_SPOOL_MAX, OPT_MAX_PENDING, OPT_NO_GC };
+       OPT_SPOOL_MAX, OPT_MAX_PENDING, OPT_NO_GC, OPT_BATCH };
 
 static const struct argp_option opts[] = {
 	{ "output", 'o', "DIR", 0, "Output directory (created if missing)", 0 },
@@ -107,6 +107,11 @@ static const struct argp_option opts[] = {
 		"keep at most this much of a table's rows in memory; past it "
 		"new rows are dropped and counted (default 32M)", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no summary", 0 },
+	{ "batch", OPT_BATCH, NULL, 0, "The trainer batches its metrics, spans "
+		"and steps (64 a batch, or 100 ms) and traps once a batch: an "
+		"event costs a fraction of a trap.  Held records of a thread "
+		"that dies, or when recording stops, are counted, not written "
+		"(binaries built with this mlprobe.h; others trap per event)", 0 },
 	{ "no-gc", OPT_NO_GC, NULL, 0, "No python.gc.genN spans for CPython's "
 		"garbage collections (from the interpreter's own probes)", 0 },
 	{ "live", OPT_LIVE, NULL, 0, "Show the live view of `mlprobe top` while "
@@ -127,7 +132,7 @@ static const struct argp_option opts[] = {
 struct args {
 	const char *dir;
 	pid_t pid;
-	bool force, quiet, bare, children, partition, live_view, no_gc;
+	bool force, quiet, bare, children, partition, live_view, no_gc, batch;
 	const char *all, *funcs, *run_id;
 	double flush_s;
 	unsigned long long ring, file_bytes, spool_max, max_pending;
@@ -265,6 +270,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case 'B':
 		a->bare = true;
+		break;
+	case OPT_BATCH:
+		a->batch = true;
 		break;
 	case 'v':
 		mp_verbosity++;
@@ -683,6 +691,7 @@ int cmd_record(int argc, char **argv)
 	so.func_hint = true;
 	so.ring_bytes = a.ring;
 	so.bare = a.bare;
+	so.batch = a.batch;
 	so.no_gc = a.no_gc;
 	/* Find what to attach to before touching anything. */
 	if ((rc = session__new(&so, &r.s)))

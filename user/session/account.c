@@ -14,7 +14,8 @@ static const struct {
 
 static uint64_t lost(const struct mp_counters *c, enum mp_kind k)
 {
-	return c->v[k][MP_S_DROP_RING] + c->v[k][MP_S_DROP_NAME];
+	return c->v[k][MP_S_DROP_RING] + c->v[k][MP_S_DROP_NAME] +
+	       c->v[k][MP_S_HELD];
 }
 
 static uint64_t unmatched(const struct mp_counters *c, enum mp_kind k)
@@ -40,6 +41,7 @@ void account_compute(struct account *a, const struct mp_counters *c,
 		t->lost_kernel = lost(c, k);
 		t->lost_ring = c->v[k][MP_S_DROP_RING];
 		t->lost_name = c->v[k][MP_S_DROP_NAME];
+		t->lost_held = c->v[k][MP_S_HELD];
 		t->truncated = c->v[k][MP_S_TRUNCATED];
 		t->unmatched = unmatched(c, k);
 		if (k == MP_K_SPAN_END) {
@@ -47,6 +49,7 @@ void account_compute(struct account *a, const struct mp_counters *c,
 			t->lost_kernel += lost(c, MP_K_SPAN_BEGIN);
 			t->lost_ring += c->v[MP_K_SPAN_BEGIN][MP_S_DROP_RING];
 			t->lost_name += c->v[MP_K_SPAN_BEGIN][MP_S_DROP_NAME];
+			t->lost_held += c->v[MP_K_SPAN_BEGIN][MP_S_HELD];
 			t->unmatched += unmatched(c, MP_K_SPAN_BEGIN);
 		}
 		t->ok = t->delivered == t->emitted &&

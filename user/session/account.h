@@ -29,6 +29,8 @@ struct account_table {
 	uint64_t lost_name;	/* ... of which: the name could not be sent
 				 * (intern table, or ring full for the name) */
 	uint64_t truncated;	/* rows written with a string cut short */
+	uint64_t lost_held;	/* ... of which: --batch, held by the trainer
+				 * when its thread died or recording stopped */
 	uint64_t lost_io;	/* rows the sink could not write */
 	uint64_t unmatched;	/* spans: begin without end and the reverse,
 				 * or nested too deep */

@@ -43,7 +43,7 @@ static void write_counters(FILE *f, const struct runmeta *m)
 			   "\"lost_kernel\": %llu, \"lost_io\": %llu, "
 			   "\"unmatched\": %llu, \"dropped\": %llu, "
 			   "\"dropped_ring_full\": %llu, \"dropped_name\": %llu, "
-			   "\"dropped_io\": %llu, \"truncated\": %llu, \"ok\": %s}",
+			   "\"dropped_held\": %llu, \"dropped_io\": %llu, \"truncated\": %llu, \"ok\": %s}",
 			t ? "," : "", r->table, (unsigned long long)r->hits,
 			(unsigned long long)r->emitted,
 			(unsigned long long)r->delivered,
@@ -54,6 +54,7 @@ static void write_counters(FILE *f, const struct runmeta *m)
 			(unsigned long long)(r->lost_kernel + r->lost_io),
 			(unsigned long long)r->lost_ring,
 			(unsigned long long)r->lost_name,
+			(unsigned long long)r->lost_held,
 			(unsigned long long)r->lost_io,
 			(unsigned long long)r->truncated, r->ok ? "true" : "false");
 	}

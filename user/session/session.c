@@ -201,7 +201,8 @@ static int attach_target(struct session *s)
 int session__attach(struct session *s, const char *cmd_output)
 {
 	struct tracer_opts to = { .sz = sizeof(to), .ring_bytes = s->o.ring_bytes,
-				  .bare = s->o.bare, .nfunc_ids = s->nfuncs };
+				  .bare = s->o.bare, .batch = s->o.batch,
+				  .nfunc_ids = s->nfuncs };
 	struct follow_opts fo = { .sz = sizeof(fo) };
 	char err[512];
 	int ret;

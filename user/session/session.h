@@ -39,6 +39,7 @@ struct session_opts {
 	bool func_hint;		/* "no probes" suggests --func */
 	uint64_t ring_bytes;	/* 0: the tracer's default */
 	bool bare;		/* benchmark floor: empty metric programs */
+	bool batch;		/* the trainer batches (tracer_opts.batch) */
 	bool no_gc;		/* no spans for CPython's garbage collections */
 };
 

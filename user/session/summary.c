@@ -48,9 +48,11 @@ void record_summary(const char *dir, const struct account *acct,
 
 		if (t->lost_kernel + t->lost_io + t->truncated)
 			fprintf(stderr, "  %s: dropped %llu ring full, %llu name "
-				"not sent, %llu disk; %llu written cut short\n",
+				"not sent, %llu held by the trainer, %llu disk; "
+				"%llu written cut short\n",
 				t->kind, (unsigned long long)t->lost_ring,
 				(unsigned long long)t->lost_name,
+				(unsigned long long)t->lost_held,
 				(unsigned long long)t->lost_io,
 				(unsigned long long)t->truncated);
 	}
