@@ -181,16 +181,18 @@ struct batch_buf {
 
 /* --batch: the trainer appends records to its own buffer and sends a batch
  * of them through the mlprobe:batch probe (bpf/ubatch.bpf.h).  A span's
- * split of time is then computed after the fact, from a log of the thread's
- * last scheduler transitions: ALOG entries, each the state entered at ts
- * and the totals (and page faults) just after. */
-#define ALOG 32
-struct alog_e {
-	__u64 ts;
+ * split of time is computed after the fact: the thread's off-CPU totals do
+ * not move while it runs, so every record written in one time slice has
+ * the totals the slice ended with.  When a batching thread leaves its CPU,
+ * mp_switch reads how many records its buffer has seen (a 16-byte read of
+ * memory it just wrote) and, if that grew during the slice, logs the
+ * sequence number reached with the totals.  Each entry covers at least one
+ * record not yet sent, so MP_UB_CAP entries always reach back far enough. */
+#define NSLICE MP_UB_CAP
+struct uslice {
+	__u64 hi;		/* records below this were written by then */
 	__u64 off[3];
-	__u32 state;
 	__u32 minflt, majflt;
-	__u32 _pad;
 };
 
 struct ubatch {
@@ -199,9 +201,9 @@ struct ubatch {
 				 * handled (sent, or counted as held) */
 	__u64 q;		/* sequence number of the batch's first record */
 	__u32 busy;		/* unpacking a batch */
-	__u32 ahead;		/* log entries written */
+	__u32 nsl;		/* slice entries written */
 	struct mp_urec r[8];	/* records copied in, 8 at a time */
-	struct alog_e al[ALOG];
+	struct uslice sl[NSLICE];
 };
 
 /* Per thread (task storage): what a sleepable program keeps across helper
@@ -302,19 +304,27 @@ static __always_inline void acct_move(struct call *c, enum acct_state s, __u64 n
 	c->alast = now;
 }
 
-/* --batch: the transition just made goes into the thread's log. */
-static __always_inline void alog_push(struct call *c, struct task_struct *task)
+/* --batch: a batching thread (the current one) leaves its CPU: if its
+ * buffer grew during the slice, log how far, with the totals. */
+static __always_inline void slice_end(struct call *c, struct task_struct *task)
 {
-	struct alog_e *e = &c->ub.al[c->ub.ahead & (ALOG - 1)];
+	__u64 head[2];
+	struct uslice *e;
+	__u64 hi;
 
-	e->ts = c->alast;
-	e->state = c->astate;
+	if (bpf_probe_read_user(head, sizeof(head), (void *)c->ub.buf))
+		return;
+	hi = head[0] + (__u32)head[1];
+	if (c->ub.nsl && c->ub.sl[(c->ub.nsl - 1) & (NSLICE - 1)].hi >= hi)
+		return;
+	e = &c->ub.sl[c->ub.nsl & (NSLICE - 1)];
+	e->hi = hi;
 	e->off[0] = c->aoff[0];
 	e->off[1] = c->aoff[1];
 	e->off[2] = c->aoff[2];
 	e->minflt = (__u32)task->min_flt;
 	e->majflt = (__u32)task->maj_flt;
-	c->ub.ahead++;
+	c->ub.nsl++;
 }
 
 /* The totals at c->ts, the thread running (called at a probe's entry,
@@ -1364,21 +1374,18 @@ int BPF_PROG(mp_switch, bool preempt, struct task_struct *prev,
 	if (prev->bpf_storage &&
 	    (c = bpf_task_storage_get(&calls, prev, 0, 0))) {
 		batch_take(c);
+		if (c->ub.buf)
+			slice_end(c, prev);
 		if (c->alast) {
 			now = bpf_ktime_get_boot_ns();
 			acct_move(c, preempt || !prev_state ? A_RUNQ :
 				     BPF_CORE_READ_BITFIELD(prev, in_iowait) ?
 				     A_IO : A_WAIT, now);
-			if (c->ub.buf)
-				alog_push(c, prev);
 		}
 	}
 	if (next->bpf_storage &&
-	    (c = bpf_task_storage_get(&calls, next, 0, 0)) && c->alast) {
+	    (c = bpf_task_storage_get(&calls, next, 0, 0)) && c->alast)
 		acct_move(c, A_CPU, now ? now : bpf_ktime_get_boot_ns());
-		if (c->ub.buf)
-			alog_push(c, next);
-	}
 	return 0;
 }
 
@@ -1393,8 +1400,6 @@ int BPF_PROG(mp_wakeup, struct task_struct *p)
 	    (c->astate != A_IO && c->astate != A_WAIT) || !c->alast)
 		return 0;
 	acct_move(c, A_RUNQ, bpf_ktime_get_boot_ns());
-	if (c->ub.buf)
-		alog_push(c, p);
 	return 0;
 }
 

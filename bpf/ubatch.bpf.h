@@ -10,8 +10,9 @@
  * step, when its oldest record is 100 ms old, and when the thread or the
  * process ends.  mp_ubatch copies the records in, 8 at a time, and runs
  * each through the same code a probe hit of its kind runs, with the
- * record's own timestamp.  A span's split of time comes from the thread's
- * log of scheduler transitions (struct ubatch, acct_at()).
+ * record's own timestamp.  A span's split of time comes from the log of
+ * the thread's time slices in which it wrote records (struct uslice,
+ * acct_at()).
  *
  * The trainer cannot be told what was sent, so each thread's state keeps
  * the sequence number below which its records are handled (ub.done): a
@@ -23,38 +24,31 @@
  * claims the records first, with a compare-and-exchange of ub.done.
  */
 
-/* The thread's totals at time t into c->snap: the latest transition at or
- * before t, plus the time since in the state it entered.  The thread runs
- * this itself, on CPU since c->alast.  Older than the log reaches: its
- * oldest entry (a span then gets less off-CPU time than it had). */
-static __always_inline void acct_at(struct call *c, __u64 t)
+/* The thread's totals when it wrote record seq, into c->snap: those of the
+ * first slice that ended after it (see struct uslice), else of the slice
+ * it runs in now, which is the one it wrote the record in. */
+static __always_inline void acct_at(struct call *c, __u64 seq)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 h = c->ub.ahead;
-	struct alog_e *e;
+	struct uslice *e, *found = NULL;
+	__u32 h = c->ub.nsl;
 
-	if (t >= c->alast || !h) {
-		acct_snap(c, task);
+	for (int i = 0; i < NSLICE; i++) {
+		if (i >= (int)h)
+			break;
+		e = &c->ub.sl[(h - 1 - i) & (NSLICE - 1)];
+		if (e->hi <= seq)
+			break;
+		found = e;
+	}
+	if (!found) {
+		acct_snap(c, bpf_get_current_task_btf());
 		return;
 	}
-	for (int i = 0; i < ALOG; i++) {
-		e = &c->ub.al[(h - 1 - i) & (ALOG - 1)];
-		if (e->ts <= t || i + 1 >= (int)h || i == ALOG - 1)
-			break;
-	}
-	c->snap.off[0] = e->off[0];
-	c->snap.off[1] = e->off[1];
-	c->snap.off[2] = e->off[2];
-	if (e->ts <= t) {
-		if (e->state == A_RUNQ)
-			c->snap.off[0] += t - e->ts;
-		else if (e->state == A_IO)
-			c->snap.off[1] += t - e->ts;
-		else if (e->state == A_WAIT)
-			c->snap.off[2] += t - e->ts;
-	}
-	c->snap.minflt = e->minflt;
-	c->snap.majflt = e->majflt;
+	c->snap.off[0] = found->off[0];
+	c->snap.off[1] = found->off[1];
+	c->snap.off[2] = found->off[2];
+	c->snap.minflt = found->minflt;
+	c->snap.majflt = found->majflt;
 }
 
 /* Counts one held record (a global function: checked once, not once per
@@ -166,19 +160,19 @@ __noinline int ub_rec(struct call *c, __u32 i)
 		break;
 	case MP_UB_SPAN_BEGIN:
 		c->pend[MP_K_SPAN_BEGIN]++;
-		acct_at(c, c->ts);
+		acct_at(c, c->ub.q + i);
 		span_begin_emit(c);
 		break;
 	case MP_UB_SPAN_END:
 		c->pend[MP_K_SPAN_END]++;
-		acct_at(c, c->ts);
+		acct_at(c, c->ub.q + i);
 		span_end_emit(c);
 		break;
 	case MP_UB_STEP:
 		count(MP_K_STEP, MP_S_HITS);
 		set_pstep(c->id, (__s64)c->uptr);
 		if (own_id_base) {
-			acct_at(c, c->ts);
+			acct_at(c, c->ub.q + i);
 			step_emit(c, (__s64)c->uptr);
 		}
 		break;

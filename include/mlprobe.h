@@ -209,19 +209,25 @@ __attribute__((weak)) pthread_once_t mlprobe__once_v1 = PTHREAD_ONCE_INIT;
 #ifdef __cplusplus
 extern "C" {
 #endif
-/* Sends the thread's records: one batch probe hit. */
+/* Sends the thread's records: one batch probe hit.  A thread's first
+ * sends none, to tell the tracer where its buffer is: what a thread holds
+ * when it dies is then counted, not lost unseen. */
 static __attribute__((noinline, unused)) void
-mlprobe__flush(struct mlprobe__buf *b)
+mlprobe__send(struct mlprobe__buf *b)
 {
 	unsigned long long p = _MLPROBE_U64(b), n = b->n, q = b->seq;
 
-	if (!n)
-		return;
 	_MLPROBE_SITE_SEM("batch", "mlprobe_batch_semaphore",
 			  "8@%[p] 8@%[n] 8@%[q]", [p] "r"(p), [n] "r"(n),
 			  [q] "r"(q));
 	b->seq = q + n;
 	b->n = 0;
+}
+
+static __attribute__((unused)) void mlprobe__flush(struct mlprobe__buf *b)
+{
+	if (b->n)
+		mlprobe__send(b);
 }
 
 static __attribute__((unused)) void mlprobe__thread_end(void *b)
@@ -263,6 +269,7 @@ mlprobe__put(unsigned long long kind, unsigned long long a,
 		pthread_once(&mlprobe__once_v1, mlprobe__key_init);
 		pthread_setspecific(mlprobe__key_v1, t);
 		t->state = 1;
+		mlprobe__send(t);
 	}
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	now = (unsigned long long)ts.tv_sec * 1000000000ULL +
