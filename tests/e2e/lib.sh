@@ -107,10 +107,13 @@ free_port() {
 load_base() {
 	awk -v p="$2" '$6 == p { split($1, a, "-"); print a[1]; exit }' /proc/"$1"/maps
 }
-# sema PID BIN: the value of BIN's mlprobe semaphore in process PID
-sema() {
+# sema_of PID BIN: the value of BIN's mlprobe semaphore in process PID
+sema_of() {
 	local addr base
-	addr=$(readelf -n "$2" | awk '/Semaphore:/ { print $NF; exit }')
+	# The five probes' semaphore (mlprobe:batch has its own, raised by
+	# record --batch only).
+	addr=$(readelf -n "$2" | awk '/Name:/ { n = $2 }
+		/Semaphore:/ && n != "batch" { print $NF; exit }')
 	base=$(load_base "$1" "$2")
 	dd if=/proc/"$1"/mem iflag=skip_bytes,count_bytes bs=2 count=2 \
 		skip=$((0x$base + addr)) 2>/dev/null | od -An -tu2 | tr -d ' '
@@ -136,7 +139,7 @@ site_bytes() {
 wait_attached() {
 	local i
 	for ((i = 0; i < ${3:-20} * 10; i++)); do
-		[ "$(sema "$1" "$2")" -gt 0 ] 2>/dev/null && return 0
+		[ "$(sema_of "$1" "$2")" -gt 0 ] 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
@@ -158,7 +161,7 @@ attached_sites() { site_bytes "$1" "$2" | grep -qE '(cc|e8)\*'; }
 clean_within() {
 	local i
 	for ((i = 0; i < ${3:-10} * 10; i++)); do
-		if [ "$(sema "$1" "$2")" = 0 ] && ! attached_sites "$1" "$2"; then
+		if [ "$(sema_of "$1" "$2")" = 0 ] && ! attached_sites "$1" "$2"; then
 			return 0
 		fi
 		sleep 0.1

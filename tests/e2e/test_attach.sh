@@ -5,15 +5,8 @@
 # and its probes disabled again; finished flushes are valid Parquet.
 . "$(dirname "$0")/lib.sh"
 
-sema() { # PID: the semaphore's value, read from the process's memory
-	local cpid=$1
-	local addr
-	addr=$(readelf -n "$PROGS/counter" | awk '/Semaphore:/ { print $NF; exit }')
-	local base
-	base=$(awk -v p="$PROGS/counter" '$6 == p { split($1, a, "-"); print a[1]; exit }' /proc/"$cpid"/maps)
-	dd if=/proc/"$cpid"/mem iflag=skip_bytes,count_bytes bs=2 count=2 \
-		skip=$((0x$base + addr)) 2>/dev/null | od -An -tu2 | tr -d ' '
-}
+# The probes' semaphore in process PID (lib.sh).
+sema() { sema_of "$1" "$PROGS/counter"; }
 # sema_drops_to_0 PID: the semaphore is 0 within 5 s (the kernel takes a
 # grace period per probe site to remove uprobes)
 sema_drops_to_0() {

@@ -13,8 +13,8 @@ unshare -m --propagation private sh -c '
 wait_for "$TMP/c.out" '^step 1000' 20 || not_ok "containerised trainer did not start"
 pid=$(awk '/^pid/ { print $2 }' "$TMP/c.out")
 check "its binary is not visible from here" test ! -e /run/mlprobe-ctr/trainer
-expect_eq "list -p finds its probes" \
-	"$("$MLPROBE" list -p "$pid" 2>&1 | grep -c 'mlprobe:')" 5
+expect_eq "list -p finds its probes (the five and mlprobe:batch)" \
+	"$("$MLPROBE" list -p "$pid" 2>&1 | grep -c 'mlprobe:')" 6
 "$MLPROBE" record -q -o "$TMP/r" -p "$pid" --func main 2>"$TMP/r.err" &
 mpid=$!
 wait_file "$TMP/r/metrics-*.parquet" || not_ok "record -p: no flush in 20 s"

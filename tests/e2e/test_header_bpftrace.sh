@@ -54,8 +54,8 @@ notes() {
 		/Arguments:/ { sub(/^ *Arguments: */, ""); print p, n, loc, sem, $0 }'
 }
 notes "$ABI" > "$tmp/abi.notes"
-check "readelf: abi has the 5 probes of provider mlprobe" \
-	"log metric span_begin span_end step" \
+check "readelf: abi has the 5 probes of provider mlprobe, and batch" \
+	"batch log metric span_begin span_end step" \
 	"$(awk '$1 == "mlprobe" { print $2 }' "$tmp/abi.notes" | sort | xargs)"
 
 # Every argument is an 8-byte register; signed where the ABI says int64.
@@ -65,19 +65,27 @@ spec_shape() {
 		print "" }' "$1" | sort | paste -sd ';'
 }
 check "readelf: argument specs are 8-byte registers of the ABI" \
-	"log: -8@REG 8@REG;metric: 8@REG -8@REG 8@REG;span_begin: 8@REG;span_end: 8@REG;step: -8@REG" \
+	"batch: 8@REG 8@REG 8@REG;log: -8@REG 8@REG;metric: 8@REG -8@REG 8@REG;span_begin: 8@REG;span_end: 8@REG;step: -8@REG" \
 	"$(spec_shape "$tmp/abi.notes")"
 
-# One semaphore, inside the .probes section.
+# One semaphore for the five probes, inside the .probes section; the
+# batch probe has its own there (record --batch raises it).
 read -r probes_addr probes_size < <(readelf -SW "$ABI" |
 	awk '$2 == ".probes" { print $4, $6 }')
-sems=$(awk '{ print $4 }' "$tmp/abi.notes" | sort -u)
-if [ "$(echo "$sems" | wc -l)" == 1 ] && [ -n "${probes_addr:-}" ] &&
-   (( sems >= 0x$probes_addr && sems < 0x$probes_addr + 0x$probes_size )); then
-	ok "readelf: all sites share one semaphore ($sems) in .probes"
+in_probes() { [ -n "${probes_addr:-}" ] && (( $1 >= 0x$probes_addr && $1 < 0x$probes_addr + 0x$probes_size )); }
+sems=$(awk '$2 != "batch" { print $4 }' "$tmp/abi.notes" | sort -u)
+bsem=$(awk '$2 == "batch" { print $4 }' "$tmp/abi.notes" | sort -u)
+if [ "$(echo "$sems" | wc -l)" == 1 ] && in_probes "$sems"; then
+	ok "readelf: the five probes share one semaphore ($sems) in .probes"
 else
-	not_ok "readelf: all sites share one semaphore in .probes"
+	not_ok "readelf: the five probes share one semaphore in .probes"
 	echo "#   semaphores: $(echo $sems), .probes at ${probes_addr:-none}"
+fi
+if [ "$(echo "$bsem" | wc -l)" == 1 ] && [ "$bsem" != "$sems" ] && in_probes "$bsem"; then
+	ok "readelf: the batch probe has a semaphore of its own ($bsem) in .probes"
+else
+	not_ok "readelf: the batch probe has a semaphore of its own in .probes"
+	echo "#   batch: $(echo $bsem), the others: $(echo $sems)"
 fi
 
 # --- the sites, read by objdump ----------------------------------------
@@ -90,7 +98,11 @@ while read -r _ name loc _; do
 	# Expect "90 |nop": the byte, then the mnemonic.
 	[[ "$insn" =~ ^90\ *\|nop ]] || bad="$bad $name@$loc(${insn:-none})"
 done < "$tmp/abi.notes"
-check "objdump: each of the 5 sites is a single-byte nop (0x90)" "" "$bad"
+check "objdump: each of the 6 sites is a single-byte nop (0x90)" "" "$bad"
+# Unattached, a site costs two instructions: the semaphore compared in
+# memory, a branch not taken to the site.
+check "objdump: the semaphore is compared in memory before each of the 5 probes' sites" 5 \
+	"$(objdump -d "$ABI" | grep -cE "cmpw +\\\$0x0,0x[0-9a-f]+\(%rip\) +# $(printf '%x' $((sems))) ")"
 
 # MLPROBE_NOP5 (x86-64): lea -128(%rsp); nop5; lea 128(%rsp) at each
 # location, behind a compare of the semaphore in memory.
@@ -111,7 +123,7 @@ if cc -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -DMLPROBE_NOP5 \
 			bad="$bad $name@$loc(${insn:-none})"
 	done < "$tmp/nop5.notes"
 	check "objdump: with MLPROBE_NOP5 each of the $(wc -l < "$tmp/nop5.notes") sites is lea -128(%rsp); nop5; lea 128(%rsp)" "" "$bad"
-	sem5=$(awk '{ print $4 }' "$tmp/nop5.notes" | sort -u)
+	sem5=$(awk '$2 != "batch" { print $4 }' "$tmp/nop5.notes" | sort -u)
 	check "objdump: with MLPROBE_NOP5 the semaphore is compared in memory before each of the 5 sites" 5 \
 		"$(objdump -d "$tmp/abi_nop5" | grep -cE "cmpw +\\\$0x0,0x[0-9a-f]+\(%rip\) +# $(printf '%x' $((sem5))) ")"
 	if "$CXX" -x c++ -std=c++11 -O2 -Wall -Wextra -Werror -Iinclude -DMLPROBE_NOP5 \
@@ -130,8 +142,8 @@ fi
 if command -v "$CXX" > /dev/null; then
 	if "$CXX" -x c++ -std=c++11 -O2 -Wall -Wextra -Werror -Iinclude \
 		tests/progs/abi.c -o "$tmp/abi_cxx" 2> "$tmp/cxx.err"; then
-		check "c++11: abi.c builds warning-free as C++ with the 5 probes" \
-			"log metric span_begin span_end step" \
+		check "c++11: abi.c builds warning-free as C++ with the 5 probes and batch" \
+			"batch log metric span_begin span_end step" \
 			"$(notes "$tmp/abi_cxx" | awk '$1 == "mlprobe" { print $2 }' |
 				sort | xargs)"
 	else
