@@ -105,7 +105,19 @@ volatile unsigned short mlprobe_batch_semaphore;
 #define MLPROBE_BATCH_AGE_NS 100000000ULL	/* 100 ms */
 #endif
 #define MLPROBE__TS_MASK ((1ULL << 60) - 1)
-enum { MLPROBE__METRIC, MLPROBE__SPAN_BEGIN, MLPROBE__SPAN_END, MLPROBE__STEP };
+enum { MLPROBE__METRIC, MLPROBE__SPAN_BEGIN, MLPROBE__SPAN_END, MLPROBE__STEP,
+       MLPROBE__NOW = 8 /* flag: send the batch now */ };
+
+/* A name the tracer may read later, when the batch goes: a string literal
+ * written in the macro's call.  Any other name (a buffer that snprintf
+ * fills, a pointer that may be freed) sends the batch at once, while its
+ * text is still there, so names stay right at the cost of a trap.  Define
+ * MLPROBE_NAME_STABLE(name) before including to vouch for your own names
+ * (interned strings that live as long as the process). */
+#ifndef MLPROBE_NAME_STABLE
+#define MLPROBE_NAME_STABLE(name) __builtin_constant_p(name)
+#endif
+#define _MLPROBE_KIND(kind, name) ((kind) | (MLPROBE_NAME_STABLE(name) ? 0 : MLPROBE__NOW))
 
 struct mlprobe__rec {
 	unsigned long long tk;		/* ts | kind << 60 */
@@ -280,12 +292,12 @@ mlprobe__put(unsigned long long kind, unsigned long long a,
 		n = 0;
 	}
 	r = &t->r[n];
-	r->tk = (now & MLPROBE__TS_MASK) | kind << 60;
+	r->tk = (now & MLPROBE__TS_MASK) | (kind & 7) << 60;
 	r->a = a;
 	r->b = b;
 	r->c = c;
 	t->n = n + 1;
-	if (n + 1 == MLPROBE_BATCH_CAP || kind == MLPROBE__STEP ||
+	if (n + 1 == MLPROBE_BATCH_CAP || kind >= MLPROBE__STEP ||
 	    now - (t->r[0].tk & MLPROBE__TS_MASK) > MLPROBE_BATCH_AGE_NS)
 		mlprobe__flush(t);
 }
@@ -300,7 +312,8 @@ mlprobe__put(unsigned long long kind, unsigned long long a,
 		double _mlp_v = (double)(value);                               \
 		unsigned long long _mlp_bits;                                  \
 		__builtin_memcpy(&_mlp_bits, &_mlp_v, sizeof(_mlp_bits));      \
-		_MLPROBE_GUARD(mlprobe__put(MLPROBE__METRIC, _mlp_n,           \
+		_MLPROBE_GUARD(mlprobe__put(_MLPROBE_KIND(MLPROBE__METRIC,     \
+							  name), _mlp_n,       \
 					    (unsigned long long)_mlp_s,        \
 					    _mlp_bits),                        \
 			       _MLPROBE_SITE("metric", "8@%[n] -8@%[s] 8@%[v]", \
@@ -318,12 +331,12 @@ mlprobe__put(unsigned long long kind, unsigned long long a,
 	} while (0)
 
 #define MLPROBE_SPAN_BEGIN(name)                                               \
-	_MLPROBE_SITE1(MLPROBE__SPAN_BEGIN, "span_begin", "8@%[a]",            \
-		       unsigned long long, _MLPROBE_U64(name))
+	_MLPROBE_SITE1(_MLPROBE_KIND(MLPROBE__SPAN_BEGIN, name), "span_begin", \
+		       "8@%[a]", unsigned long long, _MLPROBE_U64(name))
 
 #define MLPROBE_SPAN_END(name)                                                 \
-	_MLPROBE_SITE1(MLPROBE__SPAN_END, "span_end", "8@%[a]",                \
-		       unsigned long long, _MLPROBE_U64(name))
+	_MLPROBE_SITE1(_MLPROBE_KIND(MLPROBE__SPAN_END, name), "span_end",     \
+		       "8@%[a]", unsigned long long, _MLPROBE_U64(name))
 
 #define MLPROBE_STEP(step)                                                     \
 	_MLPROBE_SITE1(MLPROBE__STEP, "step", "-8@%[a]", long long, step)

@@ -101,9 +101,9 @@ static PyObject *on_gc(PyObject *self, PyObject *const *args, Py_ssize_t n)
 			gen = 2;
 		}
 		open_gen = (int)gen;
-		span__fire_utf8(names[gen], 0);
+		span__fire_utf8(names[gen], 0, 1);
 	} else if (open_gen >= 0) {
-		span__fire_utf8(names[open_gen], 1);
+		span__fire_utf8(names[open_gen], 1, 1);
 		open_gen = -1;
 	}
 	Py_RETURN_NONE;

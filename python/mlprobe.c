@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+/* See span.c: names of names.c's table may be batched. */
+#define MLPROBE_NAME_STABLE(name) mp_stable
 #include "mlprobe.h"
 #include "gc.h"
 #include "names.h"
@@ -110,6 +112,7 @@ static int fire_metric(PyObject *name, long long step, double v)
 {
 	PyObject *hold;
 	const char *p = names__utf8(name, &hold);
+	int mp_stable = hold == NULL;
 
 	if (!p)
 		return -1;

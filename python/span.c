@@ -10,6 +10,10 @@
  */
 #include <Python.h>
 #include <structmember.h>
+/* record --batch reads a name when the batch goes: a name of names.c's
+ * table (or a literal) lives that long; one held only for the call does not,
+ * and sends its batch at once (include/mlprobe.h). */
+#define MLPROBE_NAME_STABLE(name) mp_stable
 #include "mlprobe.h"
 #include "names.h"
 #include "span.h"
@@ -34,7 +38,7 @@ static PyObject *update_wrapper;	/* functools.update_wrapper */
 
 /* The module's two span sites: every span of the module goes through
  * them (the count of sites is MODULE_SITES in mlprobe.c). */
-void span__fire_utf8(const char *p, int end)
+void span__fire_utf8(const char *p, int end, int mp_stable)
 {
 	if (end)
 		MLPROBE_SPAN_END(p);
@@ -54,7 +58,7 @@ static int fire(PyObject *name, int end)
 	p = names__utf8(name, &hold);
 	if (!p)
 		return -1;
-	span__fire_utf8(p, end);
+	span__fire_utf8(p, end, hold == NULL);
 	Py_XDECREF(hold);
 	return 0;
 }

@@ -16,9 +16,9 @@ int span__add_types(PyObject *module);
  * a str. */
 PyObject *span__new(PyObject *name);
 
-/* Fires span_begin (end == 0) or span_end for p, a name at an address that
- * stays valid (a literal, or names.c's copy).  The caller checks that a
- * tracer is attached. */
-void span__fire_utf8(const char *p, int end);
+/* Fires span_begin (end == 0) or span_end for p; stable: p stays valid and
+ * unchanged for the life of the process (a literal, or names.c's table).
+ * The caller checks that a tracer is attached. */
+void span__fire_utf8(const char *p, int end, int stable);
 
 #endif
