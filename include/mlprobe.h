@@ -72,7 +72,8 @@
  * pointers, so the compiler must not drop or delay a store to a name buffer
  * (snprintf into a reused buffer, strcpy into a heap block) past the probe.
  *
- * Define MLPROBE_DISABLE before including to compile every probe out.
+ * Define MLPROBE_DISABLE before including to compile every probe out, or
+ * MLPROBE_NO_BATCH to leave the batch path out (every event traps).
  * Safe across fork(): the semaphores are the kernel's, and the batch buffer
  * is emptied in the child (its records are the parent's to send).
  */
@@ -177,8 +178,14 @@ __attribute__((weak)) pthread_once_t mlprobe__once_v1 = PTHREAD_ONCE_INIT;
 		}                                                              \
 	} while (0)
 #endif
+/* MLPROBE_NO_BATCH: sites without the batch path (no call in them, so a
+ * leaf function stays a leaf); record --batch then gets them per event. */
+#ifdef MLPROBE_NO_BATCH
+#define _MLPROBE_GUARD(put, site) _MLPROBE_ON(site;)
+#else
 #define _MLPROBE_GUARD(put, site)                                              \
 	_MLPROBE_ON(if (mlprobe_batch_semaphore) put; else site;)
+#endif
 
 #define _MLPROBE_SITE(probe, argfmt, ...)                                      \
 	_MLPROBE_SITE_SEM(probe, "mlprobe_semaphore", argfmt, __VA_ARGS__)

@@ -37,14 +37,29 @@ extra=$(awk -v a="$ir_m" -v b="$ir_n" 'BEGIN { printf "%.2f", (a - b) / 100000 }
 # 2. Attached metric probe vs the bare uprobe floor (same probe, empty prog).
 # Each run also gives the median of its 4096-event blocks, which moves less
 # with the host's noise; the ratios against the targets use the means.
-m=(); f=(); s=(); mb=(); fb=(); sb=()
+# record --batch (the trainer batches, one trap a batch) in the same rounds;
+# each of its runs must have written every event with nothing held.
+m=(); f=(); s=(); mb=(); fb=(); sb=(); u=(); ub=(); us=(); usb=()
+books() { # EXPECTED: every event written, the books balanced
+	local w
+	w=$(json "$tmp/r/run.json" "[j.tables.metrics.written + j.tables.spans.written, j.accounting_ok].join(' ')")
+	[ "$w" = "$1 true" ] || { echo "bench: --batch run wrote/balanced '$w', want '$1 true'" >&2; exit 1; }
+}
 for i in 1 2 3; do
 	read -r a b <<<"$(nsb rec -- "$B" metric "$N")"; m+=("$a"); mb+=("$b")
 	read -r a b <<<"$(nsb rec --bench-floor -- "$B" metric "$N")"; f+=("$a"); fb+=("$b")
 	read -r a b <<<"$(nsb rec -- "$B" span "$N")"; s+=("$a"); sb+=("$b")
+	read -r a b <<<"$(nsb rec --batch -- "$B" metric "$N")"; u+=("$a"); ub+=("$b"); books "$N"
+	read -r a b <<<"$(nsb rec --batch -- "$B" span "$N")"; us+=("$a"); usb+=("$b"); books "$N"
 done
 mm=$(median3 "${m[@]}"); ff=$(median3 "${f[@]}"); ss=$(median3 "${s[@]}")
 mmb=$(median3 "${mb[@]}"); ffb=$(median3 "${fb[@]}"); ssb=$(median3 "${sb[@]}")
+mu=$(median3 "${u[@]}"); mub=$(median3 "${ub[@]}"); su=$(median3 "${us[@]}"); sub=$(median3 "${usb[@]}")
+uratio=$(awk -v a="$mu" -v b="$ff" 'BEGIN { printf "%.3f", a / b }')
+usratio=$(awk -v a="$su" -v b="$ff" 'BEGIN { printf "%.3f", a / b }')
+uratio_b=$(awk -v a="$mub" -v b="$ffb" 'BEGIN { printf "%.3f", a / b }')
+usratio_b=$(awk -v a="$sub" -v b="$ffb" 'BEGIN { printf "%.3f", a / b }')
+machine="$(nproc) cores, $(uname -r), $(grep -o 'pti=[a-z]*' /proc/cmdline || echo 'no pti= on the command line'), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 ratio_b=$(awk -v a="$mmb" -v b="$ffb" 'BEGIN { printf "%.2f", a / b }')
 sratio_b=$(awk -v a="$ssb" -v b="$ffb" 'BEGIN { printf "%.2f", a / (2 * b) }')
 # The opt-in MLPROBE_NOP5 site (the kernel's trampoline call instead of the
@@ -90,6 +105,7 @@ done
 [ -z "${bt_short:-}" ] || cat "$tmp/bt.err" "$tmp/bt.txt" | grep -iv '^loss ' | head -5 >&2
 bt=$(median3 "${b[@]}")
 btratio=$(awk -v a="$bt" -v b="$mm" 'BEGIN { printf "%.2f", a / b }')
+btratio_u=$(awk -v a="$bt" -v b="$mu" 'BEGIN { printf "%.1f", a / b }')
 
 # 6. Drops at full speed for SECS seconds, default ring size: one producer
 # thread, then two.  "emitted" is the producers' own count of probe sites
@@ -105,8 +121,10 @@ exact2=$([ $((del2 + dr2)) = "$em2" ] && echo true || echo false)
 
 # 7. Consumer RSS (max resident set of `mlprobe record`, GNU time; the
 # bench_loop child it waits for holds ~1 MiB) after SMALL and BIG events.
+# --batch: the consumer gets the same rows, and 100 M events take minutes,
+# not the 10 minutes of 100 M traps where a trap costs 5 us.
 rss() {
-	/usr/bin/time -f 'maxrss_kib %M' -o "$tmp/time" "$M" record -q --force -o "$tmp/r" -- "$B" metric "$1" >/dev/null
+	/usr/bin/time -f 'maxrss_kib %M' -o "$tmp/time" "$M" record -q --batch --force -o "$tmp/r" -- "$B" metric "$1" >/dev/null
 	local w
 	w=$(json "$tmp/r/run.json" "j.tables.metrics.written")
 	[ "$w" = "$1" ] || echo "bench: RSS run wrote $w of $1 events" >&2
@@ -213,6 +231,7 @@ wk_ns=$(awk -v t="$((wk_t1 - wk_t0))" -v c="$((wk_c1 - wk_c0))" 'BEGIN { printf 
 rss_lim=$((64 + ring_mib))
 rss_ratio=$(awk -v a="$rss_b" -v b="$rss_s" 'BEGIN { printf "%.2f", a / b }')
 core_pct=$(awk -v a="$mm" 'BEGIN { printf "%.2f", a * 10000 / 1e9 * 100 }')
+core_pct_u=$(awk -v a="$mu" 'BEGIN { printf "%.3f", a * 10000 / 1e9 * 100 }')
 cat <<EOF2
 | figure | measured | baseline (same run) | target |
 |---|---|---|---|
@@ -220,25 +239,30 @@ cat <<EOF2
 | attached metric probe, ns/event (block medians: $mmb / $ffb = $ratio_b) | $mm | bare uprobe floor $ff ns | ratio $ratio (<= 1.2) |
 | attached metric probe, MLPROBE_NOP5 site, ns/event (floor $ff5 ns) | $mm5 | default site $mm ns | ratio $nop5ratio (the default wins if > 1) |
 | attached span pair, ns/pair (block medians: $ssb / 2 x $ffb = $sratio_b) | $ss | 2 floors $(awk -v b="$ff" 'BEGIN{print 2*b}') ns | ratio $sratio (<= 1.2) |
-| bpftrace printing the same events (printf to a file), ns/event | $bt | mlprobe $mm ns | ratio $btratio (>= 5) |
+| record --batch: attached metric, ns/event, every event written (block medians: $mub / $ffb = $uratio_b) | $mu | bare uprobe floor $ff ns | ratio $uratio (<= 0.25) |
+| record --batch: attached span pair, ns/pair, every span written (block medians: $sub / $ffb = $usratio_b) | $su | one floor $ff ns | ratio $usratio (<= 0.5) |
+| bpftrace printing the same events (printf to a file), ns/event | $bt | mlprobe --batch $mu ns (per event: $mm ns, ratio $btratio) | ratio $btratio_u (>= 5) |
 | consumer CPU s per million metric events | $cpu | | <= 0.25 |
 | drops, 1 producer thread at full speed for ${SECS} s, default ${ring_mib} MiB ring | $dr1 of $em1 emitted (delivered $del1) | | 0 |
 | drops, 2 producer threads at full speed for ${SECS} s | $dr2 of $em2 emitted (delivered $del2) | | delivered + dropped == emitted: $exact2 |
 | bytes on disk per metric event (10 names, increasing steps, smooth float32 values; $N events) | $bpe | same in float64: $bpe64; examples/train: $bpe_train | <= 6 |
-| consumer max RSS, MiB, after $SMALL / $BIG events | $rss_s / $rss_b | | <= $rss_lim each (64 + ${ring_mib} MiB ring), the same for both: ratio $rss_ratio |
+| consumer max RSS, MiB, after $SMALL / $BIG events (--batch) | $rss_s / $rss_b | | <= $rss_lim each (64 + ${ring_mib} MiB ring), the same for both: ratio $rss_ratio |
 | probe -> row visible in a flushed file, ms (max of $LAT_K; median $lat_med) | $lat_max | flush interval $flush_ms ms | <= $((flush_ms + 100)) |
 | where the time went: a context switch and a wakeup of a recorded thread, ns the accounting adds (pingpong, 2 of each a round trip, against the same recorded process's threads without state; the hooks alone, bpf_stats: mp_switch $sw_ns ns, mp_wakeup $wk_ns ns a run) | $pp_acct | not recorded: $(awk -v a="$pp0" 'BEGIN { printf "%.0f", a / 2 }') ns per switch and wakeup | published |
 | ... ns a recorded process pays for it before any accounting (its threads without state: this was there before the accounting) | $pp_proc | the same | published |
 | ... ns added for a thread of another process, while mlprobe records one | $pp_other | the same | published |
 | bytes on disk per event, a slow trainer for an hour at -F 1 ($slow_flushes flushes of examples/train --sleep-us 2000 at -F 0.02; $slow_rows events, $slow_files files) | $slow_bpe | live bytes (the footers' own): $slow_lbpe per event | ratio $slow_ratio (<= 2) |
 
-At 10 k metric events per second, mlprobe costs a trainer $core_pct% of one core ($mm ns/event).
+At 10 k metric events per second, mlprobe costs a trainer $core_pct% of one core ($mm ns/event), with --batch $core_pct_u% ($mu ns/event).
+Machine: $machine.
 EOF2
 cat >build/bench.json <<EOF2
 {"extra_instructions_per_site": $extra, "metric_ns": $mm, "floor_ns": $ff,
  "metric_over_floor": $ratio,
  "block_p50": {"metric_ns": $mmb, "floor_ns": $ffb, "span_pair_ns": $ssb, "metric_over_floor": $ratio_b, "span_over_2floors": $sratio_b},
  "nop5_metric_ns": $mm5, "nop5_floor_ns": $ff5, "nop5_over_default": $nop5ratio, "span_pair_ns": $ss, "span_over_2floors": $sratio,
+ "batch": {"metric_ns": $mu, "span_pair_ns": $su, "metric_over_floor": $uratio, "span_pair_over_floor": $usratio, "block_p50": {"metric_ns": $mub, "span_pair_ns": $sub, "metric_over_floor": $uratio_b, "span_pair_over_floor": $usratio_b}, "bpftrace_over_batch": $btratio_u},
+ "machine": "$machine",
  "bpftrace_ns": $bt, "bpftrace_over_mlprobe": $btratio, "bpftrace_saw_every_event": $([ -z "${bt_short:-}" ] && echo true || echo false),
  "consumer_cpu_s_per_million": $cpu, "bytes_per_metric_event": $bpe,
  "bytes_per_metric_event_f64": $bpe64, "bytes_per_metric_event_train": $bpe_train,
