@@ -59,5 +59,5 @@ expect_eq "4K ring, 2 threads: every surviving row has its own name" \
 expect_eq "4K ring, 2 threads: run.json gives each drop its reason" \
 	"$(( $(jq_ "$out/run.json" tables.metrics.dropped_ring_full) + $(jq_ "$out/run.json" tables.metrics.dropped_name) ))" "$dropped"
 check "4K ring, 2 threads: the summary gives the reasons" \
-	grep -q "metric: dropped [0-9]* ring full, [0-9]* name not sent, 0 disk" "$TMP/h4k.err"
+	grep -q "metric: dropped [0-9]* ring full, [0-9]* name not sent, 0 held by the trainer, 0 disk" "$TMP/h4k.err"
 done_testing
