@@ -129,7 +129,12 @@ expect_eq "python: 3000 metrics and 3000 spans, nothing held, books balanced" \
 expect_eq "python: every metric once" \
 	"$(duck1 "SELECT count(DISTINCT step) FROM '$TMP/py/metrics-*.parquet' WHERE name = 'py.m'")" 3000
 
-# Without --batch the same binary traps per event, and records the same.
+# Without --batch the same binary traps per event, and records the same;
+# a trainer killed then has lost nothing it emitted.
+UBATCH_PER_EVENT=1 "$MLPROBE" record -q -o "$TMP/k1" -- "$U" kill 100 2>/dev/null
+expect_eq "without --batch: kill -9 of the trainer loses nothing" \
+	"$(tab "$TMP/k1" metrics hits) $(tab "$TMP/k1" metrics written) $(tab "$TMP/k1" metrics dropped_held)" "100 100 0"
+
 "$MLPROBE" record -q -o "$TMP/pe" -- "$PROGS/threads" 2 1000 >/dev/null 2>&1
 expect_eq "without --batch: per event, every record" \
 	"$(tab "$TMP/pe" metrics written) $(tab "$TMP/pe" metrics dropped_held)" "2000 0"

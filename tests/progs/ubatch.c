@@ -19,7 +19,8 @@
  *                        writes FILE, then sleeps: a recording stopped now
  *                        finds them held
  * Every mode waits for the batch probe to be attached first (its
- * semaphore), so that the records are batched. */
+ * semaphore), so that the records are batched; UBATCH_PER_EVENT=1 in the
+ * environment: not (recorded without --batch). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@ static long n;
 
 static void wait_batch(void)
 {
+	if (getenv("UBATCH_PER_EVENT"))	/* recorded without --batch */
+		return;
 	for (int i = 0; i < 3000 && !mlprobe_batch_semaphore; i++)
 		usleep(10000);
 	if (!mlprobe_batch_semaphore) {
