@@ -184,26 +184,47 @@ struct batch_buf {
  * split of time is computed after the fact: the thread's off-CPU totals do
  * not move while it runs, so every record written in one time slice has
  * the totals the slice ended with.  When a batching thread leaves its CPU,
- * mp_switch reads how many records its buffer has seen (a 16-byte read of
- * memory it just wrote) and, if that grew during the slice, logs the
- * sequence number reached with the totals.  Each entry covers at least one
- * record not yet sent, so MP_UB_CAP entries always reach back far enough. */
+ * mp_switch reads how many records its buffers have seen (16-byte reads of
+ * memory it just wrote) and, if that grew during the slice, logs the time
+ * the slice ended with the totals.  Each entry covers at least one record
+ * not yet sent, so NSLICE entries reach back far enough for a full batch. */
 #define NSLICE MP_UB_CAP
 struct uslice {
-	__u64 hi;		/* records below this were written by then */
+	__u64 end;		/* the slice ended (boot-time ns) */
 	__u64 off[3];
 	__u32 minflt, majflt;
 };
 
-struct ubatch {
-	__u64 buf;		/* the trainer's buffer; 0: not batching */
-	__u64 done;		/* records below this sequence number are
+/* A thread has one buffer, unless a module does not share the process's
+ * (a library linked with a version script that hides it): a few are
+ * told apart by address. */
+#define NBUF 4
+struct ubuf {
+	__u64 buf;		/* the trainer's buffer; 0: none */
+	__u64 done;		/* its records below this sequence number are
 				 * handled (sent, or counted as held) */
-	__u64 q;		/* sequence number of the batch's first record */
+};
+
+struct ubatch {
+	struct ubuf b[NBUF];
+	__u64 cur;		/* the buffer of the batch being unpacked */
+	__u64 q;		/* sequence number of its first record */
+	__u64 seen;		/* records the buffers had seen at the last
+				 * slice entry */
+	__u32 n;		/* records in the batch */
 	__u32 busy;		/* unpacking a batch */
+	__u32 chunk;		/* which 8 records r holds, + 1 (0: none) */
 	__u32 nsl;		/* slice entries written */
 	struct mp_urec r[8];	/* records copied in, 8 at a time */
 	struct uslice sl[NSLICE];
+};
+
+/* The process's recent steps with their times (the leader's storage): a
+ * batched span takes the step of its begin's time, not the unpacking's. */
+#define NSTEPLOG 8
+struct steplog {
+	__u64 ts;
+	__s64 step;
 };
 
 /* Per thread (task storage): what a sleepable program keeps across helper
@@ -239,6 +260,9 @@ struct call {
 	__u64 alast;
 	__u64 aoff[3];
 	struct tsnap snap;
+	struct steplog stl[NSTEPLOG];	/* leader only: recent steps */
+	__u32 nstl;
+	__u32 _pad6;
 	struct frame sf;	/* the thread's step, since its last MLPROBE_STEP */
 	__u32 sf_open;
 	__u32 _pad5;
@@ -276,6 +300,9 @@ __u32 next_name_id = 1;
  * links are being torn down (which takes a grace period per site) do
  * nothing, so the final drain and the counters agree exactly. */
 volatile __u32 stopped;
+/* When recording stopped (set just before stopped): --batch records
+ * written after it are not ours, like probe hits after it. */
+volatile __u64 stop_ns;
 __u32 next_epoch = 1;
 
 /*
@@ -304,21 +331,26 @@ static __always_inline void acct_move(struct call *c, enum acct_state s, __u64 n
 	c->alast = now;
 }
 
-/* --batch: a batching thread (the current one) leaves its CPU: if its
- * buffer grew during the slice, log how far, with the totals. */
-static __always_inline void slice_end(struct call *c, struct task_struct *task)
+/* --batch: a batching thread (the current one) leaves its CPU at now: if
+ * its buffers grew during the slice, log the slice's end with the totals. */
+static __always_inline void slice_end(struct call *c, struct task_struct *task,
+				      __u64 now)
 {
-	__u64 head[2];
+	__u64 head[2], seen = 0;
 	struct uslice *e;
-	__u64 hi;
 
-	if (bpf_probe_read_user(head, sizeof(head), (void *)c->ub.buf))
+	for (int i = 0; i < NBUF; i++) {
+		if (!c->ub.b[i].buf)
+			continue;
+		if (bpf_probe_read_user(head, sizeof(head),
+					(void *)c->ub.b[i].buf) == 0)
+			seen += head[0] + (__u32)head[1];
+	}
+	if (seen <= c->ub.seen)
 		return;
-	hi = head[0] + (__u32)head[1];
-	if (c->ub.nsl && c->ub.sl[(c->ub.nsl - 1) & (NSLICE - 1)].hi >= hi)
-		return;
+	c->ub.seen = seen;
 	e = &c->ub.sl[c->ub.nsl & (NSLICE - 1)];
-	e->hi = hi;
+	e->end = now;
 	e->off[0] = c->aoff[0];
 	e->off[1] = c->aoff[1];
 	e->off[2] = c->aoff[2];
@@ -908,6 +940,25 @@ static __always_inline bool proc_step(struct call *c, __u32 tgid, __s64 *step)
 
 	if (lc && lc->has_pstep) {
 		*step = lc->pstep;
+		/* A batched record (--batch): the step of its time, if the
+		 * log reaches back that far. */
+		if (c && c->ub.busy) {
+			__u32 h = lc->nstl;
+
+			for (int i = 0; i < NSTEPLOG; i++) {
+				struct steplog *e;
+
+				if (i >= (int)h)
+					break;
+				e = &lc->stl[(h - 1 - i) & (NSTEPLOG - 1)];
+				if (e->ts <= c->ts) {
+					*step = e->step;
+					return true;
+				}
+				if (i + 1 == (int)h)
+					return false;	/* before the first */
+			}
+		}
 		return true;
 	}
 	if (!(bpf_get_current_task_btf()->group_leader->flags & MP_PF_EXITING))
@@ -969,8 +1020,8 @@ static __always_inline void step_span(__u64 id, __s64 step)
 	release(c);
 }
 
-/* The process's step is step from now (the leader's storage, else procs). */
-static __always_inline void set_pstep(__u64 id, __s64 step)
+/* The process's step is step from ts (the leader's storage, else procs). */
+static __always_inline void set_pstep(__u64 id, __s64 step, __u64 ts)
 {
 	struct mp_proc *p;
 	struct call *lc;
@@ -979,6 +1030,9 @@ static __always_inline void set_pstep(__u64 id, __s64 step)
 	if (lc) {
 		lc->pstep = step;
 		lc->has_pstep = 1;
+		lc->stl[lc->nstl & (NSTEPLOG - 1)].ts = ts;
+		lc->stl[lc->nstl & (NSTEPLOG - 1)].step = step;
+		lc->nstl++;
 	} else if ((p = get_proc(id >> 32))) {
 		p->step = step;
 		p->has_step = 1;
@@ -996,7 +1050,7 @@ int mp_step(struct pt_regs *ctx)
 		return 0;
 	count(MP_K_STEP, MP_S_HITS);
 	step = site_arg(ctx, site_spec(ctx), 0);
-	set_pstep(id, step);
+	set_pstep(id, step, bpf_ktime_get_boot_ns());
 	if (own_id_base)
 		step_span(id, step);
 	return 0;
@@ -1374,10 +1428,11 @@ int BPF_PROG(mp_switch, bool preempt, struct task_struct *prev,
 	if (prev->bpf_storage &&
 	    (c = bpf_task_storage_get(&calls, prev, 0, 0))) {
 		batch_take(c);
-		if (c->ub.buf)
-			slice_end(c, prev);
-		if (c->alast) {
+		if (c->alast || c->ub.b[0].buf)
 			now = bpf_ktime_get_boot_ns();
+		if (c->ub.b[0].buf)
+			slice_end(c, prev, now);
+		if (c->alast) {
 			acct_move(c, preempt || !prev_state ? A_RUNQ :
 				     BPF_CORE_READ_BITFIELD(prev, in_iowait) ?
 				     A_IO : A_WAIT, now);
@@ -1439,8 +1494,7 @@ int BPF_PROG(mp_exec, struct task_struct *task, pid_t old_pid,
 		lc->has_pstep = 0;
 		lc->sf_open = 0;	/* a step of the old image ends unseen */
 		batch_take(lc);
-		lc->ub.buf = 0;		/* counted in mp_exec_begin */
-		lc->ub.done = 0;
+		ub_forget(lc);		/* counted in mp_exec_begin */
 	}
 	bpf_map_delete_elem(&procs, &tgid);
 	if (stopped)

@@ -33,10 +33,16 @@
  * it attached, metric, span_begin, span_end and step no longer trap one by
  * one: each appends a 32-byte record (CLOCK_BOOTTIME from the vDSO, the
  * kind, the three arguments) to a buffer of the thread, and the thread
- * fires one batch probe when the buffer is full, at each step, and when its
- * oldest record is older than MLPROBE_BATCH_AGE_NS; also when the thread
- * ends (a pthread key's destructor) and when the process exits (a forked
- * child empties its copy: those records are the parent's).  Logs still trap one by one.
+ * fires one batch probe when the buffer is full, at each step, and at a
+ * record written MLPROBE_BATCH_AGE_NS or more after the oldest it holds
+ * (a thread that stops writing holds its last records until it writes
+ * again or ends); also when the thread ends (a pthread key's destructor)
+ * and when the process exits (a forked child empties its copy: those
+ * records are the parent's).  Logs still trap one by one.  While the batch
+ * probe is attached, a tracer that attaches only the five probes above
+ * (bpftrace, perf, an mlprobe without --batch) sees no metric, span or step
+ * of this process.  A name that is not a string literal written in the
+ * call sends the batch at once (MLPROBE_NAME_STABLE below).
  *   batch       arg0 the buffer (struct mlprobe__buf *), arg1 records in it
  *               (uint64, at most MLPROBE_BATCH_CAP), arg2 the sequence
  *               number of its first record (uint64: records the thread
@@ -44,10 +50,13 @@
  *   record      tk: CLOCK_BOOTTIME ns in bits 0..59, the kind in bits 60..63
  *               (0 metric, 1 span_begin, 2 span_end, 3 step); a, b, c: the
  *               probe's arguments as above (unused ones 0)
- * The buffer is one per thread and process (a weak TLS symbol, versioned by
- * its layout), so a span begun in one module and ended in another stays in
- * order.  Not async-signal-safe while batching: a probe in a signal
- * handler may overwrite a record of the code it interrupted.
+ * The buffer is one per thread and process (a weak TLS symbol of default
+ * visibility, versioned by its layout), so a span begun in one module and
+ * ended in another stays in order; a module built with MLPROBE_NO_BATCH,
+ * or an older header, traps at once and may overtake records still held.
+ * Not async-signal-safe while batching: a probe in a signal handler may
+ * overwrite or repeat a record of the code it interrupted.  Needs
+ * pthreads (in libc since glibc 2.34; older: link with -pthread).
  *
  * MLPROBE_NOP5 (x86-64, opt-in): each site becomes `lea -128(%rsp),%rsp;
  * nop5; lea 128(%rsp),%rsp` behind a test of the semaphore.  Kernel 6.18
@@ -88,18 +97,27 @@
 #if !defined(MLPROBE_DISABLE) && (defined(__x86_64__) || defined(__aarch64__)) && \
 	(defined(__GNUC__) || defined(__clang__))
 
+#ifndef MLPROBE_NO_BATCH
 #include <pthread.h>
 #include <time.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if !defined(MLPROBE_NO_BATCH) && !defined(__cplusplus) && \
+	!defined(__USE_POSIX199309)
+/* Strict ISO C (-std=c11, no feature macros): <time.h> leaves it out. */
+extern int clock_gettime(int, struct timespec *);
+#endif
+#define MLPROBE__BOOTTIME 7	/* CLOCK_BOOTTIME on Linux */
 /* One per module (executable or shared object): weak merges the copies of
  * every translation unit, hidden keeps each .so's copy its own. */
 __attribute__((weak, used, visibility("hidden"), section(".probes")))
 volatile unsigned short mlprobe_semaphore;
 __attribute__((weak, used, visibility("hidden"), section(".probes")))
 volatile unsigned short mlprobe_batch_semaphore;
+#ifndef MLPROBE_NO_BATCH
 
 #define MLPROBE_BATCH_CAP 64			/* records per batch */
 #ifndef MLPROBE_BATCH_AGE_NS
@@ -132,11 +150,14 @@ struct mlprobe__buf {
 	struct mlprobe__rec r[MLPROBE_BATCH_CAP];
 };
 
-/* The thread's buffer: one per process (weak, default visibility: every
- * module binds to the first definition), named by its layout. */
-__attribute__((weak)) __thread struct mlprobe__buf mlprobe__tls_v1;
-__attribute__((weak)) pthread_key_t mlprobe__key_v1;
-__attribute__((weak)) pthread_once_t mlprobe__once_v1 = PTHREAD_ONCE_INIT;
+/* The thread's buffer: one per process (weak, default visibility even under
+ * -fvisibility=hidden: every module binds to the first definition it
+ * finds), named by its layout. */
+#define _MLPROBE_SHARED __attribute__((weak, visibility("default")))
+_MLPROBE_SHARED __thread struct mlprobe__buf mlprobe__tls_v1;
+_MLPROBE_SHARED pthread_key_t mlprobe__key_v1;
+_MLPROBE_SHARED pthread_once_t mlprobe__once_v1 = PTHREAD_ONCE_INIT;
+#endif /* !MLPROBE_NO_BATCH */
 #ifdef __cplusplus
 }
 #endif
@@ -225,6 +246,7 @@ __attribute__((weak)) pthread_once_t mlprobe__once_v1 = PTHREAD_ONCE_INIT;
 /* Batching (see the top of this file).  Static: each translation unit has
  * its own copy, with its own batch site; all of them share the module's
  * semaphores and the process's buffer. */
+#ifndef MLPROBE_NO_BATCH
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -255,23 +277,37 @@ static __attribute__((unused)) void mlprobe__thread_end(void *b)
 }
 
 /* A forked child holds a copy of its parent's records: they are the
- * parent's to send. */
+ * parent's to send.  It tells the tracer where its buffer is again, at its
+ * first record: the child is a new task to it. */
 static __attribute__((unused)) void mlprobe__fork_child(void)
 {
 	mlprobe__tls_v1.seq += mlprobe__tls_v1.n;
 	mlprobe__tls_v1.n = 0;
+	mlprobe__tls_v1.state = 0;
 }
+
+/* Set in the translation unit whose mlprobe__key_init ran: the key's
+ * destructor is its code. */
+static __attribute__((unused)) int mlprobe__key_mine;
 
 static __attribute__((unused)) void mlprobe__key_init(void)
 {
-	if (pthread_key_create(&mlprobe__key_v1, mlprobe__thread_end) == 0)
+	if (pthread_key_create(&mlprobe__key_v1, mlprobe__thread_end) == 0) {
+		mlprobe__key_mine = 1;
 		pthread_atfork(0, 0, mlprobe__fork_child);
+	}
 }
 
-/* exit() runs no key destructor for the thread that calls it. */
+/* exit() runs no key destructor for the thread that calls it.  Also run
+ * when a module is unloaded (dlclose): the key must not outlive the code
+ * of its destructor (pthread_atfork handlers are dropped with it by libc). */
 static __attribute__((destructor, unused)) void mlprobe__exit(void)
 {
 	mlprobe__flush(&mlprobe__tls_v1);
+	if (mlprobe__key_mine) {
+		mlprobe__key_mine = 0;
+		pthread_key_delete(mlprobe__key_v1);
+	}
 }
 
 static __attribute__((noinline, unused)) void
@@ -284,16 +320,22 @@ mlprobe__put(unsigned long long kind, unsigned long long a,
 	struct timespec ts;
 	unsigned int n;
 
+	clock_gettime(MLPROBE__BOOTTIME, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000000000ULL +
+	      (unsigned long long)ts.tv_nsec;
+	n = t->n;
+	/* The thread tells the tracer where its buffer is (a batch of none)
+	 * at its first record, and again at a record that finds its buffer
+	 * empty for a second: a new recording may have begun since. */
 	if (__builtin_expect(!t->state, 0)) {
 		pthread_once(&mlprobe__once_v1, mlprobe__key_init);
 		pthread_setspecific(mlprobe__key_v1, t);
 		t->state = 1;
 		mlprobe__send(t);
+	} else if (n == 0 &&
+		   now - (t->r[0].tk & MLPROBE__TS_MASK) > 1000000000ULL) {
+		mlprobe__send(t);
 	}
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	now = (unsigned long long)ts.tv_sec * 1000000000ULL +
-	      (unsigned long long)ts.tv_nsec;
-	n = t->n;
 	if (n >= MLPROBE_BATCH_CAP) {	/* a flush was not seen: start over */
 		t->seq += n;
 		n = 0;
@@ -311,6 +353,7 @@ mlprobe__put(unsigned long long kind, unsigned long long a,
 #ifdef __cplusplus
 }
 #endif
+#endif /* !MLPROBE_NO_BATCH */
 
 #define MLPROBE_METRIC(name, step, value)                                      \
 	do {                                                                   \

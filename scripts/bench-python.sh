@@ -16,17 +16,19 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$PY" scripts/bench_python.py >"$tmp/off.json"
 build/mlprobe record -q --force -o "$tmp/r" -- "$PY" scripts/bench_python.py >"$tmp/on.json"
+build/mlprobe record -q --batch --force -o "$tmp/rb" -- "$PY" scripts/bench_python.py >"$tmp/batch.json"
 echo "{}" >"$tmp/torch.json"
 if [ "${BENCH_TORCH:-1}" != 0 ]; then
 	"$PY" scripts/bench_torch.py >"$tmp/torch.json"
 fi
 
-node - "$tmp/off.json" "$tmp/on.json" "$tmp/torch.json" <<'EOF2'
+node - "$tmp/off.json" "$tmp/on.json" "$tmp/torch.json" "$tmp/batch.json" <<'EOF2'
 const fs = require("fs");
 const off = JSON.parse(fs.readFileSync(process.argv[2]));
 const on = JSON.parse(fs.readFileSync(process.argv[3]));
 const tr = JSON.parse(fs.readFileSync(process.argv[4]));
-if (off.attached || !on.attached) {
+const bt = JSON.parse(fs.readFileSync(process.argv[5]));
+if (off.attached || !on.attached || !bt.attached) {
   console.error("bench-python: the attached run was not attached (or the other was)");
   process.exit(1);
 }
@@ -39,7 +41,8 @@ console.log(`| Python figure (timeit, ns per call; net: less timeit's empty loop
 | mlprobe.metric() not attached, net | ${f(net(off, "metric_ns"))} | no-op C call, net ${f(net(off, "noop_ns"))} ns | ratio ${ratio.toFixed(2)} (<= 1.5) |
 | mlprobe.metric() not attached, as timeit gives it | ${f(off.metric_ns)} | no-op C call ${f(off.noop_ns)} ns | ratio ${raw.toFixed(2)} |
 | mlprobe.metric() attached | ${f(on.metric_ns)} | no-op C call ${f(on.noop_ns)} ns | the C probe's cost + the call |
-| with mlprobe.span(): not attached / attached | ${f(off.span_ns)} / ${f(on.span_ns)} | | |
+| mlprobe.metric() attached, record --batch | ${f(bt.metric_ns)} | attached per event ${f(on.metric_ns)} ns | ratio ${(bt.metric_ns / on.metric_ns).toFixed(3)} |
+| with mlprobe.span(): not attached / attached / --batch | ${f(off.span_ns)} / ${f(on.span_ns)} / ${f(bt.span_ns)} | | |
 | logging.info() to a file (stdlib) | ${f(off.logging_ns)} | | for comparison |`);
 if (tr.rounds) {
   const ms = (x) => x.toFixed(2) + " ms";
@@ -58,6 +61,7 @@ fs.writeFileSync("build/bench-python.json", JSON.stringify({
   metric_over_noop_net: ratio, metric_over_noop: raw, metric_attached_ns: on.metric_ns,
   noop_ns_attached_run: on.noop_ns, span_unattached_ns: off.span_ns,
   span_attached_ns: on.span_ns, logging_file_ns: off.logging_ns,
+  metric_batch_ns: bt.metric_ns, span_batch_ns: bt.span_ns,
   empty_loop_ns: off.empty_loop_ns, torch: tr }) + "\n");
 if (ratio > 1.5 || (tr.rounds && tr.plain_ratio >= 1.01)) process.exitCode = 1;
 EOF2

@@ -154,6 +154,44 @@ else
 	not_ok "c++11: no $CXX to build abi.c as C++"
 fi
 
+# --- strict ISO C, hidden visibility, MLPROBE_NO_BATCH --------------------
+cat > "$tmp/strict.c" <<'CEOF'
+#include "mlprobe.h"
+int main(int argc, char **argv)
+{
+	(void)argv;
+	MLPROBE_STEP(argc);
+	MLPROBE_METRIC("m", argc, 1.5);
+	MLPROBE_SPAN_BEGIN("s");
+	MLPROBE_SPAN_END("s");
+	MLPROBE_LOG(MLPROBE_INFO, "x");
+	return 0;
+}
+CEOF
+for std in c99 c11; do
+	if cc -std=$std -O2 -Wall -Wextra -Werror -Iinclude "$tmp/strict.c" -o "$tmp/strict_$std" 2> "$tmp/strict.err"; then
+		ok "-std=$std (no feature macros): the header builds warning-free"
+	else
+		not_ok "-std=$std (no feature macros): the header builds warning-free"
+		sed 's/^/#   /' "$tmp/strict.err" | head -5
+	fi
+done
+# The batch buffer is one per process: a library built with
+# -fvisibility=hidden still exports it, so every module shares it.
+if cc -std=c11 -O2 -fPIC -shared -fvisibility=hidden -Iinclude "$tmp/strict.c" -o "$tmp/hidden.so" 2>/dev/null; then
+	check "-fvisibility=hidden: the library exports the batch buffer (mlprobe__tls_v1)" 1 \
+		"$(nm -D --defined-only "$tmp/hidden.so" | grep -c ' mlprobe__tls_v1$')"
+else
+	not_ok "-fvisibility=hidden: the library builds"
+fi
+if cc -std=c11 -O2 -DMLPROBE_NO_BATCH -Iinclude "$tmp/strict.c" -o "$tmp/nobatch" 2>/dev/null; then
+	check "MLPROBE_NO_BATCH: the five probes, no batch probe, no batch code" \
+		"log metric span_begin span_end step 0" \
+		"$(notes "$tmp/nobatch" | awk '$1 == "mlprobe" { print $2 }' | sort | xargs) $(nm "$tmp/nobatch" | grep -c mlprobe__)"
+else
+	not_ok "MLPROBE_NO_BATCH: the program builds"
+fi
+
 # --- bpftrace: attach and decode ------------------------------------------
 if [ "$(id -u)" != 0 ] || ! command -v bpftrace > /dev/null; then
 	not_ok "bpftrace checks need root and bpftrace (run scripts/deps.sh)"

@@ -58,6 +58,13 @@ expect_eq "exec: exit 0 (of /bin/true)" "$RC" 0
 expect_eq "exec: the full batch written, the rest counted as held" \
 	"$(tab "$TMP/x" metrics hits) $(tab "$TMP/x" metrics written) $(tab "$TMP/x" metrics dropped_held)" "100 64 36"
 
+# exec into an image that batches too: the old image's held records are
+# counted, the new one's buffer is a new one.
+rec "$TMP/rx" -- "$U" reexec 100
+expect_eq "reexec: exit 0" "$RC" 0
+expect_eq "reexec: old image 64 written (36 counted), new image all 100" \
+	"$(duck1 "SELECT string_agg(name || '=' || n, ' ' ORDER BY name) FROM (SELECT name, count(*) n FROM '$TMP/rx/metrics-*.parquet' GROUP BY name)") $(tab "$TMP/rx" metrics dropped_held)" '"x=64 y=100" 36'
+
 # fork with 10 records held: the parent sends them; the child sends its 3
 # and not the parent's copies.
 rec "$TMP/f" --children -- "$U" fork 10
@@ -102,6 +109,30 @@ else
 fi
 kill $hp 2>/dev/null
 wait 2>/dev/null
+
+# Two recordings of one running trainer, one after the other: each has its
+# books balanced, and no record is in both (what the first left held in
+# the trainer's buffer is counted there, and not sent again in the second).
+"$U" loop "$TMP/looping" &
+lp=$!
+for k in 1 2; do
+	"$MLPROBE" record -q --batch -o "$TMP/l$k" -p $lp 2>"$TMP/l$k.err" &
+	mp=$!
+	wait_for "$TMP/l$k.err" 'recording PID' 30 || true
+	[ $k = 1 ] && { wait_for "$TMP/looping" . 30 || true; }
+	sleep 1.5
+	kill -INT $mp
+	wait $mp
+	expect_eq "loop, recording $k: exit 0, books balanced" "$? $(jsq "$TMP/l$k/run.json" d.accounting_ok)" "0 true"
+	expect_eq "loop, recording $k: hits = written + held" \
+		"$(tab "$TMP/l$k" metrics hits)" "$(( $(tab "$TMP/l$k" metrics written) + $(tab "$TMP/l$k" metrics dropped_held) ))"
+done
+kill $lp 2>/dev/null
+wait $lp 2>/dev/null
+expect_eq "loop: the second recording holds only its own records" \
+	"$(duck1 "SELECT (SELECT max(step) FROM '$TMP/l1/metrics-*.parquet') < (SELECT min(step) FROM '$TMP/l2/metrics-*.parquet')")" true
+expect_eq "loop: each recording wrote rows, none twice" \
+	"$(duck1 "SELECT count(*) > 100 AND count(*) = count(DISTINCT step) FROM '$TMP/l2/metrics-*.parquet'")" true
 
 # Names from a reused buffer (snprintf): not literals, so each record sends
 # its batch while its text is there.  (Batched, 98% of the rows came out

@@ -9,6 +9,10 @@
  *   ubatch kill N        N metrics "k", then SIGKILL: the ones not yet sent
  *                        (N % 64) are counted
  *   ubatch exec N        N metrics "x", then execs /bin/true: likewise
+ *   ubatch reexec N      N metrics "x", then execs itself as "after N":
+ *                        N metrics "y" and exit (the new image batches)
+ *   ubatch loop FILE     a metric "l" (step i) every 2 ms, for ever; writes
+ *                        FILE once the first is written
  *   ubatch fork N        N metrics "p", fork; the child writes 3 metrics
  *                        "c" and exits; the parent exits: the child must
  *                        not send the parent's records again
@@ -127,6 +131,31 @@ int main(int argc, char **argv)
 			MLPROBE_METRIC("x", i, 4.0);
 		execl("/bin/true", "true", (char *)NULL);
 		return 1;
+	}
+	if (!strcmp(mode, "reexec")) {
+		for (long i = 0; i < n; i++)
+			MLPROBE_METRIC("x", i, 4.0);
+		execl("/proc/self/exe", "ubatch", "after", argv[2], (char *)NULL);
+		return 1;
+	}
+	if (!strcmp(mode, "after")) {
+		for (long i = 0; i < n; i++)
+			MLPROBE_METRIC("y", i, 4.5);
+		return 0;
+	}
+	if (!strcmp(mode, "loop")) {
+		struct timespec ms2 = { 0, 2 * 1000 * 1000 };
+
+		for (long i = 0;; i++) {
+			MLPROBE_METRIC("l", i, 8.0);
+			if (i == 0) {
+				FILE *f = fopen(argv[2], "w");
+
+				if (f)
+					fclose(f);
+			}
+			nanosleep(&ms2, NULL);
+		}
 	}
 	if (!strcmp(mode, "fork")) {
 		pid_t pid;

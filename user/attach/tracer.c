@@ -400,6 +400,9 @@ int tracer__counters(const struct tracer *t, struct mp_counters *sum,
 
 void tracer__stop(struct tracer *t)
 {
+	/* --batch: what a trainer writes from now on is not ours. */
+	t->skel->bss->stop_ns = boot_ns();
+	__sync_synchronize();
 	t->skel->bss->stopped = 1;
 	__sync_synchronize();
 	/* Every CPU passes a full barrier before the batches are taken: a
