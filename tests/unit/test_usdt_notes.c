@@ -28,16 +28,19 @@
 
 static char abi_path[PATH_MAX];
 
-static const char *const probe_names[] = {
-	"metric", "span_begin", "span_end", "log", "step",
+/* The five probes, then the batch probe (record --batch). */
+#define NPROBES 6
+static const char *const probe_names[NPROBES] = {
+	"metric", "span_begin", "span_end", "log", "step", "batch",
 };
 /* The signs of each probe's arguments, one char per argument: 'u' for
  * "8@", 's' for "-8@" (include/mlprobe.h's ABI). */
-static const char *const probe_signs[] = { "usu", "u", "u", "su", "s" };
+static const char *const probe_signs[NPROBES] = { "usu", "u", "u", "su", "s",
+						  "uuu" };
 
 static int probe_index(const char *name)
 {
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < NPROBES; i++)
 		if (!strcmp(name, probe_names[i]))
 			return i;
 	return -1;
@@ -91,12 +94,13 @@ static int byte_at(const char *path, uint64_t pc)
 	return ret;
 }
 
-/* The five sites of abi, one per probe, with the header's ABI. */
+/* The six sites of abi, one per probe, with the header's ABI. */
 static void assert_abi_sites(const struct usdt_file *f)
 {
-	int seen[5] = { 0 };
+	int seen[NPROBES] = { 0 };
+	int batch = probe_index("batch");
 
-	assert_int_equal(f->nsites, 5);
+	assert_int_equal(f->nsites, NPROBES);
 	assert_non_null(f->sites);
 	for (int i = 0; i < f->nsites; i++) {
 		const struct usdt_site *s = &f->sites[i];
@@ -107,13 +111,16 @@ static void assert_abi_sites(const struct usdt_file *f)
 		seen[p]++;
 		assert_arg_shape(s->args, probe_signs[p]);
 		assert_true(s->pc != 0);
-		/* One semaphore for every probe of the file. */
+		/* One semaphore for the five probes of the file; the batch
+		 * probe has its own. */
 		assert_true(s->sema_addr != 0);
-		assert_true(s->sema_addr == f->sites[0].sema_addr);
+		for (int j = 0; j < i; j++)
+			assert_true((s->sema_addr == f->sites[j].sema_addr) ==
+				    ((p == batch) == (probe_index(f->sites[j].name) == batch)));
 		for (int j = 0; j < i; j++)
 			assert_true(s->pc != f->sites[j].pc);
 	}
-	for (int p = 0; p < 5; p++)
+	for (int p = 0; p < NPROBES; p++)
 		assert_int_equal(seen[p], 1);
 }
 
@@ -233,7 +240,7 @@ static void assert_damaged_ok(const char *path, bool cut_only, int *nerr,
 		(*nerr)++;
 		return;
 	}
-	assert_true(f.nsites <= 5);
+	assert_true(f.nsites <= NPROBES);
 	for (int i = 0; i < f.nsites; i++) {
 		const struct usdt_site *st = &f.sites[i];
 
@@ -246,7 +253,7 @@ static void assert_damaged_ok(const char *path, bool cut_only, int *nerr,
 			assert_true(probe_index(st->name) >= 0);
 		}
 	}
-	*nfull += f.nsites == 5;
+	*nfull += f.nsites == NPROBES;
 	usdt_file__free(&f);
 }
 
