@@ -22,7 +22,9 @@ count_of() { # FILE KIND STAT from run.json
 # --- the module's probes ---
 out=$("$MLPROBE" list "$MOD")
 sites=$(grep -o '([0-9]* probes, [0-9]* sites)' <<<"$out")
-expect_eq "mlprobe list finds the 5 probes in the extension" "$sites" "(5 probes, 5 sites)"
+# The five probes, one site each, and the batch probe (one site in each of
+# the two files that include the header).
+expect_eq "mlprobe list finds the 5 probes and batch in the extension" "$sites" "(6 probes, 7 sites)"
 expect_eq "MODULE_SITES (the import wait's count) matches the sites" \
 	"$(sed -n 's/^#define MODULE_SITES \([0-9]*\)/\1/p' "$ROOT/python/mlprobe.c")" 5
 check "same provider and argument ABI as the C header (metric: 8@ -8@ 8@)" \
@@ -72,7 +74,7 @@ expect_eq "launch, --prometheus: no descriptor of mlprobe's leaks into the comma
 tpid=$!
 wait_for "$TMP/at.out" '^step 200 ' 30 || not_ok "train.py did not start"
 check "mlprobe list -p finds the module in the running interpreter" \
-	eval '"$MLPROBE" list -p "$tpid" | grep -q "mlprobe/_core.cpython.*(5 probes"'
+	eval '"$MLPROBE" list -p "$tpid" | grep -q "mlprobe/_core.cpython.*(6 probes"'
 "$MLPROBE" record -q -o "$TMP/at" -p "$tpid" --flush-interval 0.2 2>"$TMP/at.err"
 expect_eq "record -p ends when the trainer exits, exit 0" "$?" 0
 wait "$tpid"
