@@ -53,16 +53,18 @@ expect_eq "phase A: the trainer's output is unchanged" "$(tail -1 "$TMP/a.out")"
 # --- phase B: an outage longer than the memory bound (--max-pending 512K a
 # table: the default 32 MiB of compressed pages holds more than this
 # trainer emits, and more than the 4 MiB disk takes).  The trainer stays 2 s
-# after its last step, so space comes back before the recording ends ---
+# after its last step, so space comes back before the recording ends.
+# --batch: per event, where a trap costs 5 us (pti=on), its 2 M steps took
+# 50 s, and what it wrote after space came back filled the disk again ---
 rm -rf "$fs/a"
 steps=2000000
-"$MLPROBE" record -o "$fs/b" -F 0.1 --max-pending 512K -- "$PROGS/counter" $steps 0 2000 >"$TMP/b.out" 2>"$TMP/b.err" &
+"$MLPROBE" record --batch -o "$fs/b" -F 0.1 --max-pending 512K -- "$PROGS/counter" $steps 0 2000 >"$TMP/b.out" 2>"$TMP/b.err" &
 mpid=$!
 wait_for "$TMP/b.err" "recording PID" 20
 sleep 0.3
 fill
 hwm=0
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 600; i++)); do	# until the trainer is done, at most 60 s
 	h=$(awk '/^VmHWM/ { print $2 }' /proc/$mpid/status 2>/dev/null) || break
 	[ -n "$h" ] && hwm=$h
 	grep -q "^done" "$TMP/b.out" && break
