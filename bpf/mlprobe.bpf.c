@@ -390,6 +390,13 @@ static __always_inline void count(enum mp_kind k, enum mp_stat s)
 	count_n(k, s, 1);
 }
 
+/* n hits of kind k that the trainer held and no record carries (--batch). */
+static __always_inline void count_held(enum mp_kind k, __u64 n)
+{
+	count_n(k, MP_S_HITS, n);
+	count_n(k, MP_S_HELD, n);
+}
+
 static __always_inline __u64 wake_flag(void)
 {
 	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
@@ -517,7 +524,7 @@ static __always_inline void batch_commit(struct call *c, __u32 size)
 	c->blast = c->ts;
 	if (BN_RECS(bn) < MP_BATCH_MAX &&
 	    BN_BYTES(bn) + MP_REC_MAX <= MP_BATCH_BYTES &&
-	    (c->ub.busy || c->ts - last < BATCH_GAP_NS)) {
+	    (c->ts - last < BATCH_GAP_NS || c->ub.busy)) {
 		c->bn = bn;
 		return;
 	}
@@ -1020,7 +1027,9 @@ static __always_inline void step_span(__u64 id, __s64 step)
 	release(c);
 }
 
-/* The process's step is step from ts (the leader's storage, else procs). */
+/* The process's step is step from ts (the leader's storage, else procs).
+ * ts 0: a step probe hit, now; the step log is for batched steps only, and
+ * is emptied (batched records then take the latest step, as before it). */
 static __always_inline void set_pstep(__u64 id, __s64 step, __u64 ts)
 {
 	struct mp_proc *p;
@@ -1030,9 +1039,13 @@ static __always_inline void set_pstep(__u64 id, __s64 step, __u64 ts)
 	if (lc) {
 		lc->pstep = step;
 		lc->has_pstep = 1;
-		lc->stl[lc->nstl & (NSTEPLOG - 1)].ts = ts;
-		lc->stl[lc->nstl & (NSTEPLOG - 1)].step = step;
-		lc->nstl++;
+		if (!ts) {
+			lc->nstl = 0;
+		} else {
+			lc->stl[lc->nstl & (NSTEPLOG - 1)].ts = ts;
+			lc->stl[lc->nstl & (NSTEPLOG - 1)].step = step;
+			lc->nstl++;
+		}
 	} else if ((p = get_proc(id >> 32))) {
 		p->step = step;
 		p->has_step = 1;
@@ -1050,7 +1063,7 @@ int mp_step(struct pt_regs *ctx)
 		return 0;
 	count(MP_K_STEP, MP_S_HITS);
 	step = site_arg(ctx, site_spec(ctx), 0);
-	set_pstep(id, step, bpf_ktime_get_boot_ns());
+	set_pstep(id, step, 0);
 	if (own_id_base)
 		step_span(id, step);
 	return 0;

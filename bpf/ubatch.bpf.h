@@ -114,8 +114,7 @@ __noinline int ub_held_rec(__u64 tk)
 	default:
 		k = MP_K_METRIC;
 	}
-	count(k, MP_S_HITS);
-	count(k, MP_S_HELD);
+	count_held(k, 1);
 	return 0;
 }
 
@@ -178,10 +177,8 @@ __noinline int ub_rec(struct call *c, __u32 i)
 						(i & ~7u) * sizeof(struct mp_urec)))) {
 			/* The trainer's buffer is not what it said: the rest
 			 * of the batch is counted, kinds unknown. */
-			if (c->ub.n > i) {
-				count_n(MP_K_METRIC, MP_S_HITS, c->ub.n - i);
-				count_n(MP_K_METRIC, MP_S_HELD, c->ub.n - i);
-			}
+			if (c->ub.n > i)
+				count_held(MP_K_METRIC, c->ub.n - i);
 			return 1;
 		}
 		c->ub.chunk = (i >> 3) + 1;
@@ -246,8 +243,7 @@ int mp_ubatch(struct pt_regs *ctx)
 		n = MP_UB_CAP;
 	c = call_begin(id, true);
 	if (!c) {
-		count_n(MP_K_METRIC, MP_S_HITS, n);
-		count_n(MP_K_METRIC, MP_S_HELD, n);
+		count_held(MP_K_METRIC, n);
 		return 0;
 	}
 	hold(c);
