@@ -30,8 +30,10 @@ expect_eq "every span: cpu_ns + runq_ns + io_ns + wait_ns = duration_ns" \
 # leave and return (checked with bpf_printk).  Until it is found, one of
 # the four may miss; the rows are printed so the next one can be read.
 duck "SELECT step, duration_ns, cpu_ns, runq_ns, io_ns, wait_ns FROM $S WHERE name = 'data' ORDER BY step" | sed 's/^/# data: /'
-expect_eq "data (a 40 ms sleep): wait, 90% of the span or more, in 3 of 4 or more" \
-	"$(duck1 "SELECT count(*) >= 3 FROM $S WHERE name = 'data' AND wait_ns >= 0.9 * duration_ns")" true
+# Off its CPU, not always blocked: a thread preempted after it armed its
+# timer is runnable for that part of its sleep (seen in test_ubatch).
+expect_eq "data (a 40 ms sleep): off its CPU, 90% of the span or more, in 3 of 4 or more" \
+	"$(duck1 "SELECT count(*) >= 3 FROM $S WHERE name = 'data' AND runq_ns + io_ns + wait_ns >= 0.9 * duration_ns AND wait_ns > 0")" true
 expect_eq "save (16 MiB fsynced): each span has I/O wait, and no other span has any" \
 	"$(duck1 "SELECT count(*) FILTER (WHERE name = 'save' AND io_ns = 0) || ' ' || count(*) FILTER (WHERE name NOT IN ('save', 'mlprobe.step') AND io_ns > 0) FROM $S")" \
 	'"0 0"'
