@@ -113,7 +113,8 @@ t=$(( $(ms) - t0 ))
 # would wait out the grace and exit 0.
 expect_eq "second Ctrl-C: exit status 130 (after ${t} ms)" "$rc" 130
 [ "$rc" = 130 ] || sed 's/^/# /' "$TMP/u3.err"
-check "second Ctrl-C: says what is on disk" grep -q "aborted: the files in" "$TMP/u3.err"
+check "second Ctrl-C: says which signal from whom, and what is on disk" \
+	grep -q "aborted by SIGINT from PID $BASHPID while stopping: the files in" "$TMP/u3.err"
 expect_eq "second Ctrl-C: every file opens in DuckDB" \
 	"$(duck1 "SELECT count(*) > 0 FROM read_parquet('$TMP/u3/*.parquet', union_by_name = true)")" true
 check "second Ctrl-C: the trainer runs on" kill -0 "$cpid"

@@ -49,6 +49,8 @@ struct engine {
 	sigset_t oldmask;
 	int req_signo;		/* the request to stop taken; 0: none yet */
 	int stash;		/* a signal read while settling, to return */
+	uint32_t stash_pid;	/* who sent it */
+	uint32_t sig_pid;	/* who sent the last signal taken */
 };
 
 static uint64_t now_ns(void)
@@ -216,6 +218,7 @@ static void settle(struct engine *e)
 			continue;
 		}
 		e->stash = (int)si.ssi_signo;
+		e->stash_pid = si.ssi_pid;
 		return;
 	}
 }
@@ -229,6 +232,7 @@ static int take_signal(struct engine *e)
 
 	if (sig) {
 		e->stash = 0;
+		e->sig_pid = e->stash_pid;
 		return sig;
 	}
 	for (;;) {
@@ -236,6 +240,7 @@ static int take_signal(struct engine *e)
 			return 0;
 		if (si.ssi_signo == SIGCHLD)
 			continue;	/* pidfds say who exited */
+		e->sig_pid = si.ssi_pid;
 		if (!e->req_signo) {
 			e->req_signo = (int)si.ssi_signo;
 			settle(e);
@@ -247,6 +252,11 @@ static int take_signal(struct engine *e)
 int engine__poll_signal(struct engine *e)
 {
 	return take_signal(e);
+}
+
+unsigned engine__signal_pid(const struct engine *e)
+{
+	return e->sig_pid;
 }
 
 uint64_t engine__records(const struct engine *e)

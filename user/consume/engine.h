@@ -68,6 +68,8 @@ int engine__drain(struct engine *e);
  * SIGCHLD and copies of the request are skipped, as in run), or 0.  Never
  * blocks: for checking while finishing. */
 int engine__poll_signal(struct engine *e);
+/* The PID that sent the last signal run or poll_signal returned. */
+unsigned engine__signal_pid(const struct engine *e);
 /* Total records consumed. */
 uint64_t engine__records(const struct engine *e);
 void engine__free(struct engine *e);

@@ -76,6 +76,8 @@ static int stop_command(const struct record_stop_opts *o, int *signo)
 
 void record_run(const struct record_stop_opts *o, struct record_stop_result *r)
 {
+	int sig;
+
 	r->signo = 0;
 	r->event = engine__run(o->eng, &r->signo);
 	if (r->event == ENGINE_SIGNAL && o->child && r->signo != SIGHUP)
@@ -85,9 +87,10 @@ void record_run(const struct record_stop_opts *o, struct record_stop_result *r)
 	tracer__stop(o->tr);
 	r->stop_ns = record_now_ns();
 	/* From here on a signal aborts: Ctrl-C twice never waits. */
-	if (drain_all(o->tr, o->eng, o->dec)) {
+	if ((sig = drain_all(o->tr, o->eng, o->dec))) {
 		topui__free(o->ui);
-		record_abort(o->dir, o->sp, o->lock);
+		record_abort(o->dir, o->sp, o->lock, sig,
+			     engine__signal_pid(o->eng));
 	}
 	/* It has exited, or is about to be reaped (its exit record can come
 	 * before it is a zombie). */

@@ -20,13 +20,15 @@
  * probes are already off (tracer__stop); removing the uprobes costs a grace
  * period per site in the exit of the last process holding the links, so a
  * child in its own session holds them until we are gone. */
-_Noreturn void record_abort(const char *dir, struct spool *sp, int lock)
+_Noreturn void record_abort(const char *dir, struct spool *sp, int lock,
+			    int sig, unsigned from_pid)
 {
 	int p[2];
 
 	spool__stop(sp);
-	pr_err("aborted: the files in %s hold every row up to the last flush; "
-	       "run.json was not finished", dir);
+	pr_err("aborted by SIG%s from PID %u while stopping: the files in %s "
+	       "hold every row up to the last flush; run.json was not finished",
+	       sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", from_pid, dir);
 	if (lock >= 0)
 		close(lock);
 	fflush(NULL);
@@ -95,9 +97,12 @@ void record_upload_final(struct spool *sp, struct engine *eng, const char *dir,
 			break;
 		if (spool__stats(sp, &st), st.failures > failures0)
 			break;	/* the remote fails: do not keep the user */
-		if (engine__poll_signal(eng)) {
+		int sig = engine__poll_signal(eng);
+
+		if (sig) {
 			if (by_signal)
-				record_abort(dir, sp, lock);
+				record_abort(dir, sp, lock, sig,
+					     engine__signal_pid(eng));
 			break;
 		}
 		usleep(20000);

@@ -11,10 +11,11 @@
 struct engine;
 struct spool;
 
-/* A signal while stopping: leave at once (exit 130).  Every file on disk
- * is valid; only rows since the last flush are lost.  sp may be NULL; lock
- * is the run directory's lock fd or -1. */
-_Noreturn void record_abort(const char *dir, struct spool *sp, int lock);
+/* A signal while stopping: leave at once (exit 130), saying which signal
+ * from whom.  Every file on disk is valid; only rows since the last flush
+ * are lost.  sp may be NULL; lock is the run directory's lock fd or -1. */
+_Noreturn void record_abort(const char *dir, struct spool *sp, int lock,
+			    int sig, unsigned from_pid);
 /* pqsink's file_done hook: queues a finished file (ctx: the spool). */
 void record_file_done(void *ctx, const char *path);
 /* The spool as a sink tick (ctx: the spool). */
