@@ -24,6 +24,7 @@ ns() { "$@" | sed -n 's/^ns_per_event //p'; }
 # nsb CMD: "MEAN BLOCK_P50" of a bench_loop run (see tests/progs/bench_loop.c)
 nsb() { "$@" | awk '/^ns_per_event / { m = $2 } /^block_p50 / { b = $2 } END { print m, b }'; }
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+adds_up() { [ $(($1 + $2)) = "$3" ] && echo true || echo false; } # DELIVERED DROPPED TOTAL
 rec() { "$M" record -q --force -o "$tmp/r" "$@"; }
 
 # 1. Unattached: instructions per probe site (callgrind counts, exact).
@@ -61,6 +62,7 @@ done
 mm=$(median3 "${m[@]}"); ff=$(median3 "${f[@]}"); ss=$(median3 "${s[@]}")
 mmb=$(median3 "${mb[@]}"); ffb=$(median3 "${fb[@]}"); ssb=$(median3 "${sb[@]}")
 mu=$(median3 "${u[@]}"); mub=$(median3 "${ub[@]}"); su=$(median3 "${us[@]}"); sub=$(median3 "${usb[@]}")
+ucpu_m=$(median3 "${ucpu[@]}")
 uratio=$(awk -v a="$mu" -v b="$ff" 'BEGIN { printf "%.3f", a / b }')
 usratio=$(awk -v a="$su" -v b="$ff" 'BEGIN { printf "%.3f", a / b }')
 uratio_b=$(awk -v a="$mub" -v b="$ffb" 'BEGIN { printf "%.3f", a / b }')
@@ -126,11 +128,10 @@ drops() {
 # much CPU the consumer gets beside the trainer.
 rec --batch -- "$B" span "$N" >/dev/null
 read -r bhit bdel bdr <<<"$(json "$tmp/r/run.json" "[j.tables.spans.hits, j.tables.spans.delivered, j.tables.spans.dropped].join(' ')")"
-bexact=$([ $((bdel + bdr)) = "$bhit" ] && echo true || echo false)
-ucpu_m=$(median3 "${ucpu[@]}")
+bexact=$(adds_up "$bdel" "$bdr" "$bhit")
 read -r em1 hit1 del1 dr1 <<<"$(drops 1)"
 read -r em2 hit2 del2 dr2 <<<"$(drops 2)"
-exact2=$([ $((del2 + dr2)) = "$em2" ] && echo true || echo false)
+exact2=$(adds_up "$del2" "$dr2" "$em2")
 
 # 7. Consumer RSS (max resident set of `mlprobe record`, GNU time; the
 # bench_loop child it waits for holds ~1 MiB) after SMALL and BIG events.

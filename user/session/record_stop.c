@@ -89,8 +89,7 @@ void record_run(const struct record_stop_opts *o, struct record_stop_result *r)
 	/* From here on a signal aborts: Ctrl-C twice never waits. */
 	if ((sig = drain_all(o->tr, o->eng, o->dec))) {
 		topui__free(o->ui);
-		record_abort(o->dir, o->sp, o->lock, sig,
-			     engine__signal_pid(o->eng));
+		record_abort(o->dir, o->sp, o->lock, o->eng, sig);
 	}
 	/* It has exited, or is about to be reaped (its exit record can come
 	 * before it is a zombie). */

@@ -21,14 +21,15 @@
  * period per site in the exit of the last process holding the links, so a
  * child in its own session holds them until we are gone. */
 _Noreturn void record_abort(const char *dir, struct spool *sp, int lock,
-			    int sig, unsigned from_pid)
+			    const struct engine *eng, int sig)
 {
 	int p[2];
 
 	spool__stop(sp);
 	pr_err("aborted by SIG%s from PID %u while stopping: the files in %s "
 	       "hold every row up to the last flush; run.json was not finished",
-	       sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", from_pid, dir);
+	       sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+	       engine__signal_pid(eng), dir);
 	if (lock >= 0)
 		close(lock);
 	fflush(NULL);
@@ -91,18 +92,16 @@ void record_upload_final(struct spool *sp, struct engine *eng, const char *dir,
 
 	for (;;) {
 		uint64_t now = record_now_ns();
+		int sig;
 
 		spool__tick(sp, now);
 		if (spool__idle(sp) || now >= deadline)
 			break;
 		if (spool__stats(sp, &st), st.failures > failures0)
 			break;	/* the remote fails: do not keep the user */
-		int sig = engine__poll_signal(eng);
-
-		if (sig) {
+		if ((sig = engine__poll_signal(eng))) {
 			if (by_signal)
-				record_abort(dir, sp, lock, sig,
-					     engine__signal_pid(eng));
+				record_abort(dir, sp, lock, eng, sig);
 			break;
 		}
 		usleep(20000);

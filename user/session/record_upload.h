@@ -11,11 +11,12 @@
 struct engine;
 struct spool;
 
-/* A signal while stopping: leave at once (exit 130), saying which signal
- * from whom.  Every file on disk is valid; only rows since the last flush
- * are lost.  sp may be NULL; lock is the run directory's lock fd or -1. */
+/* Signal sig, which eng took, while stopping: leave at once (exit 130),
+ * saying which signal from whom.  Every file on disk is valid; only rows
+ * since the last flush are lost.  sp may be NULL; lock is the run
+ * directory's lock fd or -1. */
 _Noreturn void record_abort(const char *dir, struct spool *sp, int lock,
-			    int sig, unsigned from_pid);
+			    const struct engine *eng, int sig);
 /* pqsink's file_done hook: queues a finished file (ctx: the spool). */
 void record_file_done(void *ctx, const char *path);
 /* The spool as a sink tick (ctx: the spool). */
